@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "macros.h"
+
+static const char *const default_dirs[] = { "/usr/bin", "/usr/local/bin", "/usr/libexec/qemu" };
+
+void emu_registry_init(struct emu_registry *reg)
+{
+	for (int a = 0; a < ARCH_MAX; a++)
+		reg->by_arch[a] = (struct emu){ .fd = -1 };
+}
+
+void emu_registry_close(struct emu_registry *reg)
+{
+	for (int a = 0; a < ARCH_MAX; a++) {
+		if (reg->by_arch[a].fd >= 0)
+			close(reg->by_arch[a].fd);
+		reg->by_arch[a].fd = -1;
+	}
+}
+
+/* Checks the candidate is an x86-64 ELF executable and whether it has a PT_INTERP. */
+static int inspect_elf(int fd, bool *ret_static)
+{
+	Elf64_Ehdr eh;
+	bool has_interp = false;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+		return -ENOEXEC;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+		return -ENOEXEC;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			return -ENOEXEC;
+		if (ph.p_type == PT_INTERP)
+			has_interp = true;
+	}
+	*ret_static = !has_interp;
+	return 0;
+}
+
+static int open_emulator(const char *path, struct emu *ret)
+{
+	struct stat st;
+	bool is_static;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		close(fd);
+		return -EACCES;
+	}
+	r = inspect_elf(fd, &is_static);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (ret->fd >= 0)
+		close(ret->fd);
+	ret->fd = fd;
+	ret->is_static = is_static;
+	snprintf(ret->path, sizeof(ret->path), "%s", path);
+	return 0;
+}
+
+int emu_registry_override(struct emu_registry *reg, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	char name[64];
+	enum arch arch;
+	int r;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name) || eq[1] == '\0')
+		return -EINVAL;
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	r = arch_from_name(name, &arch);
+	if (r < 0)
+		return r;
+	r = open_emulator(eq + 1, &reg->by_arch[arch]);
+	if (r < 0)
+		return r;
+	reg->by_arch[arch].overridden = true;
+	return 0;
+}
+
+static bool try_dir(struct emu *e, const char *dir, size_t dir_len, const char *arch, bool need_static)
+{
+	static const char *const suffixes[] = { "-static", "" };
+	char path[4096];
+
+	if (dir_len == 0 || dir[0] != '/')
+		return false; /* relative PATH entries would depend on our cwd */
+	for (size_t s = 0; s < ARRAY_SIZE(suffixes); s++) {
+		int n = snprintf(path, sizeof(path), "%.*s/qemu-%s%s", (int)dir_len, dir, arch, suffixes[s]);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		struct emu cand = { .fd = -1 };
+		if (open_emulator(path, &cand) < 0)
+			continue;
+		if (need_static && !cand.is_static) {
+			close(cand.fd);
+			continue;
+		}
+		if (e->fd >= 0)
+			close(e->fd);
+		*e = cand;
+		return true;
+	}
+	return false;
+}
+
+int emu_registry_discover(struct emu_registry *reg, const char *search_path, bool need_static)
+{
+	int served = 0;
+
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
+		struct emu *e = &reg->by_arch[a];
+		const char *name = arch_name((enum arch)a);
+		bool found = e->overridden;
+
+		for (const char *p = search_path; !found && p && *p;) {
+			size_t len = strcspn(p, ":");
+			found = try_dir(e, p, len, name, need_static);
+			p += len;
+			if (*p == ':')
+				p++;
+		}
+		for (size_t d = 0; !found && d < ARRAY_SIZE(default_dirs); d++)
+			found = try_dir(e, default_dirs[d], strlen(default_dirs[d]), name, need_static);
+		if (e->fd >= 0)
+			served++;
+	}
+	return served;
+}
+
+const struct emu *emu_registry_get(const struct emu_registry *reg, enum arch arch)
+{
+	if (arch <= ARCH_UNKNOWN || arch >= ARCH_MAX || reg->by_arch[arch].fd < 0)
+		return NULL;
+	return &reg->by_arch[arch];
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "inject.h"
+#include "log.h"
+#include "macros.h"
+#include "tmem.h"
+
+#define RED_ZONE 128           /* the x86-64 ABI lets leaf code use 128 bytes below rsp */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+int inject_seize(pid_t tid)
+{
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		return negative_errno();
+	return 0;
+}
+
+int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id)
+{
+	int r;
+
+	if (ptrace(PTRACE_INTERRUPT, inj->tid, 0, 0) < 0)
+		return negative_errno();
+	/*
+	 * -ERESTARTNOINTR makes the restart unconditional, even if a handler runs first, and
+	 * works where the interrupt alone cannot wake the task (WAIT_KILLABLE_RECV filters).
+	 * ENOENT means the notification is gone (the task was killed, or interrupted on a kernel
+	 * without WAIT_KILLABLE_RECV: it then restarts with -ERESTARTSYS, fixed at the stop).
+	 */
+	r = inj->rewrite ? notif_send_result(listener, bufs, id, ERESTARTNOINTR, 0)
+			 : notif_send_result(listener, bufs, id, inj->fail_errno, 0);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	inj->state = INJECT_WAIT_STOP;
+	return 0;
+}
+
+static bool is_restart_code(int64_t rax)
+{
+	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND ||
+	       rax == -ERESTART_RESTARTBLOCK;
+}
+
+/* Puts the execveat arguments into the registers of inj's ABI. */
+static void set_execveat_args(const struct injection *inj, struct user_regs_struct *regs)
+{
+	uint64_t nr = (uint64_t)(int64_t)exec_abi_execveat_nr(inj->abi);
+
+	regs->orig_rax = nr;
+	if (inj->abi == EXEC_ABI_I386) {
+		regs->rbx = (uint32_t)inj->emu_fd_target;
+		regs->rcx = inj->blk.empty_addr;
+		regs->rdx = inj->blk.argv_addr;
+		regs->rsi = inj->envp;
+		regs->rdi = AT_EMPTY_PATH;
+	} else {
+		regs->rdi = (uint32_t)inj->emu_fd_target;
+		regs->rsi = inj->blk.empty_addr;
+		regs->rdx = inj->blk.argv_addr;
+		regs->r10 = inj->envp;
+		regs->r8 = AT_EMPTY_PATH;
+	}
+}
+
+static unsigned ptr_size(const struct injection *inj)
+{
+	return inj->abi == EXEC_ABI_X86_64 ? 8 : 4;
+}
+
+/* Lays the scratch block out below top and writes it; keeps the copy for the restart check. */
+static int write_block(struct injection *inj, uint64_t top)
+{
+	size_t need = rewrite_block_size(inj->args, inj->nargs, ptr_size(inj)) + 16;
+	uint8_t *buf = malloc(need);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = rewrite_layout(inj->args, inj->nargs, ptr_size(inj), top, buf, need, &inj->blk);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	r = tmem_write(inj->tid, inj->blk.base, buf, inj->blk.len);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	free(inj->block);
+	inj->block = buf;
+	return 0;
+}
+
+static enum inject_progress detach(struct injection *inj, enum inject_progress progress)
+{
+	if (ptrace(PTRACE_DETACH, inj->tid, 0, (void *)(uintptr_t)inj->stop_sig) < 0 && errno == ESRCH)
+		return INJECT_GONE;
+	inj->state = progress == INJECT_DETACHED ? INJECT_WAIT_RESTART : INJECT_FREE;
+	return progress;
+}
+
+/* Makes the interrupted exec return -err to the caller instead of restarting. */
+static enum inject_progress fail_exec(struct injection *inj, struct user_regs_struct *regs, int err)
+{
+	regs->rax = (uint64_t)(int64_t)-err;
+	inj->fail_errno = err;
+	if (ptrace(PTRACE_SETREGS, inj->tid, 0, regs) < 0)
+		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	return detach(inj, INJECT_FAILED);
+}
+
+/*
+ * No room below the stack pointer (a tiny thread stack, a huge argv) or addresses that must
+ * fit in 32 bits (the i386 ABI called from 64-bit code): have the task map scratch memory
+ * itself.  The interrupted syscall restarts as mmap, stopped at entry and exit by
+ * PTRACE_SYSCALL; the exec is then set up by hand at the exit stop.
+ */
+static enum inject_progress start_mmap(struct injection *inj, struct user_regs_struct *regs)
+{
+	size_t need = rewrite_block_size(inj->args, inj->nargs, ptr_size(inj)) + 16;
+	struct user_regs_struct r = *regs;
+
+	inj->saved = *regs;
+	inj->map_len = ALIGN_UP(need, (size_t)4096);
+	r.orig_rax = (uint64_t)(int64_t)exec_abi_mmap_nr(inj->abi);
+	r.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
+	if (inj->abi == EXEC_ABI_I386) {
+		r.rbx = 0;
+		r.rcx = inj->map_len;
+		r.rdx = PROT_READ | PROT_WRITE;
+		r.rsi = MAP_PRIVATE | MAP_ANONYMOUS;
+		r.rdi = (uint64_t)-1 & UINT32_MAX;
+		r.rbp = 0;
+	} else {
+		r.rdi = 0;
+		r.rsi = inj->map_len;
+		r.rdx = PROT_READ | PROT_WRITE;
+		r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | (inj->abi == EXEC_ABI_X32 ? MAP_32BIT : 0);
+		r.r8 = (uint64_t)-1;
+		r.r9 = 0;
+	}
+	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &r) < 0 || ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0)
+		return errno == ESRCH ? INJECT_GONE : fail_exec(inj, regs, ENOEXEC);
+	inj->state = INJECT_WAIT_MMAP_ENTRY;
+	return INJECT_PENDING;
+}
+
+static enum inject_progress on_first_stop(struct injection *inj)
+{
+	struct user_regs_struct regs;
+	int r;
+
+	if (ptrace(PTRACE_GETREGS, inj->tid, 0, &regs) < 0)
+		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	if (!inj->rewrite || !is_restart_code((int64_t)regs.rax))
+		/* Answered with an error, or the exec already finished some other way. */
+		return detach(inj, INJECT_FAILED);
+
+	r = write_block(inj, ALIGN_DOWN(regs.rsp - RED_ZONE, (uint64_t)16));
+	if (r == -EFAULT || r == -EOVERFLOW || r == -EIO)
+		return start_mmap(inj, &regs);
+	if (r < 0)
+		return r == -ESRCH ? INJECT_GONE : fail_exec(inj, &regs, r == -E2BIG ? E2BIG : ENOEXEC);
+
+	set_execveat_args(inj, &regs);
+	/* Unconditional restart, even if the stop showed -ERESTARTSYS. */
+	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
+	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &regs) < 0)
+		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	return detach(inj, INJECT_DETACHED);
+}
+
+static enum inject_progress on_mmap_exit(struct injection *inj)
+{
+	struct user_regs_struct regs;
+	int64_t addr;
+	int r;
+
+	if (ptrace(PTRACE_GETREGS, inj->tid, 0, &regs) < 0)
+		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	addr = inj->abi == EXEC_ABI_I386 ? (int64_t)(int32_t)regs.rax : (int64_t)regs.rax;
+	if (addr < 0 && addr > -4096) {
+		/* Back to the registers of the interrupted exec, returning -ENOMEM. */
+		struct user_regs_struct back = inj->saved;
+		return fail_exec(inj, &back, ENOMEM);
+	}
+	if (inj->abi == EXEC_ABI_I386)
+		addr = (int64_t)(uint32_t)regs.rax;
+	r = write_block(inj, (uint64_t)addr + inj->map_len);
+	if (r < 0) {
+		struct user_regs_struct back = inj->saved;
+		return r == -ESRCH ? INJECT_GONE : fail_exec(inj, &back, ENOEXEC);
+	}
+	/*
+	 * The mmap ran and returned: point the task back at its syscall instruction with the
+	 * execveat number in rax, so that it runs the exec on its own when it resumes.
+	 */
+	regs = inj->saved;
+	set_execveat_args(inj, &regs);
+	regs.rax = regs.orig_rax;
+	regs.rip -= 2;
+	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &regs) < 0)
+		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	return detach(inj, INJECT_DETACHED);
+}
+
+/* A signal-delivery stop during the dance: hold the signal back until we detach. */
+static enum inject_progress hold_signal(struct injection *inj, int sig, enum __ptrace_request resume)
+{
+	if (inj->stop_sig && inj->stop_sig != sig)
+		log_debug("inject: tid %d: signal %d dropped while %d is held", (int)inj->tid, inj->stop_sig, sig);
+	inj->stop_sig = sig;
+	if (ptrace(resume, inj->tid, 0, 0) < 0)
+		return INJECT_GONE;
+	return INJECT_PENDING;
+}
+
+enum inject_progress inject_on_status(struct injection *inj, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return INJECT_GONE;
+	if (!WIFSTOPPED(status))
+		return INJECT_PENDING;
+
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+	bool syscall_stop = sig == (SIGTRAP | 0x80);
+
+	switch (inj->state) {
+	case INJECT_WAIT_STOP:
+		if (event == 0 && !syscall_stop)
+			inj->stop_sig = sig; /* signal-delivery stop: regs are just as good here */
+		return on_first_stop(inj);
+	case INJECT_WAIT_MMAP_ENTRY:
+		if (syscall_stop) {
+			inj->state = INJECT_WAIT_MMAP_EXIT;
+			if (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0)
+				return INJECT_GONE;
+			return INJECT_PENDING;
+		}
+		return event ? (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0 ? INJECT_GONE : INJECT_PENDING)
+			     : hold_signal(inj, sig, PTRACE_SYSCALL);
+	case INJECT_WAIT_MMAP_EXIT:
+		if (syscall_stop)
+			return on_mmap_exit(inj);
+		return event ? (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0 ? INJECT_GONE : INJECT_PENDING)
+			     : hold_signal(inj, sig, PTRACE_SYSCALL);
+	case INJECT_FREE:
+	case INJECT_WAIT_RESTART:
+	case INJECT_STATE_MAX:
+		break;
+	}
+	return INJECT_PENDING;
+}
+
+int inject_on_restart(struct injection *inj, const struct exec_call *call)
+{
+	uint8_t *now;
+	int r;
+
+	if (inj->state != INJECT_WAIT_RESTART || !call->is_execveat || call->abi != inj->abi ||
+	    call->dirfd != inj->emu_fd_target || call->argv != inj->blk.argv_addr ||
+	    call->path != inj->blk.empty_addr || !(call->flags & AT_EMPTY_PATH))
+		return -ESTALE;
+	now = malloc(inj->blk.len);
+	if (!now)
+		return -ENOMEM;
+	r = tmem_read(inj->tid, inj->blk.base, now, inj->blk.len);
+	if (r < 0 || memcmp(now, inj->block, inj->blk.len) != 0) {
+		/* A signal frame landed on the block between detach and restart: put it back. */
+		log_debug("inject: tid %d: scratch block overwritten before restart, rewriting", (int)inj->tid);
+		r = tmem_write(inj->tid, inj->blk.base, inj->block, inj->blk.len);
+	}
+	free(now);
+	return r;
+}
+
+void inject_clear(struct injection *inj)
+{
+	free(inj->args);
+	free(inj->block);
+	*inj = (struct injection){ .state = INJECT_FREE, .emu_fd_target = -1 };
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_PERM_H
+#define UBINFMT_PERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/*
+ * The exec permission check the kernel would have made on a foreign file before the rewrite
+ * turned the exec into one of the emulator (which the caller may always execute).
+ */
+
+#define PERM_MAX_GROUPS 256
+
+struct creds {
+	uid_t fsuid;
+	gid_t fsgid;
+	size_t n_groups;
+	gid_t groups[PERM_MAX_GROUPS];
+	bool dac_override; /* CAP_DAC_OVERRIDE in the effective set */
+};
+
+/* Pure: parses /proc/PID/status text.  -EINVAL if the Uid/Gid/CapEff lines are missing. */
+int perm_parse_status(const char *text, size_t len, struct creds *ret);
+
+/* Pure: would the kernel let creds execute a file with st (on a noexec mount or not)? */
+bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mount);
+
+/* Reads the task's credentials from /proc/TID/status. */
+int perm_read_creds(pid_t tid, struct creds *ret);
+
+#endif

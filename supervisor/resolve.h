@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_RESOLVE_H
+#define UBINFMT_RESOLVE_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/*
+ * Path resolution in a target task's view of the filesystem: its root, its cwd, its procfs
+ * magic links.  The supervisor's own root, cwd and /proc/self never leak into a decision.
+ */
+
+struct target_view {
+	pid_t tid;
+	int root_fd; /* O_PATH, the target's root directory */
+	int cwd_fd;  /* O_PATH, the target's cwd; -1 until needed */
+	dev_t root_dev;
+	ino_t root_ino;
+};
+
+/* Opens /proc/TID/root (and remembers it for ".." clamping).  -ESRCH if the task is gone. */
+int resolve_view_open(pid_t tid, struct target_view *ret);
+void resolve_view_close(struct target_view *v);
+
+/*
+ * Resolves path like the kernel's exec does for the target: absolute paths from the target's
+ * root, relative ones from start_fd (the target's cwd when start_fd is -1), ".." clamped at
+ * the root, symlinks followed inside the root (at most 40), /proc/self and /proc/thread-self
+ * meaning the target, and procfs magic links (/proc/PID/fd/N, exe, cwd) jumping to the
+ * target's own objects.  follow_last is false for AT_SYMLINK_NOFOLLOW.
+ * Returns an O_PATH fd of the result or the errno the kernel would give (-ENOENT, -ENOTDIR,
+ * -ELOOP, -ENAMETOOLONG…).  Trusts nothing in path; never blocks on a FIFO or device because it
+ * opens nothing but O_PATH.
+ */
+int resolve_path(struct target_view *v, int start_fd, const char *path, bool follow_last);
+
+/*
+ * Opens an O_PATH fd for reading, non-blocking, only if it is a regular file; fills st.
+ * -EACCES for anything else (the kernel's answer for exec of a non-regular file).
+ */
+int resolve_open_regular(int path_fd, struct stat *ret_st);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_TMEM_H
+#define UBINFMT_TMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Reads and writes of a target task's memory.  Every address comes from the sandbox: reads
+ * never cross a page boundary in one call (a read past the end of a stack mapping fails whole),
+ * lengths are bounded by the caller's buffer, and nothing here blocks on the target.
+ */
+
+/* Reads exactly len bytes at addr.  -EFAULT if any byte is unmapped, -ESRCH if the task is gone. */
+int tmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Reads a NUL-terminated string at addr into buf (size bytes, always NUL-terminated on success).
+ * Returns its length; -ENAMETOOLONG if no NUL within size - 1 bytes; -EFAULT if unmapped.
+ */
+int tmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
+
+/*
+ * Reads a NULL-terminated array of pointers (ptr_size 4 or 8) at addr, at most max entries,
+ * widening each to 64 bits in out.  Returns the count (without the NULL); -E2BIG past max.
+ */
+int tmem_read_ptr_array(pid_t pid, uint64_t addr, unsigned ptr_size, uint64_t *out, size_t max);
+
+/* Writes len bytes at addr (process_vm_writev, then /proc/PID/mem for read-only pages). */
+int tmem_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+
+#endif

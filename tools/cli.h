@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_CLI_H
+#define UBINFMT_CLI_H
+
+/* Each command handler parses its own options and returns the process exit status. */
+int cmd_run(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+
+/* -v/--verbose and UBINFMT_LOG: shared by every command. */
+void cli_bump_verbosity(void);
+void cli_log_from_env(void);
+
+#endif

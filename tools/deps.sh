@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ubinfmt needs to build, test and demo.
+# Safe to run again: apt-get skips what is already there.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config
+	libseccomp-dev liburing-dev libcap-ng-dev libcmocka-dev
+	qemu-user-static strace file
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: needs root to install packages (try: sudo $0)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "hostbinfmt.h"
+#include "log.h"
+#include "macros.h"
+#include "native.h"
+#include "sandbox.h"
+
+static const char run_usage[] =
+	"Usage: ubinfmt run [OPTION…] -- CMD [ARG…]\n"
+	"\n"
+	"Runs CMD under an embedded supervisor: every program it (or its descendants) executes\n"
+	"that this machine cannot run natively is run through qemu-user.\n"
+	"\n"
+	"  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
+	"                        (with /proc, a minimal /dev and a tmpfs /tmp)\n"
+	"  --emulator ARCH=PATH  use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
+	"  --trace[=FILE]        one line per exec to FILE (default: stderr)\n"
+	"  --json                trace lines as JSON\n"
+	"  -v, --verbose         more log output (repeat for debug, trace)\n"
+	"  -h, --help            this text\n";
+
+struct run_state {
+	struct engine *engine;
+	pid_t child;
+	int status; /* exit status to return once the child is gone */
+};
+
+static int exit_status_of(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 125;
+}
+
+static void on_child_status(void *ctx, pid_t pid, int status)
+{
+	struct run_state *s = ctx;
+
+	/* Orphans reparented to us (subreaper) are reaped by the engine; only CMD's status counts. */
+	if (pid != s->child || !(WIFEXITED(status) || WIFSIGNALED(status)))
+		return;
+	s->status = exit_status_of(status);
+	s->child = 0;
+	engine_exit(s->engine, s->status);
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	struct run_state *s = ctx;
+
+	if (s->child > 0 && kill(s->child, signo) < 0 && errno != ESRCH)
+		log_warn_errno(negative_errno(), "cannot forward signal %d to pid %d: %m", signo, (int)s->child);
+}
+
+static void on_listener_gone(void *ctx, int listener)
+{
+	(void)ctx;
+	log_debug("listener %d: every sandboxed task is gone", listener);
+}
+
+struct run_args {
+	const char *rootfs;
+	const char *trace_path;
+	bool trace;
+	bool json;
+	char **cmd;
+};
+
+static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
+{
+	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_TRACE, OPT_JSON };
+	static const struct option options[] = {
+		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+		{ "emulator", required_argument, NULL, OPT_EMULATOR },
+		{ "trace", optional_argument, NULL, OPT_TRACE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct run_args a = { 0 };
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vh", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOTFS:
+			a.rootfs = optarg;
+			break;
+		case OPT_EMULATOR:
+			r = emu_registry_override(emus, optarg);
+			if (r == -EINVAL)
+				return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH "
+							  "(aarch64, arm, riscv64, i386, …)", optarg);
+			if (r < 0)
+				return log_error_errno(r, "--emulator '%s': cannot use it as an emulator: %m", optarg);
+			break;
+		case OPT_TRACE:
+			a.trace = true;
+			a.trace_path = optarg;
+			break;
+		case OPT_JSON:
+			a.json = true;
+			break;
+		case 'v':
+			cli_bump_verbosity();
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			exit(0);
+		default:
+			fputs(run_usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		log_error("run: no command given; usage: ubinfmt run [OPTION…] -- CMD [ARG…]");
+		return -EINVAL;
+	}
+	a.cmd = argv + optind;
+	*ret = a;
+	return 0;
+}
+
+static int check_rootfs(const char *rootfs, char *resolved)
+{
+	struct stat st;
+
+	if (!realpath(rootfs, resolved))
+		return log_error_errno(negative_errno(), "--rootfs '%s': %m", rootfs);
+	if (stat(resolved, &st) < 0 || !S_ISDIR(st.st_mode))
+		return log_error_errno(-ENOTDIR, "--rootfs '%s' is not a directory", rootfs);
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct emu_registry emus;
+	struct engine_config cfg = { .emus = &emus };
+	struct run_state state = { .status = 125 };
+	struct sandbox_spec spec = { .sock = -1 };
+	struct run_args a;
+	char rootfs[4096];
+	_cleanup_fclose_ FILE *trace = NULL;
+	_cleanup_close_ int sock_parent = -1, sock_child = -1;
+	int socks[2], listener, r;
+	sigset_t blocked;
+
+	emu_registry_init(&emus);
+	if (parse_args(argc, argv, &emus, &a) < 0)
+		return 2;
+	if (a.rootfs && check_rootfs(a.rootfs, rootfs) < 0)
+		return 125;
+
+	/* What this machine runs by itself, and who serves the rest. */
+	cfg.native_mask = native_probe();
+	r = hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
+	if (r > 0)
+		log_info("leaving %d architectures to the host's binfmt_misc", r);
+	r = emu_registry_discover(&emus, getenv("PATH"), a.rootfs != NULL);
+	if (r <= 0)
+		log_warn("no qemu-user emulators found (install qemu-user-static, or pass --emulator ARCH=PATH): "
+			 "foreign programs will fail with ENOEXEC");
+
+	if (a.trace) {
+		if (a.trace_path && strcmp(a.trace_path, "-") != 0) {
+			trace = fopen(a.trace_path, "ae");
+			if (!trace)
+				return log_error_errno(negative_errno(), "--trace '%s': %m", a.trace_path), 125;
+			cfg.trace = trace;
+		} else {
+			cfg.trace = stderr;
+		}
+		cfg.trace_json = a.json;
+	}
+
+	/* Signals arrive through the engine's signalfd; CMD gets the original mask back. */
+	sigemptyset(&cfg.forward);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGSEGV && sig != SIGBUS &&
+		    sig != SIGFPE && sig != SIGILL && sig != SIGABRT && sig != SIGTRAP && sig != SIGSYS &&
+		    sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU && sig < SIGRTMIN)
+			sigaddset(&cfg.forward, sig);
+	blocked = cfg.forward;
+	sigaddset(&blocked, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &blocked, &spec.orig_mask) < 0)
+		return log_error_errno(negative_errno(), "cannot block signals: %m"), 125;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
+		return log_error_errno(negative_errno(), "cannot create a socket pair: %m"), 125;
+	sock_parent = socks[0];
+	sock_child = socks[1];
+
+	/* Orphans of CMD come to us and are reaped. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	spec.rootfs = a.rootfs ? rootfs : NULL;
+	spec.argv = a.cmd;
+	spec.sock = sock_child;
+	spec.userns = a.rootfs && geteuid() != 0;
+	/* Without CAP_SYS_ADMIN and without a user namespace, seccomp demands no_new_privs. */
+	spec.no_new_privs = !a.rootfs && geteuid() != 0;
+	if (spec.no_new_privs)
+		log_info("not root: setting no_new_privs for CMD (setuid programs will not gain privileges)");
+
+	state.child = sandbox_start(&spec);
+	if (state.child < 0)
+		return log_error_errno(state.child, "cannot start '%s': %m", a.cmd[0]), 125;
+	close(TAKE_FD(sock_child));
+	if (spec.userns) {
+		r = sandbox_write_idmaps(state.child, geteuid(), getegid());
+		if (r < 0 || (r = sandbox_signal_idmaps_done(sock_parent)) < 0) {
+			log_error_errno(r, "cannot set up the user namespace for '%s': %m", a.cmd[0]);
+			kill(state.child, SIGKILL);
+			return 125;
+		}
+	}
+
+	listener = sandbox_recv_listener(sock_parent);
+	if (listener < 0) {
+		int status;
+		/* The sandbox said why on stderr; its status says how it ended. */
+		while (waitpid(state.child, &status, 0) < 0 && errno == EINTR)
+			;
+		return exit_status_of(status) ? exit_status_of(status) : 125;
+	}
+
+	cfg.hooks = (struct engine_hooks){
+		.child_status = on_child_status,
+		.signal = on_signal,
+		.listener_gone = on_listener_gone,
+		.ctx = &state,
+	};
+	r = engine_new(&cfg, &state.engine);
+	if (r < 0) {
+		close(listener);
+		kill(state.child, SIGKILL);
+		return log_error_errno(r, "cannot start the supervisor: %m"), 125;
+	}
+	r = engine_add_listener(state.engine, listener);
+	if (r < 0) {
+		kill(state.child, SIGKILL);
+		return log_error_errno(r, "cannot watch the exec listener: %m"), 125;
+	}
+	r = engine_run(state.engine);
+	if (r < 0)
+		log_error_errno(r, "the supervisor stopped: %m");
+	state.engine = engine_free(state.engine);
+	emu_registry_close(&emus);
+	return r < 0 ? 125 : state.status;
+}

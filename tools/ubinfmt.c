@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const char usage[] =
+	"Usage: ubinfmt COMMAND [OPTION…]\n"
+	"\n"
+	"Runs foreign-architecture programs through qemu-user without binfmt_misc.\n"
+	"\n"
+	"Commands:\n"
+	"  run [--rootfs DIR] [--emulator ARCH=PATH]… [--trace[=FILE]] [--json] [-v] -- CMD [ARG…]\n"
+	"        run CMD with an embedded supervisor; foreign programs it starts run emulated\n"
+	"  detect [--json] FILE…\n"
+	"        say how each FILE would be run\n"
+	"\n"
+	"Environment: UBINFMT_LOG=error|warn|info|debug|trace sets the log level.\n";
+
+void cli_bump_verbosity(void)
+{
+	enum log_level l = log_get_level();
+
+	if (l < LOG_TRACE)
+		log_set_level(l + 1);
+}
+
+void cli_log_from_env(void)
+{
+	const char *s = getenv("UBINFMT_LOG");
+	enum log_level level;
+
+	if (!s || !*s)
+		return;
+	if (log_parse_level(s, &level) < 0) {
+		log_warn("UBINFMT_LOG='%.32s' is not a log level (error, warn, info, debug, trace), ignoring", s);
+		return;
+	}
+	log_set_level(level);
+}
+
+int main(int argc, char **argv)
+{
+	log_set_program("ubinfmt");
+	cli_log_from_env();
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "detect") == 0)
+		return cmd_detect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	log_error("unknown command '%.64s'; see 'ubinfmt --help'", argv[1]);
+	return 2;
+}
