@@ -28,10 +28,12 @@ static uint32_t get_u32(const uint8_t *p, bool big_endian)
  * class and byte order must be valid and the whole header for that class must be within len, so
  * that every field read below is in bounds.
  */
-static int elf_parse(const uint8_t *buf, size_t len, struct elf_ident *ret)
+static int elf_parse(const uint8_t *buf, size_t len, struct elf_ident *ret_ident)
 {
 	uint8_t elf_class, data;
 	size_t header_size, flags_offset;
+	uint16_t machine;
+	uint32_t flags;
 	bool big_endian;
 
 	if (len < EI_NIDENT)
@@ -56,21 +58,27 @@ static int elf_parse(const uint8_t *buf, size_t len, struct elf_ident *ret)
 		return -ENOEXEC;
 	big_endian = data == ELFDATA2MSB;
 
-	/* A file that ends inside its own header: the kernel's loader finds no usable one either. */
+	/* A file that ends inside its own header: neither qemu nor a native loader can use it. */
 	if (len < header_size)
 		return -ENOEXEC;
 
-	*ret = (struct elf_ident){
+	machine = get_u16(buf + ELF_MACHINE_OFFSET, big_endian);
+	flags = get_u32(buf + flags_offset, big_endian);
+	*ret_ident = (struct elf_ident){
+		.arch = arch_from_elf(elf_class, big_endian, machine, flags),
 		.elf_class = elf_class,
 		.big_endian = big_endian,
+		.machine = machine,
+		.flags = flags,
 		.type = get_u16(buf + ELF_TYPE_OFFSET, big_endian),
-		.machine = get_u16(buf + ELF_MACHINE_OFFSET, big_endian),
-		.flags = get_u32(buf + flags_offset, big_endian),
 	};
-	ret->arch = arch_from_elf(elf_class, big_endian, ret->machine, ret->flags);
 	return 0;
 }
 
+/*
+ * Trusts nothing in buf (the sandbox wrote the file) nor len: looks only at the first
+ * min(len, CLASSIFY_HEAD_SIZE) bytes, and each parser checks its own bounds.
+ */
 int classify(const uint8_t *buf, size_t len, struct classification *ret)
 {
 	struct classification c = { .kind = FILE_KIND_OTHER };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -310,7 +311,8 @@ static enum decision classify_target(struct engine *e, struct exec_ctx *c, int *
 
 	enum arch arch = c->cls.elf.arch;
 	c->rec.arch = arch;
-	if (arch == ARCH_UNKNOWN)
+	/* Relocatable objects, core files…: the kernel refuses them, whatever the machine. */
+	if (arch == ARCH_UNKNOWN || (c->cls.elf.type != ET_EXEC && c->cls.elf.type != ET_DYN))
 		goto out;
 	if (e->cfg.native_mask & (UINT64_C(1) << arch)) {
 		d = DECISION_NATIVE;
@@ -661,10 +663,14 @@ static int on_listener(void *ctx, int fd, int events)
 	struct engine *e = listener_engine(ctx, fd, &idx);
 
 	if (events > 0 && (events & POLLIN)) {
-		/* One readiness report may stand for several notifications. */
-		do
+		/*
+		 * One readiness report may stand for several notifications, and a report may be
+		 * stale (its notification already drained by an earlier round).  RECV blocks when
+		 * nothing is pending, so ask before every RECV: a notification seen by poll cannot
+		 * vanish in a way that makes RECV wait (it then fails with ENOENT instead).
+		 */
+		while (more_pending(fd))
 			handle_notification(e, fd);
-		while (more_pending(fd));
 		return 0;
 	}
 	if (events < 0)
