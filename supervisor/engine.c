@@ -23,6 +23,7 @@
 #include "notif.h"
 #include "perm.h"
 #include "resolve.h"
+#include "stub.h"
 #include "rewrite.h"
 #include "tmem.h"
 #include "trace.h"
@@ -423,6 +424,50 @@ static int build_plan(struct engine *e, struct exec_ctx *c, struct injection *in
 }
 
 /*
+ * The caller is traced by someone else, so no ptrace for us: write a code stub at its return
+ * address instead (single-threaded x86-64 callers only; see stub.h).  Same contract as
+ * start_injection.
+ */
+static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, uint64_t t0)
+{
+	uint64_t sp, pc;
+	int r, file_target_fd = -1;
+
+	if (c->call.abi != EXEC_ABI_X86_64)
+		return -EPERM;
+	r = stub_probe(c->tid, &sp, &pc);
+	if (r < 0)
+		return r;
+	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
+	if (r < 0)
+		return r;
+	p->inj.emu_fd_target = r;
+	if (fd_based(&c->call, c->path) && c->chain.depth == 0) {
+		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
+		if (file_target_fd < 0)
+			return file_target_fd;
+	}
+	r = build_plan(e, c, &p->inj, file_target_fd);
+	if (r < 0)
+		return r;
+	r = stub_install(&p->inj, sp, pc);
+	if (r < 0) {
+		(void)stub_restore(&p->inj);
+		return r;
+	}
+	/* "Success": the task returns into the stub, which makes the emulator's exec. */
+	r = notif_send_result(c->listener, &e->bufs, c->id, 0, 0);
+	if (r < 0) {
+		(void)stub_restore(&p->inj);
+		return r == -ENOENT ? -ESRCH : r;
+	}
+	p->inj.state = INJECT_WAIT_RESTART;
+	p->busy_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	log_debug("pid %d is traced by another process: rewrote its exec with a code stub", (int)c->tid);
+	return 0;
+}
+
+/*
  * Rewrites a foreign exec.  Returns 0 once the notification is answered (the rest happens on
  * ptrace stops), or -errno with the notification still pending (the caller answers it).
  */
@@ -434,17 +479,23 @@ static int start_injection(struct engine *e, struct exec_ctx *c, uint64_t t0)
 	p = pending_new(e);
 	if (!p)
 		return -ENOMEM;
-	r = inject_seize(c->tid);
-	if (r < 0) {
-		pending_free(p);
-		return r;
-	}
 	p->inj.tid = c->tid;
 	p->inj.abi = c->call.abi;
 	p->inj.envp = c->call.envp;
 	p->rec = c->rec;
 	p->rec.emulator = c->emu->path;
 	p->rec.decision = DECISION_EMULATE;
+	r = inject_seize(c->tid);
+	if (r == -EPERM) {
+		r = start_stub(e, c, p, t0);
+		if (r < 0)
+			pending_free(p);
+		return r == -EBUSY ? -EPERM : r;
+	}
+	if (r < 0) {
+		pending_free(p);
+		return r;
+	}
 
 	/* fds go in while the notification is pending: after the interrupt, ADDFD is refused. */
 	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
@@ -522,12 +573,17 @@ static void handle_exec(struct engine *e, int listener, const struct seccomp_not
 	if (r < 0)
 		goto answer;
 	trace_copy(c.rec.path, sizeof(c.rec.path), c.path);
-	if (resolve_view_open(c.tid, &c.view) < 0)
+	r = resolve_view_open(c.tid, &c.view);
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: cannot open its root: %m", (int)c.tid);
 		goto answer;
+	}
 	if (fd_based(call, c.path)) {
 		c.start_fd = open_target_fd(c.tid, call->dirfd);
-		if (c.start_fd < 0)
+		if (c.start_fd < 0) {
+			log_debug_errno(c.start_fd, "pid %d: no fd %d: %m", (int)c.tid, call->dirfd);
 			goto answer;
+		}
 	}
 
 	uint8_t head[CLASSIFY_HEAD_SIZE];
@@ -537,8 +593,10 @@ static void handle_exec(struct engine *e, int listener, const struct seccomp_not
 		goto answer;
 	r = open_and_read(&c, c.start_fd, empty ? NULL : c.path, !(call->flags & AT_SYMLINK_NOFOLLOW), head, &len,
 			  &c.st, &c.file_fd);
-	if (r < 0)
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c.tid, c.path);
 		goto answer;
+	}
 	if (e->cfg.trace) {
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c.file_fd);
@@ -564,8 +622,9 @@ static void handle_exec(struct engine *e, int listener, const struct seccomp_not
 			return;
 		}
 		if (r == -EPERM)
-			log_warn("pid %d is traced by another process (strace, gdb?) and cannot be rewritten: "
-				 "exec of '%.200s' fails with ENOEXEC",
+			log_warn("pid %d is traced by another process (strace, gdb?) and has other threads (or "
+				 "uses the i386 syscall ABI), so its exec cannot be rewritten safely: exec of "
+				 "'%.200s' fails with ENOEXEC",
 				 (int)c.tid, c.path);
 		else if (r != -ESRCH)
 			log_warn_errno(r, "pid %d: cannot rewrite exec of '%.200s': %m", (int)c.tid, c.path);
@@ -626,6 +685,9 @@ static void handle_notification(struct engine *e, int listener)
 	p = pending_find(e, (pid_t)req->pid);
 	if (p && p->inj.state == INJECT_WAIT_RESTART) {
 		if (inject_on_restart(&p->inj, &call) == 0) {
+			/* A stub must be gone before the exec can fail back into that code. */
+			if (stub_restore(&p->inj) < 0)
+				log_warn("pid %u: cannot restore the code under the exec stub", req->pid);
 			r = notif_send_continue(listener, &e->bufs, req->id);
 			if (r < 0 && r != -ENOENT)
 				log_warn_errno(r, "pid %u: cannot continue rewritten exec: %m", req->pid);
@@ -635,6 +697,7 @@ static void handle_notification(struct engine *e, int listener)
 		}
 		/* Not our restart (a handler exec'd something else first): forget the rewrite. */
 		log_debug("pid %u: exec is not the rewritten one, dropping the rewrite", req->pid);
+		(void)stub_restore(&p->inj);
 		pending_free(p);
 	}
 	handle_exec(e, listener, req, &call, t0);

@@ -49,6 +49,9 @@ struct injection {
 	uint8_t *block;         /* the scratch block as written, to check the restart against */
 	struct rw_block blk;
 	size_t map_len;         /* scratch mapped through the task, when the stack had no room */
+	uint64_t stub_addr;     /* traced callers: where the code stub went, and what it replaced */
+	size_t stub_len;
+	uint8_t stub_orig[64];
 	struct user_regs_struct saved;
 };
 

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macros.h"
+#include "parse.h"
+#include "stub.h"
+#include "tmem.h"
+
+#define RED_ZONE 128
+#define NR_X86_64_EXECVEAT 322
+
+static size_t put_imm(uint8_t *p, const void *imm, size_t len)
+{
+	memcpy(p, imm, len);
+	return len;
+}
+
+size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp, uint8_t *buf, size_t size)
+{
+	uint32_t fd32 = (uint32_t)fd, flags = AT_EMPTY_PATH, nr = NR_X86_64_EXECVEAT;
+	size_t n = 0;
+
+	if (size < 48)
+		return 0;
+	buf[n++] = 0xbf; /* mov edi, imm32 */
+	n += put_imm(buf + n, &fd32, 4);
+	buf[n++] = 0x48; /* movabs rsi, imm64 */
+	buf[n++] = 0xbe;
+	n += put_imm(buf + n, &empty_addr, 8);
+	buf[n++] = 0x48; /* movabs rdx, imm64 */
+	buf[n++] = 0xba;
+	n += put_imm(buf + n, &argv_addr, 8);
+	buf[n++] = 0x49; /* movabs r10, imm64 */
+	buf[n++] = 0xba;
+	n += put_imm(buf + n, &envp, 8);
+	buf[n++] = 0x41; /* mov r8d, imm32 */
+	buf[n++] = 0xb8;
+	n += put_imm(buf + n, &flags, 4);
+	buf[n++] = 0xb8; /* mov eax, imm32 */
+	n += put_imm(buf + n, &nr, 4);
+	buf[n++] = 0x0f; /* syscall */
+	buf[n++] = 0x05;
+	return n;
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc)
+{
+	char path[64], buf[4096];
+	unsigned long long v[9];
+	const char *threads;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	r = read_text(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	threads = strstr(buf, "\nThreads:");
+	if (!threads || strtoul(threads + 9, NULL, 10) != 1)
+		return -EBUSY;
+
+	/* "nr a0 a1 a2 a3 a4 a5 sp pc" while the task is blocked in a syscall. */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	r = read_text(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	long nr;
+	if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &v[6], &v[7]) != 9)
+		return -EPROTO;
+	*ret_sp = v[6];
+	*ret_pc = v[7];
+	return 0;
+}
+
+int stub_install(struct injection *inj, uint64_t sp, uint64_t pc)
+{
+	size_t need = rewrite_block_size(inj->args, inj->nargs, 8) + 16;
+	uint8_t code[STUB_MAX_CODE];
+	uint8_t *block;
+	size_t len;
+	int r;
+
+	block = malloc(need);
+	if (!block)
+		return -ENOMEM;
+	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - RED_ZONE, (uint64_t)16), block, need, &inj->blk);
+	if (r == 0)
+		r = tmem_write(inj->tid, inj->blk.base, block, inj->blk.len);
+	if (r < 0) {
+		free(block);
+		return r;
+	}
+	free(inj->block);
+	inj->block = block;
+
+	len = stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
+	r = tmem_read(inj->tid, pc, inj->stub_orig, len);
+	if (r < 0)
+		return r;
+	r = tmem_write(inj->tid, pc, code, len);
+	if (r < 0)
+		return r;
+	inj->stub_addr = pc;
+	inj->stub_len = len;
+	return 0;
+}
+
+int stub_restore(struct injection *inj)
+{
+	int r;
+
+	if (!inj->stub_len)
+		return 0;
+	r = tmem_write(inj->tid, inj->stub_addr, inj->stub_orig, inj->stub_len);
+	inj->stub_len = 0;
+	return r;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_STUB_H
+#define UBINFMT_STUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "inject.h"
+
+/*
+ * The fallback for tasks that someone else already traces (strace -f, gdb): no ptrace for us,
+ * so the rewrite is a code stub written over the instructions at the syscall's return address
+ * through /proc/PID/mem.  The notification is answered with success, the task returns into
+ * the stub, the stub issues the emulator's execveat, and that exec traps again: the original
+ * bytes go back before it is allowed to run.  Only for single-threaded x86-64 callers: another
+ * thread could run the patched code meanwhile.
+ */
+
+#define STUB_MAX_CODE 64
+
+/* Pure: the x86-64 instructions for execveat(fd, empty, argv, envp, AT_EMPTY_PATH). */
+size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp, uint8_t *buf, size_t size);
+
+/*
+ * Reads where the blocked task will resume (pc) and its stack pointer from /proc/TID/syscall,
+ * and refuses (-EBUSY) when the process has more than one thread.
+ */
+int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
+
+/* Writes inj's scratch block below sp and the stub at pc, keeping the bytes it replaced. */
+int stub_install(struct injection *inj, uint64_t sp, uint64_t pc);
+
+/* Puts the original instructions back (the task must be blocked in a notification). */
+int stub_restore(struct injection *inj);
+
+#endif
