@@ -36,7 +36,15 @@ struct pending {
 	struct injection inj;
 	struct trace_record rec;
 	uint64_t busy_ns; /* supervisor time spent on it so far */
+	uint64_t since_ns; /* CLOCK_MONOTONIC when the record started */
 };
+
+/*
+ * A rewritten exec normally traps again within microseconds of the detach; a record still
+ * waiting after this long belongs to a task that died (we no longer see its exit) and is
+ * dropped, so that a reused tid cannot match it.
+ */
+#define PENDING_RESTART_TIMEOUT_NS (30ull * 1000000000ull)
 
 struct listener {
 	bool used;
@@ -142,13 +150,22 @@ static struct pending *pending_find(struct engine *e, pid_t tid)
 	return NULL;
 }
 
+static void pending_free(struct pending *p);
+
 static struct pending *pending_new(struct engine *e)
 {
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
 	size_t i;
 
-	for (i = 0; i < e->n_pending; i++)
-		if (!e->pending[i].used)
+	for (i = 0; i < e->n_pending; i++) {
+		struct pending *p = &e->pending[i];
+		if (p->used && p->inj.state == INJECT_WAIT_RESTART && now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
+			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
+			pending_free(p);
+		}
+		if (!p->used)
 			break;
+	}
 	if (i == e->n_pending) {
 		size_t n = e->n_pending ? e->n_pending * 2 : 64;
 		struct pending *p = realloc(e->pending, n * sizeof(*p));
@@ -159,7 +176,7 @@ static struct pending *pending_new(struct engine *e)
 		e->n_pending = n;
 	}
 	struct pending *p = &e->pending[i];
-	*p = (struct pending){ .used = true };
+	*p = (struct pending){ .used = true, .since_ns = now };
 	p->inj.emu_fd_target = -1;
 	return p;
 }
