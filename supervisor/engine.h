@@ -4,60 +4,92 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 #include "emu.h"
 #include "hostbinfmt.h"
+#include "trace.h"
 
 /*
- * The engine: serves the seccomp listeners of one or more sandboxes on one io_uring loop,
+ * The engine: serves the seccomp listeners of any number of sandboxes on one io_uring loop,
  * deciding for every trapped exec whether it runs natively, under an emulator, or fails the
- * way the kernel would make it fail.
+ * way the kernel would make it fail.  A sandbox is a set of listeners sharing settings
+ * (emulators, tracing) and counters: one `ubinfmt run`, one container.
  */
 
 struct engine;
+struct sandbox;
+struct loop;
+
+#define SANDBOX_ID_MAX 65 /* 64 characters and the NUL */
 
 struct engine_hooks {
 	/* A child of ours (not a task we trace for a rewrite) changed state. */
 	void (*child_status)(void *ctx, pid_t pid, int status);
 	/* A signal from the forward set arrived. */
 	void (*signal)(void *ctx, int signo);
-	/* A listener hung up: every task it filtered is gone. */
-	void (*listener_gone)(void *ctx, int listener);
+	/* The last listener of a sandbox hung up: every task it filtered is gone. */
+	void (*sandbox_empty)(void *ctx, struct sandbox *sb);
+	/* Every finished exec, for live trace subscribers. */
+	void (*exec_done)(void *ctx, struct sandbox *sb, const struct trace_record *rec);
 	void *ctx;
 };
 
 struct engine_config {
-	struct emu_registry *emus;  /* borrowed */
 	uint64_t native_mask;       /* 1 << arch for every natively runnable architecture */
 	struct hostbinfmt host;     /* the host's enabled binfmt_misc magic entries */
-	FILE *trace;                /* one line per exec, or NULL */
-	bool trace_json;
 	sigset_t forward;           /* signals handed to hooks.signal (must be blocked by the caller) */
 	struct engine_hooks hooks;
 };
 
-int engine_new(const struct engine_config *cfg, struct engine **ret);
-struct engine *engine_free(struct engine *e);
-
-/* Starts serving a listener fd; the engine owns it from now on. */
-int engine_add_listener(struct engine *e, int listener);
-
-/* Runs the loop until engine_exit; returns its value (or -errno when the ring fails). */
-int engine_run(struct engine *e);
-void engine_exit(struct engine *e, int value);
+struct sandbox_config {
+	char id[SANDBOX_ID_MAX];
+	const struct emu_registry *emus; /* borrowed: must outlive the sandbox */
+	uint64_t emulate_mask;           /* 1 << arch for each architecture it may emulate */
+	FILE *trace;                     /* its own trace output (one line per exec), or NULL */
+	bool trace_json;
+	void *userdata;
+};
 
 struct engine_stats {
-	uint64_t native;
+	uint64_t native;     /* native and host-binfmt execs */
 	uint64_t emulated;
 	uint64_t failed;     /* denied, no emulator, rewrite failed */
 	uint64_t kernel;     /* left to the kernel's own error */
 	uint64_t native_ns;  /* supervisor time spent on native decisions */
 	uint64_t foreign_ns; /* supervisor time spent on emulated execs (both trips) */
+	uint64_t p50_ns;     /* handling time quantiles over all execs */
+	uint64_t p99_ns;
 };
 
+int engine_new(const struct engine_config *cfg, struct engine **ret);
+struct engine *engine_free(struct engine *e);
+
+/* The loop the engine runs on, for front ends to watch their own fds. */
+struct loop *engine_loop(struct engine *e);
+
+/* Runs the loop until engine_exit; returns its value (or -errno when the ring fails). */
+int engine_run(struct engine *e);
+void engine_exit(struct engine *e, int value);
+
+int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struct sandbox **ret);
+/* Closes the sandbox's listeners (its tasks' execs then fail with ENOSYS unless another holder exists). */
+void engine_sandbox_free(struct engine *e, struct sandbox *sb);
+/* Starts serving a listener fd for sb; the engine owns the fd from now on. */
+int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener);
+struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
+/* Iterates: NULL starts, NULL ends. */
+struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);
+
+const char *sandbox_id(const struct sandbox *sb);
+void *sandbox_userdata(const struct sandbox *sb);
+size_t sandbox_listener_count(const struct sandbox *sb);
+void sandbox_get_stats(const struct sandbox *sb, struct engine_stats *ret);
+
+/* Totals over every sandbox, including ones already freed. */
 void engine_get_stats(const struct engine *e, struct engine_stats *ret);
 
 #endif

@@ -69,10 +69,10 @@ static void on_signal(void *ctx, int signo)
 		log_warn_errno(negative_errno(), "cannot forward signal %d to pid %d: %m", signo, (int)s->child);
 }
 
-static void on_listener_gone(void *ctx, int listener)
+static void on_sandbox_empty(void *ctx, struct sandbox *sb)
 {
 	(void)ctx;
-	log_debug("listener %d: every sandboxed task is gone", listener);
+	log_debug("sandbox '%s': every task it filtered is gone", sandbox_id(sb));
 }
 
 struct run_args {
@@ -153,7 +153,9 @@ static int check_rootfs(const char *rootfs, char *resolved)
 int cmd_run(int argc, char **argv)
 {
 	static struct emu_registry emus;
-	struct engine_config cfg = { .emus = &emus };
+	struct engine_config cfg = { 0 };
+	struct sandbox_config sb_cfg = { .id = "run", .emus = &emus, .emulate_mask = UINT64_MAX };
+	struct sandbox *sb;
 	struct run_state state = { .status = 125 };
 	struct sandbox_spec spec = { .sock = -1 };
 	struct run_args a;
@@ -184,11 +186,11 @@ int cmd_run(int argc, char **argv)
 			trace = fopen(a.trace_path, "ae");
 			if (!trace)
 				return log_error_errno(negative_errno(), "--trace '%s': %m", a.trace_path), 125;
-			cfg.trace = trace;
+			sb_cfg.trace = trace;
 		} else {
-			cfg.trace = stderr;
+			sb_cfg.trace = stderr;
 		}
-		cfg.trace_json = a.json;
+		sb_cfg.trace_json = a.json;
 	}
 
 	/* Signals arrive through the engine's signalfd; CMD gets the original mask back. */
@@ -245,7 +247,7 @@ int cmd_run(int argc, char **argv)
 	cfg.hooks = (struct engine_hooks){
 		.child_status = on_child_status,
 		.signal = on_signal,
-		.listener_gone = on_listener_gone,
+		.sandbox_empty = on_sandbox_empty,
 		.ctx = &state,
 	};
 	r = engine_new(&cfg, &state.engine);
@@ -254,7 +256,13 @@ int cmd_run(int argc, char **argv)
 		kill(state.child, SIGKILL);
 		return log_error_errno(r, "cannot start the supervisor: %m"), 125;
 	}
-	r = engine_add_listener(state.engine, listener);
+	r = engine_sandbox_new(state.engine, &sb_cfg, &sb);
+	if (r < 0) {
+		close(listener);
+		kill(state.child, SIGKILL);
+		return log_error_errno(r, "cannot set up the sandbox: %m"), 125;
+	}
+	r = engine_sandbox_add_listener(state.engine, sb, listener);
 	if (r < 0) {
 		kill(state.child, SIGKILL);
 		return log_error_errno(r, "cannot watch the exec listener: %m"), 125;

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "macros.h"
+#include "perm.h"
+#include "tmem.h"
+
+void exec_ctx_close(struct exec_ctx *c)
+{
+	resolve_view_close(&c->view);
+	if (c->start_fd >= 0)
+		close(c->start_fd);
+	if (c->file_fd >= 0)
+		close(c->file_fd);
+	c->start_fd = c->file_fd = -1;
+}
+
+/* Our O_PATH copy of the target's fd number fd (execveat's dirfd). */
+int exec_open_target_fd(pid_t tid, int fd)
+{
+	char path[64];
+	int r;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid, fd);
+	r = open(path, O_PATH | O_CLOEXEC);
+	if (r < 0)
+		return errno == ENOENT ? -EBADF : negative_errno();
+	return r;
+}
+
+/* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo). */
+bool exec_target_fd_cloexec(pid_t tid, int fd)
+{
+	char path[64], buf[512];
+	_cleanup_close_ int f = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)tid, fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return true;
+	n = read(f, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	const char *flags = strstr(buf, "flags:");
+	if (!flags)
+		return true;
+	return strtoul(flags + 6, NULL, 8) & O_CLOEXEC;
+}
+
+/* Opens path (in the target's view) for reading and reads its head: 0, or the kernel's errno. */
+int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
+			 size_t *ret_len, struct stat *ret_st, int *ret_fd)
+{
+	_cleanup_close_ int pfd = -1;
+	int fd;
+	ssize_t n;
+
+	if (path) {
+		pfd = resolve_path(&c->view, start_fd, path, follow);
+		if (pfd < 0)
+			return pfd;
+	} else {
+		pfd = fcntl(start_fd, F_DUPFD_CLOEXEC, 3);
+		if (pfd < 0)
+			return negative_errno();
+	}
+	fd = resolve_open_regular(pfd, ret_st);
+	if (fd < 0)
+		return fd;
+	/* A regular file, opened O_NONBLOCK: this read does not wait on a FIFO or device. */
+	n = pread(fd, head, CLASSIFY_HEAD_SIZE, 0);
+	if (n < 0) {
+		int r = negative_errno();
+		close(fd);
+		return r;
+	}
+	*ret_len = (size_t)n;
+	*ret_fd = fd;
+	return 0;
+}
+
+static bool file_noexec(int fd)
+{
+	struct statvfs sv;
+
+	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_NOEXEC);
+}
+
+/*
+ * Classifies the file that the exec finally loads, following #! interpreters like
+ * fs/binfmt_script.c.  Returns DECISION_EMULATE (c->emu set) for a foreign ELF that an
+ * emulator serves and whose whole chain the caller may execute, else what to answer.  Every
+ * byte read here is sandbox-controlled: the depth is bounded by the kernel's own limit and each
+ * head by CLASSIFY_HEAD_SIZE.
+ */
+enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int *ret_err)
+{
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	struct stat st[SHEBANG_MAX_DEPTH + 1];
+	bool noexec[SHEBANG_MAX_DEPTH + 1];
+	enum decision d = DECISION_KERNEL;
+	int fd = c->file_fd;
+	size_t len, depth;
+	ssize_t n;
+
+	n = pread(fd, head, sizeof(head), 0);
+	if (n < 0)
+		return DECISION_KERNEL;
+	len = (size_t)n;
+	st[0] = c->st;
+
+	for (depth = 0;; depth++) {
+		noexec[depth] = file_noexec(fd);
+		if (hostbinfmt_matches(env->host, head, len)) {
+			d = DECISION_HOST_BINFMT;
+			goto out;
+		}
+		if (classify(head, len, &c->cls) < 0 || c->cls.kind == FILE_KIND_OTHER)
+			goto out;
+		if (c->cls.kind == FILE_KIND_ELF)
+			break;
+		if (depth >= SHEBANG_MAX_DEPTH)
+			goto out; /* the kernel answers ELOOP */
+
+		/* A script: its interpreter is the next file, resolved from the target's cwd. */
+		trace_copy(c->interp[depth], sizeof(c->interp[depth]), c->cls.script.interp);
+		trace_copy(c->interp_arg[depth], sizeof(c->interp_arg[depth]), c->cls.script.arg);
+		c->chain.interp[depth] = c->interp[depth];
+		c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
+		c->chain.depth = depth + 1;
+
+		int next_fd;
+		int r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &next_fd);
+		if (fd != c->file_fd)
+			close(fd);
+		fd = -1;
+		if (r < 0)
+			goto out;
+		fd = next_fd;
+	}
+
+	enum arch arch = c->cls.elf.arch;
+	c->rec.arch = arch;
+	/* Relocatable objects, core files…: the kernel refuses them, whatever the machine. */
+	if (arch == ARCH_UNKNOWN || (c->cls.elf.type != ET_EXEC && c->cls.elf.type != ET_DYN))
+		goto out;
+	if (env->native_mask & (UINT64_C(1) << arch)) {
+		d = DECISION_NATIVE;
+		goto out;
+	}
+	c->emu = (env->emulate_mask & (UINT64_C(1) << arch)) ? emu_registry_get(env->emus, arch) : NULL;
+	if (!c->emu) {
+		*ret_err = ENOEXEC;
+		d = DECISION_NO_EMULATOR;
+		goto out;
+	}
+
+	/*
+	 * The emulator is always executable for the caller; the foreign file and each interpreter
+	 * must still pass the checks the kernel would have made on them (x bits, noexec mounts).
+	 */
+	struct creds creds;
+	if (perm_read_creds(c->tid, &creds) < 0)
+		goto out;
+	for (size_t i = 0; i <= depth; i++) {
+		if (!perm_may_exec(&creds, &st[i], noexec[i])) {
+			*ret_err = EACCES;
+			d = DECISION_DENIED;
+			goto out;
+		}
+	}
+	d = DECISION_EMULATE;
+out:
+	if (fd >= 0 && fd != c->file_fd)
+		close(fd);
+	return d;
+}
+
+/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
+bool exec_fd_based(const struct exec_call *call, const char *path)
+{
+	return call->dirfd != AT_FDCWD && path[0] != '/';
+}
+
+int exec_build_plan(struct exec_env *env, struct exec_ctx *c, struct injection *inj, int file_target_fd)
+{
+	char path_str[PATH_MAX + 32];
+	struct rw_arg path_arg = { .addr = c->call.path };
+	const char *emu_name = strrchr(c->emu->path, '/');
+	int argc, n;
+
+	emu_name = emu_name ? emu_name + 1 : c->emu->path;
+	path_str[0] = '\0';
+	if (exec_fd_based(&c->call, c->path)) {
+		/* The kernel's own names for fd-based scripts; for an ELF, the fd we added. */
+		if (c->chain.depth == 0)
+			snprintf(path_str, sizeof(path_str), "/proc/self/fd/%d", file_target_fd);
+		else if (c->path[0] == '\0')
+			snprintf(path_str, sizeof(path_str), "/dev/fd/%d", c->call.dirfd);
+		else
+			snprintf(path_str, sizeof(path_str), "/dev/fd/%d/%s", c->call.dirfd, c->path);
+	} else if (c->chain.depth == 0 && c->path[0] == '-') {
+		/* qemu would take a leading '-' for an option. */
+		snprintf(path_str, sizeof(path_str), "./%s", c->path);
+	}
+	if (path_str[0])
+		path_arg = (struct rw_arg){ .str = path_str };
+
+	if (!env->argv_buf) {
+		env->argv_buf = malloc(REWRITE_MAX_ARGS * sizeof(*env->argv_buf));
+		if (!env->argv_buf)
+			return -ENOMEM;
+	}
+	argc = 0;
+	if (c->call.argv) {
+		argc = tmem_read_ptr_array(c->tid, c->call.argv, c->call.ptr_size, env->argv_buf, REWRITE_MAX_ARGS - 16);
+		if (argc < 0)
+			return argc;
+	}
+
+	size_t cap = (size_t)argc + 2 * SHEBANG_MAX_DEPTH + 8;
+	struct rw_arg *args = malloc(cap * sizeof(*args));
+	if (!args)
+		return -ENOMEM;
+	n = rewrite_build_argv(emu_name, path_arg, env->argv_buf, (size_t)argc, &c->chain, args, cap);
+	if (n < 0) {
+		free(args);
+		return n;
+	}
+
+	/* Move the added strings into the same allocation: they must outlive this context. */
+	size_t strings = 0;
+	for (int i = 0; i < n; i++)
+		if (!args[i].addr)
+			strings += strlen(args[i].str) + 1;
+	struct rw_arg *owned = realloc(args, (size_t)n * sizeof(*args) + strings);
+	if (!owned) {
+		free(args);
+		return -ENOMEM;
+	}
+	char *arena = (char *)(owned + n);
+	for (int i = 0; i < n; i++) {
+		if (owned[i].addr)
+			continue;
+		size_t l = strlen(owned[i].str) + 1;
+		memcpy(arena, owned[i].str, l);
+		owned[i].str = arena;
+		arena += l;
+	}
+	inj->args = owned;
+	inj->nargs = (size_t)n;
+	return 0;
+}
+

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_EXEC_H
+#define UBINFMT_EXEC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "classify.h"
+#include "emu.h"
+#include "hostbinfmt.h"
+#include "inject.h"
+#include "notif.h"
+#include "resolve.h"
+#include "rewrite.h"
+#include "trace.h"
+
+/*
+ * One trapped exec, from its arguments to a decision: the target resolved in the task's view,
+ * its #! chain followed, its architecture and the permission checks the kernel would make,
+ * and for a foreign program the emulator's argv plan.
+ */
+
+/* What the decision depends on besides the exec itself. */
+struct exec_env {
+	const struct hostbinfmt *host;  /* the host's binfmt_misc entries: left to the kernel */
+	uint64_t native_mask;           /* 1 << arch for each natively runnable architecture */
+	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed to be emulated */
+	const struct emu_registry *emus;
+	uint64_t *argv_buf;             /* REWRITE_MAX_ARGS entries of scratch, or NULL (allocated lazily) */
+};
+
+/* Everything one exec decision needs; lives on the stack of the notification handler. */
+struct exec_ctx {
+	int listener;
+	uint64_t id;
+	pid_t tid;
+	struct exec_call call;
+	char path[PATH_MAX];
+	struct target_view view;
+	int start_fd;    /* our copy of the execveat dirfd, or -1 */
+	int file_fd;     /* the resolved target, open for reading */
+	struct stat st;
+	struct classification cls;    /* of the final file (after any #! chain) */
+	struct rw_chain chain;
+	char interp[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
+	char interp_arg[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
+	const struct emu *emu;
+	struct trace_record rec;
+};
+
+
+void exec_ctx_close(struct exec_ctx *c);
+
+/* Our O_PATH copy of the target's fd number fd (execveat's dirfd); -EBADF if it has none. */
+int exec_open_target_fd(pid_t tid, int fd);
+/* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo); true when unknown. */
+bool exec_target_fd_cloexec(pid_t tid, int fd);
+/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
+bool exec_fd_based(const struct exec_call *call, const char *path);
+
+/*
+ * Opens path (NULL: start_fd itself) in the target's view, only if it is a regular file, and
+ * reads its first CLASSIFY_HEAD_SIZE bytes.  0, or the errno the kernel's exec would give.
+ */
+int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
+		       size_t *ret_len, struct stat *ret_st, int *ret_fd);
+
+/*
+ * Classifies c->file_fd and the #! chain behind it.  DECISION_EMULATE (c->emu set) when a
+ * foreign ELF with an emulator ends the chain and the caller may execute every file of it;
+ * otherwise the answer, with *ret_err set for DENIED and NO_EMULATOR.
+ */
+enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int *ret_err);
+
+/*
+ * Reads the caller's argv and builds the emulator's argv plan into inj (owned by inj).
+ * file_target_fd is the fd added to the target for fd-based execs of an ELF, else -1.
+ */
+int exec_build_plan(struct exec_env *env, struct exec_ctx *c, struct injection *inj, int file_target_fd);
+
+#endif

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A signal storm during foreign execs (exectest storm): a thread signals every exec'ing child as
+# fast as it can, alternating a signal whose handler has SA_RESTART (SIGURG) and one whose
+# handler has not (SIGWINCH); each child execs the foreign busybox as `echo storm-<i>` and must
+# print exactly its own argument and exit 0.  (Those two signals are ignored by default, so one
+# landing just after a successful exec is harmless; a handler without SA_RESTART may make a
+# trapped exec fail with EINTR, which the child retries as a robust caller would; the count of
+# such retries is shown on the result line.)
+source "$(dirname "$0")/lib.sh"
+
+need_ubinfmt
+need_exectest
+need_fixtures
+need_rootfs busybox-arm64
+need_busybox arm64 amd64
+need_qemu arm64
+
+N=${UBINFMT_STORM_N:-32}
+
+storm_check() {
+	local label=$1
+	shift
+	run urun "$@"
+	if [ "$status" -eq 0 ] && grep -qx "ok $N/$N" <<<"$out"; then
+		pass "$label ($(grep -E '^(signals|eintr) ' <<<"$out" | paste -sd' '))"
+	else
+		fail "$label" "exit status $status"$'\n'"$out"
+	fi
+}
+
+R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
+mkdir -p "$R/native"
+cp "$(busybox amd64)" "$R/native/busybox"
+
+storm_check "rootfs: native target (control)" --rootfs "$R" -- /bin/exectest storm "$N" /native/busybox echo
+for round in 1 2 3; do
+	storm_check "rootfs: foreign target, round $round" --rootfs "$R" -- /bin/exectest storm "$N" /bin/busybox echo
+done
+storm_check "rootfs: foreign shell with a nested exec" --rootfs "$R" -- \
+	/bin/exectest storm "$N" /bin/busybox sh -c '/bin/echo "$1"' sh
+
+H=$T/host
+mkdir -p "$H"
+cp "$(busybox arm64)" "$H/busybox"
+storm_check "host fs: foreign target" -- "$EXECTEST" storm "$N" "$H/busybox" echo
+
+finish

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A caller that is already traced (strace -f) execs a foreign program.  ubinfmt cannot
+# PTRACE_SEIZE a traced task: a single-threaded caller must still work (fork + execve of the
+# foreign busybox, with the pid, memory and status checks of exectest spawn); a multithreaded
+# one gets ENOEXEC, and ubinfmt says why on stderr.  strace is a host program, so these run on
+# the host's filesystem (no --rootfs).
+source "$(dirname "$0")/lib.sh"
+
+need_ubinfmt
+need_exectest
+need_fixtures
+need_busybox arm64
+need_qemu arm64
+need_cmd strace
+
+H=$T/host
+mkdir -p "$H"
+cp "$(busybox arm64)" "$H/busybox"
+
+# strace itself must be able to trace here (no ptrace restrictions, e.g. Yama scope 3).
+strace -f -o /dev/null /bin/true 2>/dev/null || skip "strace cannot trace on this host"
+
+run urun -- strace -f -o "$T/strace.log" "$EXECTEST" spawn fork --status 7 "$H/busybox" sh -c 'echo $$; exit 7'
+if [ "$status" -eq 0 ] && grep -qx "ok fork" <<<"$out"; then
+	pass "traced single-threaded caller: fork + execve of a foreign program"
+else
+	fail "traced single-threaded caller: fork + execve of a foreign program" "exit status $status"$'\n'"$out"
+fi
+
+run urun -- strace -f -o /dev/null "$EXECTEST" errno "$H/busybox" echo traced-direct-ok
+expect_eq "traced single-threaded caller: execve in place" traced-direct-ok "$out" "exit status $status"
+
+run urun -- strace -f -o /dev/null "$EXECTEST" spawn thread --status 7 "$H/busybox" sh -c 'echo $$; exit 7'
+echo "info: traced caller, execve from a non-main thread: exit status $status, $(grep -E '^(ok thread|status|errno)' <<<"$out" | paste -sd' ')"
+
+# Multithreaded: a second thread is alive when the main thread execs.
+if is_baseline; then
+	skip_check "traced multithreaded caller gets ENOEXEC" "the binfmt_misc baseline has no such limit"
+else
+	urun -- strace -f -o /dev/null "$EXECTEST" errno --thread "$H/busybox" echo mt-ran >"$T/mt.out" 2>"$T/mt.err"
+	status=$?
+	expect_eq "traced multithreaded caller gets ENOEXEC" "errno ENOEXEC" "$(head -n 1 "$T/mt.out")" \
+		"exit status $status; stderr:"$'\n'"$(cat "$T/mt.err")"
+	# Something other than exectest's own line must explain it, naming tracing or ptrace.
+	reason=$(grep -v '^exectest:' "$T/mt.err" | grep -iE 'trac|ptrace' || true)
+	if [ -n "$reason" ]; then
+		pass "ubinfmt logs why on stderr ($(head -n 1 <<<"$reason"))"
+	else
+		fail "ubinfmt logs why on stderr" "stderr:"$'\n'"$(cat "$T/mt.err")"
+	fi
+fi
+
+# The same multithreaded caller, not traced, works.
+run urun -- "$EXECTEST" errno --thread "$H/busybox" echo mt-untraced-ok
+expect_eq "untraced multithreaded caller works" mt-untraced-ok "$out" "exit status $status"
+
+finish
