@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "exec.h"
 #include "histo.h"
 #include "inject.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
@@ -36,6 +38,7 @@ struct sandbox {
 /* One foreign exec between its first notification and the trap of its rewritten restart. */
 struct pending {
 	bool used;
+	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
 	struct sandbox *sb;
 	struct injection inj;
 	struct trace_record rec;
@@ -55,6 +58,7 @@ struct listener {
 	int fd;
 	int watch;
 	struct sandbox *sb;
+	struct journal *journal; /* the agent's in-flight journal, or NULL */
 };
 
 struct engine {
@@ -440,21 +444,13 @@ answer:
 	finish(e, sb, &c.rec, t0, 0);
 }
 
-static void handle_notification(struct engine *e, struct listener *l)
+static void dispatch_notification(struct engine *e, struct listener *l, uint64_t t0)
 {
 	struct seccomp_notif *req = e->bufs.req;
 	struct exec_call call;
 	struct pending *p;
-	uint64_t t0;
 	int r;
 
-	r = notif_recv(l->fd, &e->bufs);
-	if (r < 0) {
-		if (r != -ENOENT && r != -EINTR)
-			log_warn_errno(r, "receiving a notification failed: %m");
-		return;
-	}
-	t0 = now_ns(CLOCK_MONOTONIC);
 	log_trace("notif id=%llu pid=%u nr=%d", (unsigned long long)req->id, req->pid, req->data.nr);
 	if (notif_decode_exec(&req->data, &call) < 0) {
 		(void)notif_send_continue(l->fd, &e->bufs, req->id);
@@ -482,6 +478,24 @@ static void handle_notification(struct engine *e, struct listener *l)
 	handle_exec(e, l->sb, l->fd, req, &call, t0);
 }
 
+static void handle_notification(struct engine *e, struct listener *l)
+{
+	int r, slot = -1;
+
+	r = notif_recv(l->fd, &e->bufs);
+	if (r < 0) {
+		if (r != -ENOENT && r != -EINTR)
+			log_warn_errno(r, "receiving a notification failed: %m");
+		return;
+	}
+	/* Until it is answered, a received notification exists only here: note it in the journal. */
+	if (l->journal)
+		slot = journal_put(l->journal, e->bufs.req->id, (pid_t)e->bufs.req->pid);
+	dispatch_notification(e, l, now_ns(CLOCK_MONOTONIC));
+	if (l->journal)
+		journal_clear(l->journal, slot);
+}
+
 /* ---- listeners ----------------------------------------------------------------------------- */
 
 static bool more_pending(int fd)
@@ -505,6 +519,7 @@ static void listener_close(struct engine *e, struct listener *l)
 
 	(void)loop_unwatch(e->loop, l->watch);
 	close(l->fd);
+	journal_unmap(l->journal);
 	*l = (struct listener){ .fd = -1 };
 	if (sb && --sb->n_listeners == 0 && e->cfg.hooks.sandbox_empty)
 		e->cfg.hooks.sandbox_empty(e->cfg.hooks.ctx, sb);
@@ -538,6 +553,77 @@ static int on_listener(void *ctx, int fd, int events)
 
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener)
 {
+	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, 0);
+}
+
+/* Whether tid is a task blocked in an exec syscall, in the same pid namespace as ref. */
+static bool blocked_in_exec(pid_t tid, pid_t ref)
+{
+	char path[64], buf[256];
+	struct stat a, b;
+	_cleanup_close_ int fd = -1;
+	long nr;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
+	if (stat(path, &a) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ref);
+	if (ref > 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	nr = strtol(buf, NULL, 10);
+	/* x86-64 execve/execveat, or the i386 ones */
+	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
+}
+
+/*
+ * A previous daemon received these notifications and died before answering: their tasks wait
+ * for an answer nobody will give.  Answer -ERESTARTNOINTR while the task sits in a ptrace
+ * interrupt, so that its exec starts over and traps again, to be handled from scratch.
+ * The journal comes from the sandbox: each entry is checked against the listener (the id must
+ * be pending on it) and the task (blocked in an exec, in the agent's pid namespace).
+ */
+static void recover(struct engine *e, struct listener *l, pid_t agent)
+{
+	struct journal *j = l->journal;
+
+	for (size_t i = 0; i < JOURNAL_SLOTS; i++) {
+		struct journal_slot s = j->slots[i];
+		struct pending *p;
+
+		if (!s.used)
+			continue;
+		journal_clear(j, (int)i);
+		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0 ||
+		    !blocked_in_exec((pid_t)s.tid, agent))
+			continue;
+		p = pending_new(e, l->sb);
+		if (!p)
+			return;
+		p->recovery = true;
+		p->inj.tid = (pid_t)s.tid;
+		p->inj.rewrite = false;
+		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
+		if (inject_seize(p->inj.tid) < 0 || inject_release(&p->inj, l->fd, &e->bufs, s.id) < 0) {
+			pending_free(p);
+			continue;
+		}
+		log_info("sandbox '%s': restarting the exec of pid %u left unanswered by the previous daemon",
+			 l->sb->cfg.id, s.tid);
+	}
+}
+
+int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
+					pid_t agent)
+{
 	size_t i;
 	int r;
 
@@ -556,8 +642,10 @@ int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listen
 	r = loop_watch(e->loop, listener, POLLIN, on_listener, e);
 	if (r < 0)
 		return r;
-	e->listeners[i] = (struct listener){ .used = true, .fd = listener, .watch = r, .sb = sb };
+	e->listeners[i] = (struct listener){ .used = true, .fd = listener, .watch = r, .sb = sb, .journal = journal };
 	sb->n_listeners++;
+	if (journal)
+		recover(e, &e->listeners[i], agent);
 	return 0;
 }
 
@@ -616,6 +704,11 @@ struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev)
 	return prev ? prev->next : e->sandboxes;
 }
 
+void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask)
+{
+	sb->cfg.emulate_mask = mask;
+}
+
 const char *sandbox_id(const struct sandbox *sb)
 {
 	return sb->cfg.id;
@@ -665,6 +758,10 @@ static void on_wait_status(struct engine *e, pid_t pid, int status)
 		p->busy_ns += now_ns(CLOCK_MONOTONIC) - t0;
 		break;
 	case INJECT_FAILED:
+		if (p->recovery) {
+			pending_free(p);
+			break;
+		}
 		if (p->rec.decision == DECISION_EMULATE) {
 			p->rec.decision = DECISION_FAILED;
 			p->rec.error = p->inj.fail_errno ? p->inj.fail_errno : ENOEXEC;

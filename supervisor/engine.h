@@ -80,10 +80,20 @@ int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struc
 void engine_sandbox_free(struct engine *e, struct sandbox *sb);
 /* Starts serving a listener fd for sb; the engine owns the fd from now on. */
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener);
+/*
+ * The same, with the agent's in-flight journal (owned by the engine from now on): execs that a
+ * previous daemon received and never answered are restarted.  agent is the agent's pid, whose
+ * pid namespace every journaled task must share.
+ */
+struct journal;
+int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
+					pid_t agent);
 struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
 /* Iterates: NULL starts, NULL ends. */
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);
 
+/* Which architectures sb may emulate (1 << arch each); the others fail with ENOEXEC. */
+void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask);
 const char *sandbox_id(const struct sandbox *sb);
 void *sandbox_userdata(const struct sandbox *sb);
 size_t sandbox_listener_count(const struct sandbox *sb);

@@ -5,6 +5,9 @@
 /* Each command handler parses its own options and returns the process exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 /* -v/--verbose and UBINFMT_LOG: shared by every command. */
 void cli_bump_verbosity(void);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	build-essential cmake pkg-config
-	libseccomp-dev liburing-dev libcap-ng-dev libcmocka-dev
+	libseccomp-dev liburing-dev libcap-ng-dev libcmocka-dev libjson-c-dev
 	qemu-user-static strace file
 )
 

@@ -16,6 +16,12 @@ static const char usage[] =
 	"        run CMD with an embedded supervisor; foreign programs it starts run emulated\n"
 	"  detect [--json] FILE…\n"
 	"        say how each FILE would be run\n"
+	"  status [--json]\n"
+	"        sandboxes served by a running ubinfmtd, with exec counts and latency\n"
+	"  trace [--sandbox ID] [--json]\n"
+	"        stream one line per exec from a running ubinfmtd\n"
+	"  attach PID\n"
+	"        make a running ubinfmtd take over the sandbox whose ubinfmt-init is PID\n"
 	"\n"
 	"Environment: UBINFMT_LOG=error|warn|info|debug|trace sets the log level.\n";
 
@@ -53,6 +59,12 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "detect") == 0)
 		return cmd_detect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "trace") == 0)
+		return cmd_trace(argc - 1, argv + 1);
+	if (strcmp(argv[1], "attach") == 0)
+		return cmd_attach(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ubinfmt-init: the in-container side.  A drop-in for tini/catatonit that also installs the
+ * exec filter, hands its listener to ubinfmtd and keeps a copy, so that a restarted daemon can
+ * take over without losing a single exec.
+ */
+#define _GNU_SOURCE
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "journal.h"
+#include "log.h"
+#include "macros.h"
+#include "notif.h"
+#include "paths.h"
+#include "proto.h"
+
+enum nnp_mode {
+	NNP_AUTO,
+	NNP_ALWAYS,
+	NNP_NEVER,
+};
+
+enum fallback_mode {
+	FALLBACK_FAIL,
+	FALLBACK_NATIVE,
+};
+
+static const char *arg_socket = UBINFMT_AGENT_SOCKET;
+static const char *arg_id = "";
+static bool arg_subreaper;
+static bool arg_group;
+static bool arg_trace;
+static enum nnp_mode arg_nnp = NNP_AUTO;
+static enum fallback_mode arg_fallback = FALLBACK_FAIL;
+static char **arg_cmd;
+
+#define RECONNECT_MS 200
+#define FIRST_CONNECT_TRIES 25 /* 5 s for a daemon that is still starting */
+
+static const char usage[] =
+	"Usage: ubinfmt-init [OPTION…] -- CMD [ARG…]\n"
+	"\n"
+	"Runs CMD as a container's init (like tini): reaps zombies, forwards signals, exits with\n"
+	"CMD's status; and lets ubinfmtd run CMD's foreign-architecture programs through qemu-user.\n"
+	"\n"
+	"  -s                     register as child subreaper when not PID 1\n"
+	"  -g                     forward signals to CMD's process group, not only CMD\n"
+	"  -v                     more log output (repeat for debug)\n"
+	"  --socket PATH          ubinfmtd's agent socket (default " UBINFMT_AGENT_SOCKET ")\n"
+	"  --id ID                the sandbox's name in 'ubinfmt status' (default: chosen by ubinfmtd)\n"
+	"  --trace                ask ubinfmtd to trace this sandbox's execs\n"
+	"  --no-new-privs=auto|always|never\n"
+	"                         set no_new_privs to install the filter without CAP_SYS_ADMIN\n"
+	"                         (auto: only when needed; it disables setuid programs)\n"
+	"  --fallback=fail|native without ubinfmtd or a filter: fail (exit 125), or run CMD\n"
+	"                         without emulation\n";
+
+/* ---- talking to ubinfmtd -------------------------------------------------------------------- */
+
+static int connect_daemon(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(arg_socket) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, arg_socket);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negative_errno();
+	return TAKE_FD(fd);
+}
+
+static int send_msg(int sock, const struct proto_msg *m, const int *fds, size_t n_fds)
+{
+	uint8_t buf[PROTO_MAX_MSG];
+	int n = proto_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return proto_send(sock, buf, (size_t)n, fds, n_fds);
+}
+
+/*
+ * HELLO, HELLO_ACK, LISTENER: hands the listener (and the journal) to the daemon.  The daemon's
+ * answer is a message from a privileged peer, but decoded like any other input.
+ */
+static int hand_over(int sock, int listener, int journal, bool reattach, char *ret_id, size_t id_size)
+{
+	struct proto_msg m = { .type = PROTO_MSG_HELLO };
+	uint8_t buf[PROTO_MAX_MSG];
+	size_t n_fds;
+	int fds[PROTO_MAX_FDS];
+	int r, n;
+
+	m.hello.pid = (uint32_t)getpid();
+	m.hello.role = PROTO_ROLE_AGENT;
+	m.hello.id = arg_id;
+	m.hello.flags = (arg_trace ? PROTO_HELLO_F_TRACE : 0) | (reattach ? PROTO_HELLO_F_REATTACH : 0);
+	r = send_msg(sock, &m, NULL, 0);
+	if (r < 0)
+		return r;
+
+	n = proto_recv(sock, buf, sizeof(buf), fds, PROTO_MAX_FDS, &n_fds);
+	if (n < 0)
+		return n;
+	proto_close_fds(fds, n_fds);
+	if (n == 0)
+		return -ECONNRESET;
+	r = proto_decode(buf, (size_t)n, &m);
+	if (r < 0)
+		return r;
+	if (m.type == PROTO_MSG_ERROR)
+		return m.error.error < 0 ? m.error.error : -EPROTO;
+	if (m.type != PROTO_MSG_HELLO_ACK)
+		return -EPROTO;
+	if (m.hello_ack.status < 0)
+		return m.hello_ack.status;
+	snprintf(ret_id, id_size, "%s", m.hello_ack.id);
+
+	struct proto_msg l = { .type = PROTO_MSG_LISTENER };
+	int send_fds[2] = { listener, journal };
+	l.listener.id = ret_id;
+	l.listener.pid = (uint32_t)getpid();
+	return send_msg(sock, &l, send_fds, journal >= 0 ? 2 : 1);
+}
+
+/* ---- the filter ----------------------------------------------------------------------------- */
+
+static bool have_cap_sys_admin(void)
+{
+	capng_get_caps_process();
+	return capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN);
+}
+
+/*
+ * Installs the exec filter on ourselves (CMD inherits it).  Without CAP_SYS_ADMIN the kernel
+ * insists on no_new_privs, which also stops setuid programs from gaining privileges: set it
+ * only when needed and allowed, and say so.
+ */
+static int install_filter(void)
+{
+	int r;
+
+	if (arg_nnp == NNP_ALWAYS || (arg_nnp == NNP_AUTO && !have_cap_sys_admin())) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "cannot set no_new_privs: %m");
+		log_info("set no_new_privs to install the exec filter: setuid programs in this container "
+			 "will not gain privileges");
+	}
+	r = notif_install_filter();
+	if (r == -EBUSY)
+		return log_error_errno(r, "cannot install the exec filter: this container already has a seccomp "
+					  "listener in its filter chain (nested under LXD, Sysbox or another ubinfmt?)");
+	if (r == -EACCES || r == -EPERM)
+		return log_error_errno(r, "cannot install the exec filter without CAP_SYS_ADMIN; allow "
+					  "--no-new-privs=auto (setuid programs then stay unprivileged)");
+	if (r < 0)
+		return log_error_errno(r, "cannot install the exec filter: %m");
+	return r;
+}
+
+/* ---- init duties ---------------------------------------------------------------------------- */
+
+static void block_signals(sigset_t *ret_orig)
+{
+	sigset_t set;
+
+	/* Everything but the synchronous faults, which must kill us as usual. */
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGABRT);
+	sigdelset(&set, SIGTRAP);
+	sigdelset(&set, SIGSYS);
+	sigprocmask(SIG_SETMASK, &set, ret_orig);
+}
+
+static pid_t spawn(const sigset_t *orig)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	if (arg_group && setpgid(0, 0) == 0 && isatty(STDIN_FILENO)) {
+		/* Our own process group owns the terminal now, like an interactive shell's job. */
+		signal(SIGTTOU, SIG_IGN);
+		(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+		signal(SIGTTOU, SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	execvp(arg_cmd[0], arg_cmd);
+	int r = negative_errno();
+	log_error_errno(r, "cannot run '%s': %m", arg_cmd[0]);
+	_exit(r == -ENOENT ? 127 : 126);
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+/* Reaps everything; returns CMD's exit code once CMD is gone, -1 while it lives. */
+static int reap(pid_t cmd)
+{
+	int code = -1;
+
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			return code;
+		if (pid == cmd)
+			code = exit_code(status);
+	}
+}
+
+static void forward(pid_t cmd, int sig)
+{
+	pid_t target = arg_group ? -cmd : cmd;
+
+	if (kill(target, sig) < 0 && errno != ESRCH)
+		log_warn_errno(negative_errno(), "cannot forward signal %d to %d: %m", sig, (int)target);
+}
+
+/*
+ * After set-up nothing here may exit on an error: if PID 1 dies, the container dies.  Errors
+ * become warnings; the daemon connection is retried for as long as CMD lives.
+ */
+_noreturn_ static void supervise(pid_t cmd, int sock, int listener, int journal, const sigset_t *mask)
+{
+	_cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	char id[PROTO_MAX_ID_LEN + 1] = "";
+
+	if (sfd < 0)
+		log_warn_errno(negative_errno(), "no signalfd (%m): signals are not forwarded");
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = sock, .events = POLLIN },
+		};
+		int r = poll(pfd, 2, sock < 0 && listener >= 0 ? RECONNECT_MS : -1);
+
+		if (r < 0 && errno != EINTR)
+			log_warn_errno(negative_errno(), "poll: %m");
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGCHLD) {
+					forward(cmd, (int)si.ssi_signo);
+					continue;
+				}
+				int code = reap(cmd);
+				if (code >= 0)
+					_exit(code);
+			}
+		}
+		if (sock >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* The daemon never talks to us unprompted: anything here means it went away. */
+			uint8_t buf[PROTO_MAX_MSG];
+			int fds[PROTO_MAX_FDS];
+			size_t n_fds = 0;
+			int n = proto_recv(sock, buf, sizeof(buf), fds, PROTO_MAX_FDS, &n_fds);
+			proto_close_fds(fds, n_fds);
+			if (n <= 0 && n != -EAGAIN) {
+				log_warn("ubinfmtd went away; execs wait until it is back");
+				close(sock);
+				sock = -1;
+			}
+		}
+		if (sock < 0 && listener >= 0) {
+			sock = connect_daemon();
+			if (sock >= 0) {
+				r = hand_over(sock, listener, journal, true, id, sizeof(id));
+				if (r < 0) {
+					log_debug_errno(r, "re-attaching to ubinfmtd failed: %m");
+					close(sock);
+					sock = -1;
+				} else {
+					log_info("re-attached to ubinfmtd as sandbox '%s'", id);
+				}
+			}
+		}
+	}
+}
+
+/* Runs CMD with no filter at all (--fallback=native). */
+_noreturn_ static void run_native(const sigset_t *orig, const sigset_t *mask)
+{
+	pid_t cmd = spawn(orig);
+
+	if (cmd < 0) {
+		log_error_errno(negative_errno(), "cannot fork: %m");
+		_exit(125);
+	}
+	supervise(cmd, -1, -1, -1, mask);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { OPT_SOCKET = 0x100, OPT_ID, OPT_TRACE, OPT_NNP, OPT_FALLBACK };
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "no-new-privs", required_argument, NULL, OPT_NNP },
+		{ "fallback", required_argument, NULL, OPT_FALLBACK },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+sgvh", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			arg_subreaper = true;
+			break;
+		case 'g':
+			arg_group = true;
+			break;
+		case 'v':
+			if (log_get_level() < LOG_TRACE)
+				log_set_level(log_get_level() + 1);
+			break;
+		case OPT_SOCKET:
+			arg_socket = optarg;
+			break;
+		case OPT_ID:
+			if (!proto_id_valid(optarg))
+				return log_error_errno(-EINVAL, "--id '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -",
+						       optarg, PROTO_MAX_ID_LEN);
+			arg_id = optarg;
+			break;
+		case OPT_TRACE:
+			arg_trace = true;
+			break;
+		case OPT_NNP:
+			if (strcmp(optarg, "auto") == 0)
+				arg_nnp = NNP_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				arg_nnp = NNP_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				arg_nnp = NNP_NEVER;
+			else
+				return log_error_errno(-EINVAL, "--no-new-privs='%s': expected auto, always or never", optarg);
+			break;
+		case OPT_FALLBACK:
+			if (strcmp(optarg, "fail") == 0)
+				arg_fallback = FALLBACK_FAIL;
+			else if (strcmp(optarg, "native") == 0)
+				arg_fallback = FALLBACK_NATIVE;
+			else
+				return log_error_errno(-EINVAL, "--fallback='%s': expected fail or native", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return -EINVAL;
+	}
+	arg_cmd = argv + optind;
+	return 0;
+}
+
+static int first_connect(void)
+{
+	int r = -ENOENT;
+
+	for (int i = 0; i < FIRST_CONNECT_TRIES; i++) {
+		r = connect_daemon();
+		if (r >= 0 || (r != -ENOENT && r != -ECONNREFUSED))
+			return r;
+		usleep(RECONNECT_MS * 1000 / 1);
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_close_ int sock = -1, listener = -1, journal = -1;
+	char id[PROTO_MAX_ID_LEN + 1] = "";
+	sigset_t orig, mask;
+	pid_t cmd;
+	int r;
+
+	log_set_program("ubinfmt-init");
+	if (parse_args(argc, argv) < 0)
+		return 2;
+	block_signals(&orig);
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+
+	if (getpid() != 1) {
+		if (arg_subreaper) {
+			if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+				log_warn_errno(negative_errno(), "cannot become a child subreaper: %m");
+		} else {
+			log_info("not PID 1 and no -s: zombies re-parented above us will not be reaped here");
+		}
+	}
+
+	/* The daemon first: without it a filter would only make every exec fail. */
+	sock = first_connect();
+	if (sock < 0) {
+		log_error_errno(sock, "cannot reach ubinfmtd at '%s': %m%s", arg_socket,
+				arg_fallback == FALLBACK_NATIVE ? "; running without emulation (--fallback=native)"
+								: "; start it, or pass --fallback=native");
+		if (arg_fallback == FALLBACK_NATIVE)
+			run_native(&orig, &mask);
+		return 125;
+	}
+	listener = install_filter();
+	if (listener < 0) {
+		if (arg_fallback == FALLBACK_NATIVE) {
+			log_warn("running without emulation (--fallback=native)");
+			close(TAKE_FD(sock));
+			run_native(&orig, &mask);
+		}
+		return 125;
+	}
+	journal = journal_create();
+	if (journal < 0)
+		log_warn_errno(journal, "no in-flight journal (%m): a daemon restart may lose execs in flight");
+	r = hand_over(sock, listener, journal, false, id, sizeof(id));
+	if (r < 0) {
+		log_error_errno(r, "ubinfmtd at '%s' refused the sandbox: %m", arg_socket);
+		return 125;
+	}
+	log_debug("sandbox '%s' handed to ubinfmtd", id);
+
+	cmd = spawn(&orig);
+	if (cmd < 0)
+		return log_error_errno(negative_errno(), "cannot fork: %m"), 125;
+	supervise(cmd, TAKE_FD(sock), TAKE_FD(listener), TAKE_FD(journal), &mask);
+}

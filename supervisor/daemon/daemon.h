@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_DAEMON_H
+#define UBINFMT_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "emu.h"
+#include "engine.h"
+
+/* ubinfmtd's state, shared by its front ends (agents and CLI clients, OCI runtimes). */
+
+struct client;
+struct oci_conn;
+
+/* What the daemon keeps per sandbox, beside the engine's own state (sandbox userdata). */
+struct sandbox_data {
+	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
+	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
+	bool from_oci;
+};
+
+struct daemon {
+	struct engine *engine;
+	struct loop *loop;
+	struct emu_registry emus; /* the default emulators */
+	FILE *trace;              /* --trace: every sandbox's execs */
+	bool trace_json;
+	struct client *clients;
+	uint64_t n_clients;
+	struct oci_conn *oci_conns;
+	int oci_sweep_fd;         /* once a second: drop runtimes that stall */
+};
+
+/* Creates a sandbox with the daemon's defaults (and owns sd). */
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, bool trace,
+		       struct sandbox **ret);
+
+/* clients.c: the agent and control sockets (SOCK_SEQPACKET, the proto/ messages). */
+int clients_listen(struct daemon *d, int listen_fd);
+void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec);
+void clients_close_all(struct daemon *d);
+
+/* oci.c: the OCI seccomp-agent socket (runc, crun: one JSON state and one listener fd). */
+int oci_front_listen(struct daemon *d, int listen_fd);
+void oci_front_close_all(struct daemon *d);
+
+#endif

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ubinfmtd: one daemon serving many sandboxes on one io_uring loop.  Agents (ubinfmt-init)
+ * connect to the agent socket, OCI runtimes (runc, crun, podman) to the OCI socket named in
+ * linux.seccomp.listenerPath, and the ubinfmt command to the control socket.
+ */
+#define _GNU_SOURCE
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "hostbinfmt.h"
+#include "log.h"
+#include "loop.h"
+#include "macros.h"
+#include "native.h"
+#include "parse.h"
+#include "paths.h"
+
+static const char *arg_agent_socket = UBINFMT_AGENT_SOCKET;
+static const char *arg_oci_socket = UBINFMT_OCI_SOCKET;
+static const char *arg_control_socket = UBINFMT_CONTROL_SOCKET;
+static const char *arg_trace_path;
+static bool arg_trace;
+static bool arg_json;
+
+static const char usage[] =
+	"Usage: ubinfmtd [OPTION…]\n"
+	"\n"
+	"Serves ubinfmt sandboxes: runs their foreign-architecture programs through qemu-user.\n"
+	"\n"
+	"  --socket PATH          agent socket for ubinfmt-init (default " UBINFMT_AGENT_SOCKET ")\n"
+	"  --oci-socket PATH      OCI seccomp-agent socket for runc/crun/podman, the\n"
+	"                         linux.seccomp.listenerPath (default " UBINFMT_OCI_SOCKET ")\n"
+	"  --control PATH         socket for 'ubinfmt status/trace/attach' (default " UBINFMT_CONTROL_SOCKET ")\n"
+	"  --emulator ARCH=PATH   use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
+	"  --trace[=FILE]         one line per exec of every sandbox to FILE (default: stderr)\n"
+	"  --json                 trace lines as JSON\n"
+	"  -v, --verbose          more log output (repeat for debug, trace)\n"
+	"\n"
+	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
+
+/* ---- sandboxes --------------------------------------------------------------------------- */
+
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, bool trace,
+		       struct sandbox **ret)
+{
+	struct sandbox_config cfg = {
+		.emus = sd->emus ? sd->emus : &d->emus,
+		.emulate_mask = UINT64_MAX,
+		.userdata = sd,
+	};
+	int r;
+
+	snprintf(cfg.id, sizeof(cfg.id), "%s", id);
+	if (d->trace) {
+		cfg.trace = d->trace;
+		cfg.trace_json = d->trace_json;
+	} else if (trace) {
+		cfg.trace = stderr;
+		cfg.trace_json = d->trace_json;
+	}
+	r = engine_sandbox_new(d->engine, &cfg, ret);
+	if (r < 0) {
+		if (sd->emus) {
+			emu_registry_close(sd->emus);
+			free(sd->emus);
+		}
+		free(sd);
+	}
+	return r;
+}
+
+static void free_sandbox(struct daemon *d, struct sandbox *sb)
+{
+	struct sandbox_data *sd = sandbox_userdata(sb);
+
+	engine_sandbox_free(d->engine, sb);
+	if (sd && sd->emus) {
+		emu_registry_close(sd->emus);
+		free(sd->emus);
+	}
+	free(sd);
+}
+
+static void on_sandbox_empty(void *ctx, struct sandbox *sb)
+{
+	struct daemon *d = ctx;
+
+	log_info("sandbox '%s': every task is gone", sandbox_id(sb));
+	free_sandbox(d, sb);
+}
+
+static void on_exec_done(void *ctx, struct sandbox *sb, const struct trace_record *rec)
+{
+	clients_exec_done(ctx, sb, rec);
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	struct daemon *d = ctx;
+
+	if (signo == SIGTERM || signo == SIGINT) {
+		log_info("signal %d: shutting down", signo);
+		engine_exit(d->engine, 0);
+	}
+}
+
+static void on_child_status(void *ctx, pid_t pid, int status)
+{
+	(void)ctx;
+	(void)pid;
+	(void)status;
+}
+
+/* ---- sockets ----------------------------------------------------------------------------- */
+
+/* An fd systemd passed for name (LISTEN_FDS/LISTEN_FDNAMES), or -1. */
+static int systemd_fd(const char *name)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+	uint64_t p, n;
+
+	if (!pid || !fds || parse_u64(pid, &p) < 0 || p != (uint64_t)getpid() || parse_u64(fds, &n) < 0 || n > 16)
+		return -1;
+	for (uint64_t i = 0; i < n && names;) {
+		size_t len = strcspn(names, ":");
+		if (len == strlen(name) && strncmp(names, name, len) == 0)
+			return (int)(3 + i);
+		names += len;
+		if (*names != ':')
+			break;
+		names++;
+		i++;
+	}
+	return -1;
+}
+
+/*
+ * Binds a unix socket at path with mode, replacing a stale one but refusing to steal the
+ * socket of a daemon that still answers there.
+ */
+static int listen_at(const char *name, const char *path, int type, mode_t mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	int sd = systemd_fd(name);
+
+	if (sd >= 0) {
+		(void)fcntl(sd, F_SETFD, FD_CLOEXEC);
+		(void)fcntl(sd, F_SETFL, O_NONBLOCK);
+		return sd;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "--%s '%s': path too long for a unix socket", name, path);
+	strcpy(sa.sun_path, path);
+
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "cannot create the %s socket: %m", name);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return log_error_errno(-EADDRINUSE, "another ubinfmtd already listens on '%s'", path);
+	close(fd);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "cannot create the %s socket: %m", name);
+
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return log_error_errno(-EEXIST, "'%s' exists and is not a socket: remove it or pick "
+							"another path", path);
+		(void)unlink(path);
+	}
+	/* The mode is right from the start: no window in which anyone else may connect. */
+	mode_t old = umask(~mode & 0777);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		return log_error_errno(negative_errno(), "cannot bind '%s': %m", path);
+	if (listen(fd, 128) < 0)
+		return log_error_errno(negative_errno(), "cannot listen on '%s': %m", path);
+	return TAKE_FD(fd);
+}
+
+static int make_parent_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(negative_errno(), "cannot create '%s': %m", dir);
+	return 0;
+}
+
+/*
+ * After set-up the daemon needs only what the rewrites need: ptrace and memory access to
+ * other users' tasks (CAP_SYS_PTRACE), reading their files whatever the modes
+ * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) and signalling them (CAP_KILL).
+ */
+static void drop_capabilities(void)
+{
+	if (geteuid() != 0)
+		return;
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
+		      CAP_DAC_READ_SEARCH, CAP_KILL, -1);
+	if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+		log_warn("cannot drop capabilities, keeping them");
+	else
+		log_debug("capabilities now: sys_ptrace, dac_override, dac_read_search, kill");
+}
+
+static int parse_args(int argc, char **argv, struct daemon *d)
+{
+	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON };
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "oci-socket", required_argument, NULL, OPT_OCI },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "emulator", required_argument, NULL, OPT_EMULATOR },
+		{ "trace", optional_argument, NULL, OPT_TRACE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET:
+			arg_agent_socket = optarg;
+			break;
+		case OPT_OCI:
+			arg_oci_socket = optarg;
+			break;
+		case OPT_CONTROL:
+			arg_control_socket = optarg;
+			break;
+		case OPT_EMULATOR:
+			r = emu_registry_override(&d->emus, optarg);
+			if (r < 0)
+				return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH and "
+							  "an x86-64 executable: %m", optarg);
+			break;
+		case OPT_TRACE:
+			arg_trace = true;
+			arg_trace_path = optarg;
+			break;
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case 'v':
+			if (log_get_level() < LOG_TRACE)
+				log_set_level(log_get_level() + 1);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct engine_config cfg = { 0 };
+	_cleanup_close_ int agent_fd = -1, oci_fd = -1, control_fd = -1;
+	_cleanup_fclose_ FILE *trace = NULL;
+	const char *s;
+	int r;
+
+	log_set_program("ubinfmtd");
+	s = getenv("UBINFMT_LOG");
+	if (s) {
+		enum log_level level;
+		if (log_parse_level(s, &level) == 0)
+			log_set_level(level);
+	}
+	emu_registry_init(&d.emus);
+	if (parse_args(argc, argv, &d) < 0)
+		return 2;
+
+	/* What this machine runs by itself, and who serves the rest. */
+	cfg.native_mask = native_probe();
+	(void)hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
+	if (emu_registry_discover(&d.emus, getenv("PATH"), true) <= 0)
+		log_warn("no static qemu-user emulators found (install qemu-user-static, or pass --emulator "
+			 "ARCH=PATH): foreign programs will fail with ENOEXEC");
+	if (arg_trace) {
+		if (arg_trace_path && strcmp(arg_trace_path, "-") != 0) {
+			trace = fopen(arg_trace_path, "ae");
+			if (!trace)
+				return log_error_errno(negative_errno(), "--trace '%s': %m", arg_trace_path), 1;
+			d.trace = trace;
+		} else {
+			d.trace = stderr;
+		}
+		d.trace_json = arg_json;
+	}
+	d.trace_json = arg_json;
+
+	sigemptyset(&cfg.forward);
+	sigaddset(&cfg.forward, SIGTERM);
+	sigaddset(&cfg.forward, SIGINT);
+	sigaddset(&cfg.forward, SIGHUP);
+	sigset_t blocked = cfg.forward;
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
+
+	cfg.hooks = (struct engine_hooks){
+		.child_status = on_child_status,
+		.signal = on_signal,
+		.sandbox_empty = on_sandbox_empty,
+		.exec_done = on_exec_done,
+		.ctx = &d,
+	};
+	r = engine_new(&cfg, &d.engine);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the engine: %m"), 1;
+	d.loop = engine_loop(d.engine);
+
+	/* Agents may run as any uid inside their containers; runtimes and the CLI are root. */
+	if (make_parent_dir(arg_agent_socket) < 0 || make_parent_dir(arg_oci_socket) < 0 ||
+	    make_parent_dir(arg_control_socket) < 0)
+		return 1;
+	agent_fd = listen_at("agent", arg_agent_socket, SOCK_SEQPACKET, 0666);
+	oci_fd = listen_at("oci", arg_oci_socket, SOCK_STREAM, 0600);
+	control_fd = listen_at("control", arg_control_socket, SOCK_SEQPACKET, 0600);
+	if (agent_fd < 0 || oci_fd < 0 || control_fd < 0)
+		return 1;
+	if (clients_listen(&d, agent_fd) < 0 || clients_listen(&d, control_fd) < 0 || oci_front_listen(&d, oci_fd) < 0)
+	{
+		log_error("cannot watch the sockets");
+		return 1;
+	}
+
+	drop_capabilities();
+	log_info("listening: agents on '%s', OCI runtimes on '%s', control on '%s'", arg_agent_socket, arg_oci_socket,
+		 arg_control_socket);
+	r = engine_run(d.engine);
+
+	/* Clean shutdown: sandboxes lose their listeners; agents keep theirs for the next daemon. */
+	clients_close_all(&d);
+	oci_front_close_all(&d);
+	for (struct sandbox *sb; (sb = engine_sandbox_next(d.engine, NULL));)
+		free_sandbox(&d, sb);
+	d.engine = engine_free(d.engine);
+	emu_registry_close(&d.emus);
+	if (systemd_fd("agent") < 0)
+		(void)unlink(arg_agent_socket);
+	if (systemd_fd("oci") < 0)
+		(void)unlink(arg_oci_socket);
+	if (systemd_fd("control") < 0)
+		(void)unlink(arg_control_socket);
+	return r < 0 ? 1 : 0;
+}

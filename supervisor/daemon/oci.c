@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The OCI seccomp-agent front end: runc and crun connect to linux.seccomp.listenerPath once per
+ * container start and once per `exec`, send one JSON state payload with the seccomp listener as
+ * SCM_RIGHTS, and close.  One sandbox per container id; every `exec` adds its listener to it.
+ * The socket is root's (mode 0600), but the payload carries annotations and metadata written
+ * by whoever wrote config.json: it is read with a size cap and a deadline, parsed by
+ * oci_parse_state, and never waited for.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "macros.h"
+#include "oci.h"
+#include "oci_options.h"
+
+#define OCI_CONN_MAX_FDS 8
+#define OCI_CONN_TIMEOUT_S 5
+
+struct oci_conn {
+	struct oci_conn *next;
+	struct daemon *daemon;
+	int fd;
+	int watch;
+	time_t started;
+	size_t len;
+	size_t n_fds;
+	int fds[OCI_CONN_MAX_FDS];
+	char buf[OCI_STATE_MAX + 1];
+};
+
+static void conn_free(struct oci_conn *c)
+{
+	struct oci_conn **pp;
+
+	for (pp = &c->daemon->oci_conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	(void)loop_unwatch(c->daemon->loop, c->watch);
+	close(c->fd);
+	for (size_t i = 0; i < c->n_fds; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	free(c);
+}
+
+/* Whether path is one of the emulators the daemon itself was given or found. */
+static bool known_emulator(const struct daemon *d, const char *path)
+{
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
+		const struct emu *e = emu_registry_get(&d->emus, (enum arch)a);
+		if (e && strcmp(e->path, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Per-container settings from annotations and listenerMetadata.  An emulator override may only
+ * name an emulator the daemon already trusts: the image author must not make the daemon hand
+ * an arbitrary host binary to the container.
+ */
+static int apply_options(struct daemon *d, const struct oci_state *st, struct sandbox_data *sd, bool *ret_trace,
+			 uint64_t *ret_mask, char *reason, size_t reason_size)
+{
+	struct oci_options o;
+	bool overrides = false;
+	int r;
+
+	r = oci_parse_options(st, &o, reason, reason_size);
+	if (r < 0)
+		return r;
+	*ret_trace = o.trace == OCI_TRACE_TEXT || o.trace == OCI_TRACE_JSON;
+	*ret_mask = o.arch_mask;
+	for (int a = 0; a < ARCH_MAX; a++) {
+		if (!o.emulator[a])
+			continue;
+		if (!known_emulator(d, o.emulator[a])) {
+			snprintf(reason, reason_size, "untrusted emulator '%.80s' for %s (give it to ubinfmtd with --emulator)",
+				 o.emulator[a], arch_name((enum arch)a));
+			oci_options_free(&o);
+			return -EPERM;
+		}
+		overrides = true;
+	}
+	if (overrides) {
+		sd->emus = malloc(sizeof(*sd->emus));
+		if (!sd->emus) {
+			oci_options_free(&o);
+			return -ENOMEM;
+		}
+		emu_registry_init(sd->emus);
+		for (int a = 0; a < ARCH_MAX && r >= 0; a++) {
+			char spec[4200];
+			if (!o.emulator[a])
+				continue;
+			snprintf(spec, sizeof(spec), "%s=%s", arch_name((enum arch)a), o.emulator[a]);
+			r = emu_registry_override(sd->emus, spec);
+			if (r < 0)
+				snprintf(reason, reason_size, "emulator '%.80s' for %s is not usable: %.40s", o.emulator[a],
+					 arch_name((enum arch)a), strerror(-r));
+		}
+		if (r >= 0)
+			(void)emu_registry_discover(sd->emus, getenv("PATH"), true);
+	}
+	oci_options_free(&o);
+	return r < 0 ? r : 0;
+}
+
+static void serve(struct oci_conn *c)
+{
+	struct daemon *d = c->daemon;
+	struct oci_state st = { 0 };
+	char reason[OCI_REASON_MAX];
+	struct sandbox *sb;
+	int r, listener;
+
+	c->buf[c->len] = '\0';
+	r = oci_parse_state(c->buf, c->len, &st, reason, sizeof(reason));
+	if (r < 0) {
+		log_warn("OCI runtime sent an unusable state payload (%s): its container gets no emulation", reason);
+		return;
+	}
+	if (st.seccomp_fd_index >= c->n_fds) {
+		log_warn("container '%.64s': the runtime named %zu fds but sent %zu; no listener", st.id, st.n_fds,
+			 c->n_fds);
+		goto out;
+	}
+	listener = c->fds[st.seccomp_fd_index];
+
+	/* The engine's ids are short; long container ids are cut (status shows the prefix). */
+	char id[SANDBOX_ID_MAX];
+	snprintf(id, sizeof(id), "%.*s", SANDBOX_ID_MAX - 1, st.id);
+	sb = engine_sandbox_find(d->engine, id);
+	if (!sb) {
+		struct sandbox_data *sd = calloc(1, sizeof(*sd));
+		bool trace = false;
+		uint64_t mask = UINT64_MAX;
+		if (!sd)
+			goto out;
+		sd->from_oci = true;
+		sd->init_pid = st.init_pid > 0 ? st.init_pid : st.pid;
+		r = apply_options(d, &st, sd, &trace, &mask, reason, sizeof(reason));
+		if (r < 0) {
+			log_warn("container '%s': %s; its execs are left to the kernel", id, reason);
+			if (sd->emus) {
+				emu_registry_close(sd->emus);
+				free(sd->emus);
+			}
+			free(sd);
+			goto out;
+		}
+		r = daemon_sandbox_new(d, id, sd, trace, &sb);
+		if (r < 0) {
+			log_warn_errno(r, "container '%s': cannot create its sandbox: %m", id);
+			goto out;
+		}
+		engine_sandbox_set_emulate_mask(sb, mask);
+	}
+	r = engine_sandbox_add_listener(d->engine, sb, listener);
+	if (r < 0) {
+		log_warn_errno(r, "container '%s': cannot serve its listener: %m", id);
+		goto out;
+	}
+	c->fds[st.seccomp_fd_index] = -1; /* the engine owns it */
+	log_info("container '%s' (%s, pid %d): serving its listener", id, oci_status_name(st.status),
+		 (int)(st.init_pid ? st.init_pid : st.pid));
+out:
+	oci_state_free(&st);
+}
+
+/* Reads what is there, without waiting; serves the payload once the runtime has closed. */
+static int on_conn(void *ctx, int fd, int events)
+{
+	struct oci_conn *c = ctx;
+
+	if (events < 0) {
+		conn_free(c);
+		return -1;
+	}
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * OCI_CONN_MAX_FDS)];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = OCI_STATE_MAX - c->len };
+		struct msghdr msg = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = u.buf,
+			.msg_controllen = sizeof(u.buf),
+		};
+		ssize_t n;
+
+		if (iov.iov_len == 0) {
+			log_warn("OCI runtime sent more than %d bytes: dropping the connection", OCI_STATE_MAX);
+			conn_free(c);
+			return -1;
+		}
+		n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int f;
+				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (c->n_fds < OCI_CONN_MAX_FDS)
+					c->fds[c->n_fds++] = f;
+				else
+					close(f);
+			}
+		}
+		if (n <= 0) {
+			if (n == 0)
+				serve(c);
+			else
+				log_warn_errno(negative_errno(), "reading from an OCI runtime: %m");
+			conn_free(c);
+			return -1;
+		}
+		c->len += (size_t)n;
+	}
+}
+
+static int on_accept(void *ctx, int fd, int events)
+{
+	struct daemon *d = ctx;
+
+	if (events < 0)
+		return log_error_errno(events, "OCI socket failed: %m");
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct oci_conn *c;
+
+		if (cfd < 0)
+			return 0;
+		c = malloc(sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->next = d->oci_conns;
+		c->daemon = d;
+		c->fd = cfd;
+		c->started = time(NULL);
+		c->len = 0;
+		c->n_fds = 0;
+		c->watch = loop_watch(d->loop, cfd, POLLIN, on_conn, c);
+		if (c->watch < 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		d->oci_conns = c;
+	}
+}
+
+/* Once a second: a runtime that connected and never finished is cut off. */
+static int on_sweep(void *ctx, int fd, int events)
+{
+	struct daemon *d = ctx;
+	uint64_t ticks;
+	time_t now = time(NULL);
+
+	(void)events;
+	while (read(fd, &ticks, sizeof(ticks)) > 0)
+		;
+	for (struct oci_conn *c = d->oci_conns, *next; c; c = next) {
+		next = c->next;
+		if (now - c->started > OCI_CONN_TIMEOUT_S) {
+			log_warn("OCI runtime connection idle for %d s: dropping it", OCI_CONN_TIMEOUT_S);
+			conn_free(c);
+		}
+	}
+	return 0;
+}
+
+int oci_front_listen(struct daemon *d, int listen_fd)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	int r;
+
+	r = loop_watch(d->loop, listen_fd, POLLIN, on_accept, d);
+	if (r < 0)
+		return r;
+	d->oci_sweep_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->oci_sweep_fd < 0 || timerfd_settime(d->oci_sweep_fd, 0, &its, NULL) < 0)
+		return negative_errno();
+	r = loop_watch(d->loop, d->oci_sweep_fd, POLLIN, on_sweep, d);
+	return r < 0 ? r : 0;
+}
+
+void oci_front_close_all(struct daemon *d)
+{
+	while (d->oci_conns)
+		conn_free(d->oci_conns);
+	if (d->oci_sweep_fd > 0)
+		close(d->oci_sweep_fd);
+	d->oci_sweep_fd = -1;
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ubinfmt status, trace and attach: talking to a running ubinfmtd over its control socket. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fdpass.h"
+#include "log.h"
+#include "macros.h"
+#include "parse.h"
+#include "paths.h"
+#include "proto.h"
+
+static int send_msg(int sock, const struct proto_msg *m)
+{
+	uint8_t buf[PROTO_MAX_MSG];
+	int n = proto_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return proto_send(sock, buf, (size_t)n, NULL, 0);
+}
+
+/* Receives and decodes one message into m (whose strings point into buf). */
+static int recv_msg(int sock, uint8_t *buf, size_t size, struct proto_msg *m)
+{
+	int fds[PROTO_MAX_FDS];
+	size_t n_fds = 0;
+	int n = proto_recv(sock, buf, size, fds, PROTO_MAX_FDS, &n_fds);
+	int r;
+
+	proto_close_fds(fds, n_fds);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ECONNRESET;
+	r = proto_decode(buf, (size_t)n, m);
+	if (r < 0) {
+		char why[256];
+		log_error("ubinfmtd answered something this ubinfmt cannot read: %s",
+			  proto_strerror(r, buf, (size_t)n, why, sizeof(why)));
+		return r;
+	}
+	if (m->type == PROTO_MSG_ERROR) {
+		log_error("ubinfmtd: %s", m->error.message);
+		return m->error.error < 0 ? m->error.error : -EPROTO;
+	}
+	return 0;
+}
+
+/* Connects to the control socket and says hello; a clear message when no daemon runs. */
+static int connect_control(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct proto_msg m = { .type = PROTO_MSG_HELLO };
+	uint8_t buf[PROTO_MAX_MSG];
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "--control '%s': path too long", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "socket: %m");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_error_errno(negative_errno(), "cannot reach ubinfmtd at '%s': %m (is it running? "
+							 "start it with 'ubinfmtd' or 'systemctl start ubinfmtd')", path);
+	m.hello.role = PROTO_ROLE_CLI;
+	m.hello.pid = (uint32_t)getpid();
+	m.hello.id = "";
+	r = send_msg(fd, &m);
+	if (r < 0)
+		return log_error_errno(r, "talking to ubinfmtd: %m");
+	r = recv_msg(fd, buf, sizeof(buf), &m);
+	if (r < 0)
+		return r;
+	if (m.type != PROTO_MSG_HELLO_ACK)
+		return log_error_errno(-EPROTO, "ubinfmtd did not greet back");
+	return TAKE_FD(fd);
+}
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static const char status_usage[] = "Usage: ubinfmt status [--json] [--control PATH]\n"
+				   "Lists the sandboxes a running ubinfmtd serves, with exec counts and the\n"
+				   "supervisor's handling latency (p50/p99).\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *control = UBINFMT_CONTROL_SOCKET;
+	_cleanup_close_ int fd = -1;
+	bool json = false, first = true;
+	struct proto_msg m = { .type = PROTO_MSG_STATUS_REQ };
+	static uint8_t buf[PROTO_MAX_MSG];
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			control = optarg;
+		else if (c == 'h')
+			return fputs(status_usage, stdout), 0;
+		else
+			return fputs(status_usage, stderr), 2;
+	}
+	fd = connect_control(control);
+	if (fd < 0)
+		return 1;
+	r = send_msg(fd, &m);
+	if (r < 0)
+		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
+	if (json)
+		printf("[");
+	else
+		printf("%-32s %8s %4s %10s %10s %8s %8s %10s %10s\n", "SANDBOX", "PID", "LSN", "NATIVE", "EMULATED",
+		       "FAILED", "KERNEL", "P50(us)", "P99(us)");
+	do {
+		r = recv_msg(fd, buf, sizeof(buf), &m);
+		if (r < 0)
+			return 1;
+		if (m.type != PROTO_MSG_STATUS)
+		{
+			log_error("ubinfmtd answered %s to a status request", proto_type_name(m.type));
+			return 1;
+		}
+		for (size_t i = 0; i < m.status.n; i++) {
+			const struct proto_status_entry *e = &m.status.sandboxes[i];
+			if (!json) {
+				printf("%-32s %8" PRIu32 " %4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+				       " %10.1f %10.1f\n",
+				       e->id, e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
+				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0);
+				continue;
+			}
+			printf("%s{\"id\":", first ? "" : ",");
+			print_json_string(e->id);
+			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
+			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
+			       ",\"p50_us\":%.1f,\"p99_us\":%.1f}",
+			       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
+			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0);
+			first = false;
+		}
+	} while (m.status.more);
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+static const char trace_usage[] = "Usage: ubinfmt trace [--sandbox ID] [--json] [--control PATH]\n"
+				  "Streams one line per exec from a running ubinfmtd until interrupted.\n";
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "sandbox", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *control = UBINFMT_CONTROL_SOCKET, *id = "";
+	_cleanup_close_ int fd = -1;
+	struct proto_msg m = { .type = PROTO_MSG_TRACE_SUB };
+	static uint8_t buf[PROTO_MAX_MSG];
+	bool json = false;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 's')
+			id = optarg;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			control = optarg;
+		else if (c == 'h')
+			return fputs(trace_usage, stdout), 0;
+		else
+			return fputs(trace_usage, stderr), 2;
+	}
+	if (id[0] && !proto_id_valid(id))
+	{
+		log_error("--sandbox '%s' is not a sandbox id", id);
+		return 2;
+	}
+	fd = connect_control(control);
+	if (fd < 0)
+		return 1;
+	m.trace_sub.id = id;
+	m.trace_sub.json = json;
+	r = send_msg(fd, &m);
+	if (r < 0)
+		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
+	/* Lines as they come: stdout is line-buffered so a pipe reader sees each at once. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		r = recv_msg(fd, buf, sizeof(buf), &m);
+		if (r == -ECONNRESET)
+		{
+			log_info("ubinfmtd went away");
+			return 0;
+		}
+		if (r < 0)
+			return 1;
+		if (m.type != PROTO_MSG_TRACE_LINE)
+			continue;
+		if (json || !m.trace_line.id[0])
+			printf("%s\n", m.trace_line.line);
+		else
+			printf("[%s] %s\n", m.trace_line.id, m.trace_line.line);
+	}
+}
+
+static const char attach_usage[] = "Usage: ubinfmt attach [--control PATH] PID\n"
+				   "Makes a running ubinfmtd take over the sandbox whose ubinfmt-init is PID.\n";
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *control = UBINFMT_CONTROL_SOCKET;
+	_cleanup_close_ int fd = -1;
+	struct proto_msg m = { .type = PROTO_MSG_ATTACH };
+	static uint8_t buf[PROTO_MAX_MSG];
+	int c, r, pid;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'c')
+			control = optarg;
+		else if (c == 'h')
+			return fputs(attach_usage, stdout), 0;
+		else
+			return fputs(attach_usage, stderr), 2;
+	}
+	if (optind != argc - 1 || parse_int(argv[optind], 1, INT32_MAX, &pid) < 0)
+		return fputs(attach_usage, stderr), 2;
+	fd = connect_control(control);
+	if (fd < 0)
+		return 1;
+	m.attach.pid = (uint32_t)pid;
+	r = send_msg(fd, &m);
+	if (r < 0)
+		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
+	r = recv_msg(fd, buf, sizeof(buf), &m);
+	if (r < 0)
+		return 1;
+	printf("attached: sandbox '%s'\n", m.hello_ack.id);
+	return 0;
+}
