@@ -639,6 +639,9 @@ int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, in
 		e->listeners = l;
 		e->n_listeners = n;
 	}
+	r = notif_set_sync_wakeup(listener);
+	if (r < 0 && r != -EINVAL && r != -ENOTTY)
+		log_debug_errno(r, "listener %d: no synchronous wake-up: %m", listener);
 	r = loop_watch(e->loop, listener, POLLIN, on_listener, e);
 	if (r < 0)
 		return r;

@@ -18,6 +18,14 @@
 
 #define X32_SYSCALL_BIT 0x40000000u
 
+/* Linux 6.6 and later; Debian 12's headers predate them. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 /* Syscall numbers are ABI facts, not host headers' choice: spelled out for the ABIs we trap. */
 #define NR_X86_64_EXECVE 59
 #define NR_X86_64_EXECVEAT 322
@@ -182,6 +190,13 @@ int notif_addfd(int listener, uint64_t id, int fd, bool cloexec)
 	int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 
 	return r < 0 ? negative_errno() : r;
+}
+
+int notif_set_sync_wakeup(int listener)
+{
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (uint64_t)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		return negative_errno();
+	return 0;
 }
 
 int notif_id_valid(int listener, uint64_t id)
