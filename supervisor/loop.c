@@ -169,7 +169,10 @@ static void dispatch(struct loop *loop, const struct io_uring_cqe *cqe)
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		w->armed = false;
 	if (w->handler(w->ctx, w->fd, cqe->res) < 0) {
-		(void)loop_unwatch(loop, (int)slot);
+		/* Unless the handler already removed it (and the slot may now be someone else's). */
+		w = &loop->watches[slot];
+		if (w->used && w->gen == ud_gen(ud))
+			(void)loop_unwatch(loop, (int)slot);
 		return;
 	}
 	/* The handler may have added watches (moving the table), removed or replaced this one. */
