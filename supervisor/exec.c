@@ -124,11 +124,14 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int 
 
 	for (depth = 0;; depth++) {
 		noexec[depth] = file_noexec(fd);
+		int r = classify(head, len, &c->cls);
+		if (r == 0 && c->cls.kind == FILE_KIND_ELF)
+			c->rec.arch = c->cls.elf.arch;
 		if (hostbinfmt_matches(env->host, head, len)) {
 			d = DECISION_HOST_BINFMT;
 			goto out;
 		}
-		if (classify(head, len, &c->cls) < 0 || c->cls.kind == FILE_KIND_OTHER)
+		if (r < 0 || c->cls.kind == FILE_KIND_OTHER)
 			goto out;
 		if (c->cls.kind == FILE_KIND_ELF)
 			break;
@@ -143,7 +146,7 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int 
 		c->chain.depth = depth + 1;
 
 		int next_fd;
-		int r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &next_fd);
+		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &next_fd);
 		if (fd != c->file_fd)
 			close(fd);
 		fd = -1;

@@ -100,7 +100,7 @@ static int on_agent_hello(struct daemon *d, struct client *c, const struct proto
 		if (!sd)
 			return -ENOMEM;
 		sd->init_pid = c->peer_pid;
-		r = daemon_sandbox_new(d, id, sd, h->flags & PROTO_HELLO_F_TRACE, &sb);
+		r = daemon_sandbox_new(d, id, sd, (h->flags & PROTO_HELLO_F_TRACE) ? DAEMON_TRACE_TEXT : 0, &sb);
 		if (r < 0) {
 			send_error(c, r, "cannot create the sandbox");
 			return r;
@@ -288,7 +288,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 		return -ENOMEM;
 	sd->init_pid = pid;
 	snprintf(ret_id, id_size, "attach-%d", (int)pid);
-	r = daemon_sandbox_new(d, ret_id, sd, false, &sb);
+	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
 	if (r < 0)
 		return r;
 	r = adopt_listener(d, sb, listener, journal, pid);

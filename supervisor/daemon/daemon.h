@@ -31,11 +31,16 @@ struct daemon {
 	struct client *clients;
 	uint64_t n_clients;
 	struct oci_conn *oci_conns;
+	size_t n_oci_conns;
 	int oci_sweep_fd;         /* once a second: drop runtimes that stall */
 };
 
-/* Creates a sandbox with the daemon's defaults (and owns sd). */
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, bool trace,
+/* How a sandbox asked to be traced (on the daemon's stderr, unless --trace names a file). */
+#define DAEMON_TRACE_TEXT 1
+#define DAEMON_TRACE_JSON 2
+
+/* Creates a sandbox with the daemon's defaults (and owns sd); trace is 0 or DAEMON_TRACE_*. */
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
 		       struct sandbox **ret);
 
 /* clients.c: the agent and control sockets (SOCK_SEQPACKET, the proto/ messages). */

@@ -52,7 +52,7 @@ static const char usage[] =
 
 /* ---- sandboxes --------------------------------------------------------------------------- */
 
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, bool trace,
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
 		       struct sandbox **ret)
 {
 	struct sandbox_config cfg = {
@@ -68,7 +68,7 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 		cfg.trace_json = d->trace_json;
 	} else if (trace) {
 		cfg.trace = stderr;
-		cfg.trace_json = d->trace_json;
+		cfg.trace_json = trace == DAEMON_TRACE_JSON || d->trace_json;
 	}
 	r = engine_sandbox_new(d->engine, &cfg, ret);
 	if (r < 0) {

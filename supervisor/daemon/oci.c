@@ -28,6 +28,8 @@
 
 #define OCI_CONN_MAX_FDS 8
 #define OCI_CONN_TIMEOUT_S 5
+#define OCI_CONN_MAX 64           /* runtimes connecting at once; more wait in the backlog */
+#define OCI_CONN_FIRST_BUF 16384  /* a typical payload is under 2 KiB; grown up to OCI_STATE_MAX */
 
 struct oci_conn {
 	struct oci_conn *next;
@@ -36,9 +38,10 @@ struct oci_conn {
 	int watch;
 	time_t started;
 	size_t len;
+	size_t size;
+	char *buf;
 	size_t n_fds;
 	int fds[OCI_CONN_MAX_FDS];
-	char buf[OCI_STATE_MAX + 1];
 };
 
 static void conn_free(struct oci_conn *c)
@@ -55,7 +58,27 @@ static void conn_free(struct oci_conn *c)
 	for (size_t i = 0; i < c->n_fds; i++)
 		if (c->fds[i] >= 0)
 			close(c->fds[i]);
+	c->daemon->n_oci_conns--;
+	free(c->buf);
 	free(c);
+}
+
+/*
+ * OCI ids may be 1024 bytes, sandbox ids 64: a long id keeps its start and gets a hash of the
+ * whole, so that two containers sharing a long prefix never share a sandbox.
+ */
+static void sandbox_id_for(const char *oci_id, char *out, size_t size)
+{
+	size_t len = strlen(oci_id);
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	if (len < size) {
+		snprintf(out, size, "%s", oci_id);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)oci_id[i]) * 1099511628211ull;
+	snprintf(out, size, "%.*s-%016llx", (int)(size - 18), oci_id, (unsigned long long)h);
 }
 
 /* Whether path is one of the emulators the daemon itself was given or found. */
@@ -74,7 +97,7 @@ static bool known_emulator(const struct daemon *d, const char *path)
  * name an emulator the daemon already trusts: the image author must not make the daemon hand
  * an arbitrary host binary to the container.
  */
-static int apply_options(struct daemon *d, const struct oci_state *st, struct sandbox_data *sd, bool *ret_trace,
+static int apply_options(struct daemon *d, const struct oci_state *st, struct sandbox_data *sd, int *ret_trace,
 			 uint64_t *ret_mask, char *reason, size_t reason_size)
 {
 	struct oci_options o;
@@ -84,7 +107,7 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 	r = oci_parse_options(st, &o, reason, reason_size);
 	if (r < 0)
 		return r;
-	*ret_trace = o.trace == OCI_TRACE_TEXT || o.trace == OCI_TRACE_JSON;
+	*ret_trace = o.trace == OCI_TRACE_JSON ? DAEMON_TRACE_JSON : o.trace == OCI_TRACE_TEXT ? DAEMON_TRACE_TEXT : 0;
 	*ret_mask = o.arch_mask;
 	for (int a = 0; a < ARCH_MAX; a++) {
 		if (!o.emulator[a])
@@ -121,20 +144,23 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 	return r < 0 ? r : 0;
 }
 
-static void serve(struct oci_conn *c)
+/* Parses what has arrived so far. */
+static int parse(struct oci_conn *c, struct oci_state *ret, char *reason, size_t reason_size)
+{
+	c->buf[c->len] = '\0';
+	return oci_parse_state(c->buf, c->len, ret, reason, reason_size);
+}
+
+/* Hands the listener of a parsed payload to its container's sandbox; frees st. */
+static void serve(struct oci_conn *c, struct oci_state *st_in)
 {
 	struct daemon *d = c->daemon;
-	struct oci_state st = { 0 };
+	struct oci_state st = *st_in;
 	char reason[OCI_REASON_MAX];
 	struct sandbox *sb;
 	int r, listener;
 
-	c->buf[c->len] = '\0';
-	r = oci_parse_state(c->buf, c->len, &st, reason, sizeof(reason));
-	if (r < 0) {
-		log_warn("OCI runtime sent an unusable state payload (%s): its container gets no emulation", reason);
-		return;
-	}
+	*st_in = (struct oci_state){ 0 };
 	if (st.seccomp_fd_index >= c->n_fds) {
 		log_warn("container '%.64s': the runtime named %zu fds but sent %zu; no listener", st.id, st.n_fds,
 			 c->n_fds);
@@ -144,11 +170,11 @@ static void serve(struct oci_conn *c)
 
 	/* The engine's ids are short; long container ids are cut (status shows the prefix). */
 	char id[SANDBOX_ID_MAX];
-	snprintf(id, sizeof(id), "%.*s", SANDBOX_ID_MAX - 1, st.id);
+	sandbox_id_for(st.id, id, sizeof(id));
 	sb = engine_sandbox_find(d->engine, id);
 	if (!sb) {
 		struct sandbox_data *sd = calloc(1, sizeof(*sd));
-		bool trace = false;
+		int trace = 0;
 		uint64_t mask = UINT64_MAX;
 		if (!sd)
 			goto out;
@@ -183,10 +209,18 @@ out:
 	oci_state_free(&st);
 }
 
-/* Reads what is there, without waiting; serves the payload once the runtime has closed. */
+/*
+ * Reads what is there, without waiting, and serves the payload as soon as it is one whole JSON
+ * document with its fds, or when the runtime closes.  Waiting for the close is not enough:
+ * runc 1.1.5 sends everything in one sendmsg but keeps its end open until it exits, while the
+ * container's first exec is already blocked in the filter, waiting for us.  A proper prefix of
+ * a JSON object never parses, so an early parse cannot serve a cut payload.
+ */
 static int on_conn(void *ctx, int fd, int events)
 {
 	struct oci_conn *c = ctx;
+	struct oci_state st = { 0 };
+	char reason[OCI_REASON_MAX];
 
 	if (events < 0) {
 		conn_free(c);
@@ -197,7 +231,17 @@ static int on_conn(void *ctx, int fd, int events)
 			char buf[CMSG_SPACE(sizeof(int) * OCI_CONN_MAX_FDS)];
 			struct cmsghdr align;
 		} u;
-		struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = OCI_STATE_MAX - c->len };
+		if (c->len + 1 >= c->size && c->size < OCI_STATE_MAX + 1) {
+			size_t size = c->size ? MIN(c->size * 4, (size_t)OCI_STATE_MAX + 1) : OCI_CONN_FIRST_BUF;
+			char *buf = realloc(c->buf, size);
+			if (!buf) {
+				conn_free(c);
+				return -1;
+			}
+			c->buf = buf;
+			c->size = size;
+		}
+		struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = c->size - 1 - c->len };
 		struct msghdr msg = {
 			.msg_iov = &iov,
 			.msg_iovlen = 1,
@@ -228,14 +272,23 @@ static int on_conn(void *ctx, int fd, int events)
 			}
 		}
 		if (n <= 0) {
-			if (n == 0)
-				serve(c);
-			else
+			if (n < 0)
 				log_warn_errno(negative_errno(), "reading from an OCI runtime: %m");
+			else if (parse(c, &st, reason, sizeof(reason)) < 0)
+				log_warn("OCI runtime sent an unusable state payload (%s): its container gets no "
+					 "emulation", reason);
+			else
+				serve(c, &st);
 			conn_free(c);
 			return -1;
 		}
 		c->len += (size_t)n;
+		/* runc and crun send the fds with the first byte: no fds yet, no payload yet. */
+		if (c->n_fds > 0 && parse(c, &st, reason, sizeof(reason)) == 0) {
+			serve(c, &st);
+			conn_free(c);
+			return -1;
+		}
 	}
 }
 
@@ -251,7 +304,12 @@ static int on_accept(void *ctx, int fd, int events)
 
 		if (cfd < 0)
 			return 0;
-		c = malloc(sizeof(*c));
+		if (d->n_oci_conns >= OCI_CONN_MAX) {
+			log_warn("%d OCI runtimes connected and not done yet: refusing another", OCI_CONN_MAX);
+			close(cfd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
 			continue;
@@ -269,6 +327,7 @@ static int on_accept(void *ctx, int fd, int events)
 			continue;
 		}
 		d->oci_conns = c;
+		d->n_oci_conns++;
 	}
 }
 
@@ -285,7 +344,14 @@ static int on_sweep(void *ctx, int fd, int events)
 	for (struct oci_conn *c = d->oci_conns, *next; c; c = next) {
 		next = c->next;
 		if (now - c->started > OCI_CONN_TIMEOUT_S) {
-			log_warn("OCI runtime connection idle for %d s: dropping it", OCI_CONN_TIMEOUT_S);
+			struct oci_state st = { 0 };
+			char reason[OCI_REASON_MAX] = "nothing received";
+
+			if (c->len > 0 && parse(c, &st, reason, sizeof(reason)) == 0)
+				snprintf(reason, sizeof(reason), "no listener fd");
+			oci_state_free(&st);
+			log_warn("OCI runtime connection idle for %d s without a usable payload (%s): dropping "
+				 "it; its container gets no emulation", OCI_CONN_TIMEOUT_S, reason);
 			conn_free(c);
 		}
 	}

@@ -250,6 +250,11 @@ static int parse_annotations(struct source *src, const struct oci_state *st, cha
 	return 0;
 }
 
+/*
+ * Trust boundary: both places are written by whoever wrote config.json.  listenerMetadata is
+ * taken as the operator's, annotations as possibly the image's or pod's author's: they may only
+ * narrow the operator's choices (see oci_options.h), and never name a host path.
+ */
 int oci_parse_options(const struct oci_state *st, struct oci_options *ret, char *reason, size_t reason_size)
 {
 	struct source meta = { .name = "listenerMetadata", .paths_allowed = true };
