@@ -77,9 +77,9 @@ const char *proto_role_name(enum proto_role role)
 	return role > 0 && role < PROTO_ROLE_MAX ? names[role] : "?";
 }
 
-size_t proto_type_fds(enum proto_type type)
+size_t proto_type_max_fds(enum proto_type type)
 {
-	return type == PROTO_MSG_LISTENER ? 1 : 0;
+	return type == PROTO_MSG_LISTENER ? 2 : 0;
 }
 
 static bool id_char(char c)
@@ -648,7 +648,8 @@ static const char *explain_hdr(const uint8_t *buf, size_t len, char *out, size_t
 	length = get_le32(buf + 8);
 	if (magic != PROTO_MAGIC) {
 		snprintf(out, size,
-			 "not a ubinfmt message (magic 0x%08" PRIx32 "): is the peer a ubinfmt agent, daemon or command?",
+			 "not a ubinfmt message (magic 0x%08" PRIx32
+			 "): is the peer a ubinfmt agent, daemon or command?",
 			 magic);
 	} else if (version != PROTO_VERSION) {
 		snprintf(out, size, "peer speaks protocol version %u, this ubinfmt speaks %d: upgrade %s", version,
@@ -735,7 +736,8 @@ bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return true;
 	case PROTO_MSG_HELLO_ACK:
 		return a->hello_ack.status == b->hello_ack.status &&
-		       str_equal(a->hello_ack.version, b->hello_ack.version) && str_equal(a->hello_ack.id, b->hello_ack.id);
+		       str_equal(a->hello_ack.version, b->hello_ack.version) &&
+		       str_equal(a->hello_ack.id, b->hello_ack.id);
 	case PROTO_MSG_LISTENER:
 		return str_equal(a->listener.id, b->listener.id) && a->listener.pid == b->listener.pid;
 	case PROTO_MSG_ATTACH:
@@ -750,7 +752,8 @@ bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 	case PROTO_MSG_TRACE_SUB:
 		return a->trace_sub.json == b->trace_sub.json && str_equal(a->trace_sub.id, b->trace_sub.id);
 	case PROTO_MSG_TRACE_LINE:
-		return str_equal(a->trace_line.id, b->trace_line.id) && str_equal(a->trace_line.line, b->trace_line.line);
+		return str_equal(a->trace_line.id, b->trace_line.id) &&
+		       str_equal(a->trace_line.line, b->trace_line.line);
 	case PROTO_MSG_STATS:
 		return memcmp(a->stats.counters, b->stats.counters, sizeof(a->stats.counters)) == 0;
 	case PROTO_MSG_ERROR:

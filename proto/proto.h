@@ -28,10 +28,10 @@
  * and the ERROR payload never change, so the refusal can always be explained).  New fields are
  * only ever appended: at the end of a payload, or at the end of a STATUS entry (each entry carries
  * its own size).  A decoder reads the fields it knows and ignores bytes after them, so an older
- * peer keeps working; a newer decoder must treat such fields as optional.  STATS carries a
- * counted array, so counters can be added the same way.  New message types, and flag bits this
- * version does not know, are refused (-EPROTO), so that no request is silently dropped: adding
- * either means a new version.
+ * peer still reads a newer peer's messages; a newer decoder must treat such fields as optional.
+ * STATS carries a counted array, so counters can be added the same way.  New message types, and
+ * flag bits this version does not know, are refused (-EPROTO), so that no request is silently
+ * dropped: adding either means a new version.
  */
 
 #define PROTO_MAGIC 0x4d464255u /* "UBFM" as bytes on the wire */
@@ -54,7 +54,7 @@
 enum proto_type {
 	PROTO_MSG_HELLO = 1,  /* any → daemon: first message on every connection */
 	PROTO_MSG_HELLO_ACK,  /* daemon → any: answer to HELLO */
-	PROTO_MSG_LISTENER,   /* agent → daemon: a seccomp listener fd, as SCM_RIGHTS */
+	PROTO_MSG_LISTENER,   /* agent → daemon: a seccomp listener fd (and more), as SCM_RIGHTS */
 	PROTO_MSG_ATTACH,     /* cli → daemon: take over the sandbox whose init is pid */
 	PROTO_MSG_STATUS_REQ, /* cli → daemon: empty */
 	PROTO_MSG_STATUS,     /* daemon → cli: sandboxes, PROTO_MAX_STATUS per message */
@@ -101,7 +101,10 @@ struct proto_hello_ack {
 	const char *id;
 };
 
-/* LISTENER: str id, u32 pid (the sandbox's init, as the agent sees it).  Exactly one fd. */
+/*
+ * LISTENER: str id, u32 pid (the sandbox's init, as the agent sees it).  Carries one or two fds:
+ * the seccomp listener, then optionally the agent's in-flight journal (supervisor/journal.h).
+ */
 struct proto_listener {
 	const char *id;
 	uint32_t pid;
@@ -204,8 +207,8 @@ struct proto_hdr {
 const char *proto_type_name(enum proto_type type);
 const char *proto_role_name(enum proto_role role);
 
-/* Fds that travel with a message of this type: 1 for LISTENER, 0 for the rest. */
-size_t proto_type_fds(enum proto_type type);
+/* Most fds that travel with a message of this type: 2 for LISTENER, 0 for the rest. */
+size_t proto_type_max_fds(enum proto_type type);
 
 /* A usable sandbox id: 1 to PROTO_MAX_ID_LEN bytes of [A-Za-z0-9._-], and not "." or "..". */
 bool proto_id_valid(const char *id);

@@ -394,7 +394,7 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 		return;
 	}
 
-	d = exec_classify(&env, &c, &err);
+	d = exec_classify(&env, &c, head, len, &err);
 	if (d == DECISION_EMULATE && exec_fd_based(call, c.path) && c.chain.depth > 0 &&
 	    exec_target_fd_cloexec(c.tid, call->dirfd))
 		d = DECISION_KERNEL; /* the kernel's ENOENT: the script would be gone after exec */

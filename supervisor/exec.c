@@ -106,24 +106,20 @@ static bool file_noexec(int fd)
  * byte read here is sandbox-controlled: the depth is bounded by the kernel's own limit and each
  * head by CLASSIFY_HEAD_SIZE.
  */
-enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int *ret_err)
+enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
+			    size_t first_len, int *ret_err)
 {
 	uint8_t head[CLASSIFY_HEAD_SIZE];
 	struct stat st[SHEBANG_MAX_DEPTH + 1];
-	bool noexec[SHEBANG_MAX_DEPTH + 1];
+	int fds[SHEBANG_MAX_DEPTH + 1]; /* each file of the chain, kept open for the final checks */
 	enum decision d = DECISION_KERNEL;
-	int fd = c->file_fd;
-	size_t len, depth;
-	ssize_t n;
+	size_t len = MIN(first_len, sizeof(head)), depth, n_fds = 1;
 
-	n = pread(fd, head, sizeof(head), 0);
-	if (n < 0)
-		return DECISION_KERNEL;
-	len = (size_t)n;
+	memcpy(head, first_head, len);
 	st[0] = c->st;
+	fds[0] = c->file_fd;
 
 	for (depth = 0;; depth++) {
-		noexec[depth] = file_noexec(fd);
 		int r = classify(head, len, &c->cls);
 		if (r == 0 && c->cls.kind == FILE_KIND_ELF)
 			c->rec.arch = c->cls.elf.arch;
@@ -145,18 +141,13 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int 
 		c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
 		c->chain.depth = depth + 1;
 
-		int next_fd;
-		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &next_fd);
-		if (fd != c->file_fd)
-			close(fd);
-		fd = -1;
+		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &fds[depth + 1]);
 		if (r < 0)
 			goto out;
-		fd = next_fd;
+		n_fds++;
 	}
 
 	enum arch arch = c->cls.elf.arch;
-	c->rec.arch = arch;
 	/* Relocatable objects, core files…: the kernel refuses them, whatever the machine. */
 	if (arch == ARCH_UNKNOWN || (c->cls.elf.type != ET_EXEC && c->cls.elf.type != ET_DYN))
 		goto out;
@@ -178,8 +169,8 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int 
 	struct creds creds;
 	if (perm_read_creds(c->tid, &creds) < 0)
 		goto out;
-	for (size_t i = 0; i <= depth; i++) {
-		if (!perm_may_exec(&creds, &st[i], noexec[i])) {
+	for (size_t i = 0; i < n_fds; i++) {
+		if (!perm_may_exec(&creds, &st[i], file_noexec(fds[i]))) {
 			*ret_err = EACCES;
 			d = DECISION_DENIED;
 			goto out;
@@ -187,8 +178,8 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int 
 	}
 	d = DECISION_EMULATE;
 out:
-	if (fd >= 0 && fd != c->file_fd)
-		close(fd);
+	for (size_t i = 1; i < n_fds; i++)
+		close(fds[i]);
 	return d;
 }
 

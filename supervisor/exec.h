@@ -69,11 +69,12 @@ int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool 
 		       size_t *ret_len, struct stat *ret_st, int *ret_fd);
 
 /*
- * Classifies c->file_fd and the #! chain behind it.  DECISION_EMULATE (c->emu set) when a
+ * Classifies c->file_fd (whose first bytes are first_head) and the #! chain behind it.  DECISION_EMULATE (c->emu set) when a
  * foreign ELF with an emulator ends the chain and the caller may execute every file of it;
  * otherwise the answer, with *ret_err set for DENIED and NO_EMULATOR.
  */
-enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, int *ret_err);
+enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
+			    size_t first_len, int *ret_err);
 
 /*
  * Reads the caller's argv and builds the emulator's argv plan into inj (owned by inj).

@@ -64,24 +64,31 @@ static void conn_free(struct oci_conn *c)
 }
 
 /*
- * OCI ids may be 1024 bytes, sandbox ids 64: a long id keeps its start and gets a hash of the
- * whole, so that two containers sharing a long prefix never share a sandbox.
+ * OCI ids may be 1024 bytes of [A-Za-z0-9_.+-]; sandbox ids are 64 bytes of [A-Za-z0-9._-].  An
+ * id that does not fit keeps its (cleaned) start and gets a hash of the whole, so that two
+ * containers never share a sandbox.
  */
 static void sandbox_id_for(const char *oci_id, char *out, size_t size)
 {
-	size_t len = strlen(oci_id);
+	size_t len = strlen(oci_id), n = 0;
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	bool changed = len >= size;
 
-	if (len < size) {
-		snprintf(out, size, "%s", oci_id);
-		return;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)oci_id[i];
+		h = (h ^ ch) * 1099511628211ull;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '.' || ch == '_' || ch == '-';
+		if (!ok)
+			changed = true;
+		if (n < size - 1)
+			out[n++] = ok ? (char)ch : '_';
 	}
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)oci_id[i]) * 1099511628211ull;
-	snprintf(out, size, "%.*s-%016llx", (int)(size - 18), oci_id, (unsigned long long)h);
+	out[n] = '\0';
+	if (changed || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out + MIN(n, size - 18), 18, "-%016llx", (unsigned long long)h);
 }
 
-/* Whether path is one of the emulators the daemon itself was given or found. */
 static bool known_emulator(const struct daemon *d, const char *path)
 {
 	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {

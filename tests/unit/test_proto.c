@@ -372,7 +372,8 @@ static void test_truncation(void **state)
 				continue;
 			set_le32(wire + 8, (uint32_t)(cut - PROTO_HDR_SIZE));
 			if (decode_tight(wire, cut, NULL) != -EPROTO)
-				fail_msg("%s cut to %zu bytes of %zu decoded", proto_type_name(samples[i].type), cut, len);
+				fail_msg("%s cut to %zu bytes of %zu decoded", proto_type_name(samples[i].type),
+					 cut, len);
 			set_le32(wire + 8, (uint32_t)(len - PROTO_HDR_SIZE));
 		}
 	}
@@ -808,7 +809,8 @@ static void test_encode_limits(void **state)
 		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 0, .role = PROTO_ROLE_CLI } },
 		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = PROTO_ROLE_CLI, .flags = 1u << 31 } },
 		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = PROTO_ROLE_CLI, .id = "a b" } },
-		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = PROTO_ROLE_CLI, .n_options = PROTO_MAX_OPTIONS + 1 } },
+		{ .type = PROTO_MSG_HELLO,
+		  .hello = { .pid = 1, .role = PROTO_ROLE_CLI, .n_options = PROTO_MAX_OPTIONS + 1 } },
 		{ .type = PROTO_MSG_HELLO_ACK, .hello_ack = { .status = 1 } },
 		{ .type = PROTO_MSG_HELLO_ACK, .hello_ack = { .id = "." } },
 		{ .type = PROTO_MSG_LISTENER, .listener = { .id = NULL, .pid = 1 } },
@@ -833,7 +835,8 @@ static void test_encode_limits(void **state)
 	line_max[PROTO_MAX_LINE_LEN] = '\0';
 	option_max[PROTO_MAX_OPTION_LEN] = 'x';
 	m = (struct proto_msg){ .type = PROTO_MSG_HELLO,
-				.hello = { .pid = 1, .role = PROTO_ROLE_CLI, .n_options = 1, .options = { option_max } } };
+				.hello = { .pid = 1, .role = PROTO_ROLE_CLI, .n_options = 1,
+					   .options = { option_max } } };
 	assert_int_equal(proto_encode(&m, wire, sizeof(wire)), -EINVAL);
 	option_max[PROTO_MAX_OPTION_LEN] = '\0';
 	version_max[PROTO_MAX_VERSION_LEN] = 'x';
@@ -846,7 +849,8 @@ static void test_encode_limits(void **state)
 	error_max[PROTO_MAX_ERROR_LEN] = '\0';
 
 	/* Too big for PROTO_MAX_MSG, even into a larger buffer: 32 options of 4096 bytes. */
-	m = (struct proto_msg){ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = PROTO_ROLE_AGENT, .n_options = 32 } };
+	m = (struct proto_msg){ .type = PROTO_MSG_HELLO,
+				.hello = { .pid = 1, .role = PROTO_ROLE_AGENT, .n_options = PROTO_MAX_OPTIONS } };
 	for (int i = 0; i < PROTO_MAX_OPTIONS; i++)
 		m.hello.options[i] = option_max;
 	assert_int_equal(proto_encode(&m, wire, sizeof(wire)), -EMSGSIZE);
@@ -980,8 +984,8 @@ static void test_names(void **state)
 	assert_string_equal(proto_role_name(PROTO_ROLE_AGENT), "agent");
 	assert_string_equal(proto_role_name(PROTO_ROLE_OCI), "oci");
 	assert_string_equal(proto_role_name(PROTO_ROLE_MAX), "?");
-	assert_int_equal(proto_type_fds(PROTO_MSG_LISTENER), 1);
-	assert_int_equal(proto_type_fds(PROTO_MSG_HELLO), 0);
+	assert_int_equal(proto_type_max_fds(PROTO_MSG_LISTENER), 2);
+	assert_int_equal(proto_type_max_fds(PROTO_MSG_HELLO), 0);
 	assert_true(proto_id_valid("a"));
 	assert_true(proto_id_valid("..."));
 	assert_true(proto_id_valid("-x"));
