@@ -29,6 +29,7 @@ static const char run_usage[] =
 	"  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
 	"                        (with /proc, a minimal /dev and a tmpfs /tmp)\n"
 	"  --emulator ARCH=PATH  use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
+	"  --no-native ARCH      emulate ARCH even if this machine runs it (e.g. i386)\n"
 	"  --trace[=FILE]        one line per exec to FILE (default: stderr)\n"
 	"  --json                trace lines as JSON\n"
 	"  -v, --verbose         more log output (repeat for debug, trace)\n"
@@ -76,6 +77,7 @@ static void on_sandbox_empty(void *ctx, struct sandbox *sb)
 }
 
 struct run_args {
+	uint64_t not_native; /* 1 << arch for each --no-native */
 	const char *rootfs;
 	const char *trace_path;
 	bool trace;
@@ -85,12 +87,13 @@ struct run_args {
 
 static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
 {
-	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_TRACE, OPT_JSON };
+	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON };
 	static const struct option options[] = {
 		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 		{ "emulator", required_argument, NULL, OPT_EMULATOR },
 		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-native", required_argument, NULL, OPT_NO_NATIVE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -119,6 +122,14 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 		case OPT_JSON:
 			a.json = true;
 			break;
+		case OPT_NO_NATIVE: {
+			enum arch arch;
+			if (arch_from_name(optarg, &arch) < 0 || arch == ARCH_X86_64)
+				return log_error_errno(-EINVAL, "--no-native '%s': expected a foreign-capable "
+								"architecture such as i386", optarg);
+			a.not_native |= UINT64_C(1) << arch;
+			break;
+		}
 		case 'v':
 			cli_bump_verbosity();
 			break;
@@ -172,7 +183,7 @@ int cmd_run(int argc, char **argv)
 		return 125;
 
 	/* What this machine runs by itself, and who serves the rest. */
-	cfg.native_mask = native_probe();
+	cfg.native_mask = native_probe() & ~a.not_native;
 	r = hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
 	if (r > 0)
 		log_info("leaving %d architectures to the host's binfmt_misc", r);

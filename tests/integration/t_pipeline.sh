@@ -39,6 +39,24 @@ for arch in "${FOREIGN_ARCHS[@]}"; do
 	rm -rf --one-file-system "$R"
 done
 
+# i386 may run natively on an x86-64 host (the start-up probe decides); --no-native i386 makes
+# ubinfmt emulate it anyway, so the qemu-i386 path is exercised on every host.
+if [ -d "$FIXTURES/rootfs/busybox-i386" ] && command -v qemu-i386-static >/dev/null && ! is_baseline; then
+	R=$(make_rootfs busybox-i386)
+	entries=$(ls "$R" | wc -l)
+	run urun --no-native i386 --trace="$T/i386.trace" --rootfs "$R" -- /bin/sh -c "$pipeline"
+	lines=()
+	mapfile -t lines <<<"$out"
+	if [[ $status -eq 0 && ${#lines[@]} -eq 3 && ${lines[0]} =~ $(uname_re i386) && ${lines[1]// /} == "$entries" && ${lines[2]} == 3 ]]; then
+		pass "i386 through qemu-i386 (--no-native i386): pipeline output"
+	else
+		fail "i386 through qemu-i386 (--no-native i386): pipeline output" "exit status $status"$'\n'"$out"
+	fi
+	expect_match "i386 execs were emulated by qemu-i386" 'arch=i386 decision=emulate emulator=[^ ]*qemu-i386' \
+		"$(cat "$T/i386.trace")"
+	rm -rf --one-file-system "$R"
+fi
+
 # Host filesystem: no --rootfs, the foreign busybox by absolute path at every step.
 for arch in arm64 armhf s390x; do
 	[ -x "$(busybox "$arch")" ] || { skip_check "host fs $arch" "no busybox fixture"; continue; }
