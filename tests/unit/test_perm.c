@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+/* cmocka.h needs the headers above. */
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "perm.h"
+
+/* Trimmed from a real /proc/PID/status of an unprivileged shell. */
+static const char user_status[] = "Name:\tbash\n"
+				  "Umask:\t0022\n"
+				  "State:\tS (sleeping)\n"
+				  "Tgid:\t4242\n"
+				  "Uid:\t1000\t1000\t1000\t1000\n"
+				  "Gid:\t1000\t1000\t1000\t1001\n"
+				  "FDSize:\t256\n"
+				  "Groups:\t4 24 27 1000 \n"
+				  "CapInh:\t0000000000000000\n"
+				  "CapPrm:\t0000000000000000\n"
+				  "CapEff:\t0000000000000000\n"
+				  "CapBnd:\t000001ffffffffff\n";
+
+static const char root_status[] = "Name:\tsh\n"
+				  "Uid:\t0\t0\t0\t0\n"
+				  "Gid:\t0\t0\t0\t0\n"
+				  "Groups:\t\n"
+				  "CapEff:\t000001ffffffffff\n";
+
+static struct stat file(uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_uid = uid;
+	st.st_gid = gid;
+	st.st_mode = S_IFREG | mode;
+	return st;
+}
+
+static void test_parse(void **state)
+{
+	struct creds c;
+
+	(void)state;
+	assert_int_equal(perm_parse_status(user_status, strlen(user_status), &c), 0);
+	assert_int_equal(c.fsuid, 1000);
+	assert_int_equal(c.fsgid, 1001); /* the fs ids are the fourth column */
+	assert_int_equal(c.n_groups, 4);
+	assert_int_equal(c.groups[1], 24);
+	assert_false(c.dac_override);
+
+	assert_int_equal(perm_parse_status(root_status, strlen(root_status), &c), 0);
+	assert_int_equal(c.fsuid, 0);
+	assert_int_equal(c.n_groups, 0);
+	assert_true(c.dac_override);
+}
+
+static void test_parse_malformed(void **state)
+{
+	struct creds c;
+	static const char *const bad[] = {
+		"",
+		"Uid:\t1\t2\t3\n",                                 /* three ids */
+		"Uid:\t1\t2\t3\t4\nGid:\t1\t2\t3\t4\n",            /* no CapEff */
+		"Gid:\t1\t2\t3\t4\nCapEff:\t0\n",                  /* no Uid */
+		"Uid:\tx\t2\t3\t4\nGid:\t1\t2\t3\t4\nCapEff:\t0\n", /* not a number */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(perm_parse_status(bad[i], strlen(bad[i]), &c), -EINVAL);
+	/* Truncated anywhere: never a read past len. */
+	for (size_t len = 0; len < strlen(user_status); len++)
+		(void)perm_parse_status(user_status, len, &c);
+}
+
+static void test_may_exec(void **state)
+{
+	struct creds user, root;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(perm_parse_status(user_status, strlen(user_status), &user), 0);
+	assert_int_equal(perm_parse_status(root_status, strlen(root_status), &root), 0);
+
+	/* Owner, group (fsgid or a supplementary group), other: one class decides, like the kernel. */
+	assert_true(perm_may_exec(&user, &(struct stat){ 0 }, false) == false);
+	st = file(1000, 0, 0100);
+	assert_true(perm_may_exec(&user, &st, false));
+	st = file(1000, 0, 0011); /* owner bits win even when group/other would allow */
+	assert_false(perm_may_exec(&user, &st, false));
+	st = file(0, 1001, 0010);
+	assert_true(perm_may_exec(&user, &st, false));
+	st = file(0, 27, 0010);
+	assert_true(perm_may_exec(&user, &st, false));
+	st = file(0, 5, 0001);
+	assert_true(perm_may_exec(&user, &st, false));
+	st = file(0, 5, 0110);
+	assert_false(perm_may_exec(&user, &st, false));
+
+	/* CAP_DAC_OVERRIDE needs at least one x bit. */
+	st = file(1000, 1000, 0644);
+	assert_false(perm_may_exec(&root, &st, false));
+	st = file(1000, 1000, 0744);
+	assert_true(perm_may_exec(&root, &st, false));
+
+	/* noexec mounts and non-regular files refuse everyone. */
+	st = file(0, 0, 0755);
+	assert_false(perm_may_exec(&root, &st, true));
+	st.st_mode = S_IFDIR | 0755;
+	assert_false(perm_may_exec(&root, &st, false));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_may_exec),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
