@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_internal.h"
 #include "exec.h"
 #include "histo.h"
 #include "inject.h"
@@ -25,58 +26,7 @@
 #include "tmem.h"
 
 #define ENGINE_RING_ENTRIES 256
-
-struct sandbox {
-	struct sandbox_config cfg;
-	struct sandbox *next;
-	size_t n_listeners;
-	struct engine_stats stats;
-	struct histo histo;
-	bool warned_no_emulator[ARCH_MAX];
-};
-
-/* One foreign exec between its first notification and the trap of its rewritten restart. */
-struct pending {
-	bool used;
-	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
-	struct sandbox *sb;
-	struct injection inj;
-	struct trace_record rec;
-	uint64_t busy_ns;  /* supervisor time spent on it so far */
-	uint64_t since_ns; /* CLOCK_MONOTONIC when the record started */
-};
-
-/*
- * A rewritten exec normally traps again within microseconds of the detach; a record still
- * waiting after this long belongs to a task that died (we no longer see its exit) and is
- * dropped, so that a reused tid cannot match it.
- */
-#define PENDING_RESTART_TIMEOUT_NS (30ull * 1000000000ull)
-
-struct listener {
-	bool used;
-	int fd;
-	int watch;
-	struct sandbox *sb;
-	struct journal *journal; /* the agent's in-flight journal, or NULL */
-};
-
-struct engine {
-	struct engine_config cfg;
-	struct loop *loop;
-	struct notif_bufs bufs;
-	int sigfd;
-	struct sandbox *sandboxes;
-	struct listener *listeners;
-	size_t n_listeners;
-	struct pending *pending;
-	size_t n_pending;
-	struct engine_stats stats;
-	struct histo histo;
-	uint64_t *argv_buf; /* the caller's argv pointers, REWRITE_MAX_ARGS entries, lazily */
-};
-
-static uint64_t now_ns(clockid_t clock)
+uint64_t engine_now_ns(clockid_t clock)
 {
 	struct timespec ts;
 
@@ -111,9 +61,9 @@ static void count(struct engine_stats *s, enum decision d, uint64_t ns)
 }
 
 /* Accounts a finished exec and hands its trace line to whoever wants it. */
-static void finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns)
+void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns)
 {
-	uint64_t ns = now_ns(CLOCK_MONOTONIC) - t0 + extra_ns;
+	uint64_t ns = engine_now_ns(CLOCK_MONOTONIC) - t0 + extra_ns;
 
 	rec->usec = ns / 1000u;
 	count(&e->stats, rec->decision, ns);
@@ -130,188 +80,6 @@ static void finish(struct engine *e, struct sandbox *sb, struct trace_record *re
 	}
 	if (e->cfg.hooks.exec_done)
 		e->cfg.hooks.exec_done(e->cfg.hooks.ctx, sb, rec);
-}
-
-/* ---- pending foreign execs ---------------------------------------------------------------- */
-
-static struct pending *pending_find(struct engine *e, pid_t tid)
-{
-	for (size_t i = 0; i < e->n_pending; i++)
-		if (e->pending[i].used && e->pending[i].inj.tid == tid)
-			return &e->pending[i];
-	return NULL;
-}
-
-static void pending_free(struct pending *p)
-{
-	inject_clear(&p->inj);
-	p->used = false;
-	p->sb = NULL;
-}
-
-static struct pending *pending_new(struct engine *e, struct sandbox *sb)
-{
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
-	size_t i;
-
-	for (i = 0; i < e->n_pending; i++) {
-		struct pending *p = &e->pending[i];
-		if (p->used && p->inj.state == INJECT_WAIT_RESTART && now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
-			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
-			pending_free(p);
-		}
-		if (!p->used)
-			break;
-	}
-	if (i == e->n_pending) {
-		size_t n = e->n_pending ? e->n_pending * 2 : 64;
-		struct pending *p = realloc(e->pending, n * sizeof(*p));
-		if (!p)
-			return NULL;
-		memset(p + e->n_pending, 0, (n - e->n_pending) * sizeof(*p));
-		e->pending = p;
-		e->n_pending = n;
-	}
-	struct pending *p = &e->pending[i];
-	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now };
-	p->inj.emu_fd_target = -1;
-	return p;
-}
-
-static struct exec_env make_env(struct engine *e, const struct sandbox *sb)
-{
-	return (struct exec_env){
-		.host = &e->cfg.host,
-		.native_mask = e->cfg.native_mask,
-		.emulate_mask = sb->cfg.emulate_mask,
-		.emus = sb->cfg.emus,
-		.argv_buf = e->argv_buf,
-	};
-}
-
-static int ensure_argv_buf(struct engine *e)
-{
-	if (!e->argv_buf) {
-		e->argv_buf = malloc(REWRITE_MAX_ARGS * sizeof(*e->argv_buf));
-		if (!e->argv_buf)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* ---- rewriting ----------------------------------------------------------------------------- */
-
-static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, uint64_t t0)
-{
-	uint64_t sp, pc;
-	int r, file_target_fd = -1;
-
-	if (c->call.abi != EXEC_ABI_X86_64)
-		return -EPERM;
-	r = stub_probe(c->tid, &sp, &pc);
-	if (r < 0)
-		return r;
-	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
-	if (r < 0)
-		return r;
-	p->inj.emu_fd_target = r;
-	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
-		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
-		if (file_target_fd < 0)
-			return file_target_fd;
-	}
-	r = ensure_argv_buf(e);
-	if (r < 0)
-		return r;
-	struct exec_env env = make_env(e, p->sb);
-	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
-	if (r < 0)
-		return r;
-	r = stub_install(&p->inj, sp, pc);
-	if (r < 0) {
-		(void)stub_restore(&p->inj);
-		return r;
-	}
-	/* "Success": the task returns into the stub, which makes the emulator's exec. */
-	r = notif_send_result(c->listener, &e->bufs, c->id, 0, 0);
-	if (r < 0) {
-		(void)stub_restore(&p->inj);
-		return r == -ENOENT ? -ESRCH : r;
-	}
-	p->inj.state = INJECT_WAIT_RESTART;
-	p->busy_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	log_debug("pid %d is traced by another process: rewrote its exec with a code stub", (int)c->tid);
-	return 0;
-}
-
-/*
- * Rewrites a foreign exec.  Returns 0 once the notification is answered (the rest happens on
- * ptrace stops), or -errno with the notification still pending (the caller answers it).
- */
-static int start_injection(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0)
-{
-	struct pending *p;
-	int r, file_target_fd = -1;
-
-	p = pending_new(e, sb);
-	if (!p)
-		return -ENOMEM;
-	p->inj.tid = c->tid;
-	p->inj.abi = c->call.abi;
-	p->inj.envp = c->call.envp;
-	p->rec = c->rec;
-	p->rec.emulator = c->emu->path;
-	p->rec.decision = DECISION_EMULATE;
-	r = inject_seize(c->tid);
-	if (r == -EPERM) {
-		r = start_stub(e, c, p, t0);
-		if (r < 0)
-			pending_free(p);
-		return r == -EBUSY ? -EPERM : r;
-	}
-	if (r < 0) {
-		pending_free(p);
-		return r;
-	}
-
-	/* fds go in while the notification is pending: after the interrupt, ADDFD is refused. */
-	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
-	if (r < 0)
-		goto abort;
-	p->inj.emu_fd_target = r;
-	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
-		/* The emulator must be able to open the same file after the exec. */
-		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
-		if (file_target_fd < 0) {
-			r = file_target_fd;
-			goto abort;
-		}
-	}
-	r = ensure_argv_buf(e);
-	if (r < 0)
-		goto abort;
-	struct exec_env env = make_env(e, sb);
-	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
-	if (r < 0)
-		goto abort;
-	p->inj.rewrite = true;
-	r = inject_release(&p->inj, c->listener, &e->bufs, c->id);
-	if (r < 0)
-		goto abort;
-	p->busy_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	return 0;
-
-abort:
-	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
-	log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
-	p->inj.rewrite = false;
-	p->inj.fail_errno = r == -E2BIG ? E2BIG : ENOEXEC;
-	p->rec.decision = DECISION_FAILED;
-	p->rec.error = p->inj.fail_errno;
-	p->busy_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	if (inject_release(&p->inj, c->listener, &e->bufs, c->id) < 0)
-		pending_free(p);
-	return 0;
 }
 
 static void warn_no_emulator(struct sandbox *sb, const struct exec_ctx *c)
@@ -341,14 +109,14 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 		.start_fd = -1,
 		.file_fd = -1,
 	};
-	struct exec_env env = make_env(e, sb);
+	struct exec_env env = engine_make_env(e, sb);
 	enum decision d = DECISION_KERNEL;
 	uint8_t head[CLASSIFY_HEAD_SIZE];
 	size_t len;
 	int err = 0, r;
 
 	c.rec = (struct trace_record){
-		.time_ns = now_ns(CLOCK_REALTIME),
+		.time_ns = engine_now_ns(CLOCK_REALTIME),
 		.pid = c.tid,
 		.syscall = call->is_execveat ? "execveat" : "execve",
 		.arch = ARCH_UNKNOWN,
@@ -401,7 +169,7 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 	if (d == DECISION_NO_EMULATOR)
 		warn_no_emulator(sb, &c);
 	if (d == DECISION_EMULATE) {
-		r = start_injection(e, sb, &c, t0);
+		r = engine_start_rewrite(e, sb, &c, t0);
 		if (r == 0) {
 			exec_ctx_close(&c);
 			return;
@@ -441,7 +209,7 @@ answer:
 	if (r < 0 && r != -ENOENT)
 		log_warn_errno(r, "pid %d: cannot answer exec notification: %m", (int)c.tid);
 	exec_ctx_close(&c);
-	finish(e, sb, &c.rec, t0, 0);
+	engine_finish(e, sb, &c.rec, t0, 0);
 }
 
 static void dispatch_notification(struct engine *e, struct listener *l, uint64_t t0)
@@ -466,7 +234,7 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 			r = notif_send_continue(l->fd, &e->bufs, req->id);
 			if (r < 0 && r != -ENOENT)
 				log_warn_errno(r, "pid %u: cannot continue rewritten exec: %m", req->pid);
-			finish(e, p->sb, &p->rec, t0, p->busy_ns);
+			engine_finish(e, p->sb, &p->rec, t0, p->busy_ns);
 			pending_free(p);
 			return;
 		}
@@ -491,7 +259,7 @@ static void handle_notification(struct engine *e, struct listener *l)
 	/* Until it is answered, a received notification exists only here: note it in the journal. */
 	if (l->journal)
 		slot = journal_put(l->journal, e->bufs.req->id, (pid_t)e->bufs.req->pid);
-	dispatch_notification(e, l, now_ns(CLOCK_MONOTONIC));
+	dispatch_notification(e, l, engine_now_ns(CLOCK_MONOTONIC));
 	if (l->journal)
 		journal_clear(l->journal, slot);
 }
@@ -557,70 +325,6 @@ int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listen
 }
 
 /* Whether tid is a task blocked in an exec syscall, in the same pid namespace as ref. */
-static bool blocked_in_exec(pid_t tid, pid_t ref)
-{
-	char path[64], buf[256];
-	struct stat a, b;
-	_cleanup_close_ int fd = -1;
-	long nr;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
-	if (stat(path, &a) < 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ref);
-	if (ref > 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	nr = strtol(buf, NULL, 10);
-	/* x86-64 execve/execveat, or the i386 ones */
-	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
-}
-
-/*
- * A previous daemon received these notifications and died before answering: their tasks wait
- * for an answer nobody will give.  Answer -ERESTARTNOINTR while the task sits in a ptrace
- * interrupt, so that its exec starts over and traps again, to be handled from scratch.
- * The journal comes from the sandbox: each entry is checked against the listener (the id must
- * be pending on it) and the task (blocked in an exec, in the agent's pid namespace).
- */
-static void recover(struct engine *e, struct listener *l, pid_t agent)
-{
-	struct journal *j = l->journal;
-
-	for (size_t i = 0; i < JOURNAL_SLOTS; i++) {
-		struct journal_slot s = j->slots[i];
-		struct pending *p;
-
-		if (!s.used)
-			continue;
-		journal_clear(j, (int)i);
-		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0 ||
-		    !blocked_in_exec((pid_t)s.tid, agent))
-			continue;
-		p = pending_new(e, l->sb);
-		if (!p)
-			return;
-		p->recovery = true;
-		p->inj.tid = (pid_t)s.tid;
-		p->inj.rewrite = false;
-		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
-		if (inject_seize(p->inj.tid) < 0 || inject_release(&p->inj, l->fd, &e->bufs, s.id) < 0) {
-			pending_free(p);
-			continue;
-		}
-		log_info("sandbox '%s': restarting the exec of pid %u left unanswered by the previous daemon",
-			 l->sb->cfg.id, s.tid);
-	}
-}
-
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
 					pid_t agent)
 {
@@ -648,7 +352,7 @@ int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, in
 	e->listeners[i] = (struct listener){ .used = true, .fd = listener, .watch = r, .sb = sb, .journal = journal };
 	sb->n_listeners++;
 	if (journal)
-		recover(e, &e->listeners[i], agent);
+		engine_recover(e, &e->listeners[i], agent);
 	return 0;
 }
 
@@ -743,46 +447,6 @@ void engine_get_stats(const struct engine *e, struct engine_stats *ret)
 
 /* ---- signals and ptrace stops -------------------------------------------------------------- */
 
-static void on_wait_status(struct engine *e, pid_t pid, int status)
-{
-	struct pending *p = pending_find(e, pid);
-
-	if (!p || p->inj.state == INJECT_WAIT_RESTART || p->inj.state == INJECT_FREE) {
-		if (e->cfg.hooks.child_status)
-			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
-		return;
-	}
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-	switch (inject_on_status(&p->inj, status)) {
-	case INJECT_PENDING:
-		p->busy_ns += now_ns(CLOCK_MONOTONIC) - t0;
-		break;
-	case INJECT_DETACHED:
-		p->busy_ns += now_ns(CLOCK_MONOTONIC) - t0;
-		break;
-	case INJECT_FAILED:
-		if (p->recovery) {
-			pending_free(p);
-			break;
-		}
-		if (p->rec.decision == DECISION_EMULATE) {
-			p->rec.decision = DECISION_FAILED;
-			p->rec.error = p->inj.fail_errno ? p->inj.fail_errno : ENOEXEC;
-			log_warn("pid %d: rewrite of exec '%.200s' failed at the ptrace stop", (int)pid, p->rec.path);
-		}
-		finish(e, p->sb, &p->rec, t0, p->busy_ns);
-		pending_free(p);
-		break;
-	case INJECT_GONE:
-		log_debug("pid %d exited during a rewrite", (int)pid);
-		pending_free(p);
-		/* It may also be our own child: its parent must hear about it. */
-		if ((WIFEXITED(status) || WIFSIGNALED(status)) && e->cfg.hooks.child_status)
-			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
-		break;
-	}
-}
-
 static void reap(struct engine *e)
 {
 	for (;;) {
@@ -790,7 +454,7 @@ static void reap(struct engine *e)
 		pid_t pid = wait4(-1, &status, WNOHANG | __WALL | WUNTRACED, NULL);
 		if (pid <= 0)
 			return; /* 0: nothing more; ECHILD: nobody left */
-		on_wait_status(e, pid, status);
+		engine_on_wait_status(e, pid, status);
 	}
 }
 

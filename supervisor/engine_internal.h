@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef UBINFMT_ENGINE_INTERNAL_H
+#define UBINFMT_ENGINE_INTERNAL_H
+
+/*
+ * What engine.c (sandboxes, listeners, notifications, the loop) and engine_rewrite.c (foreign
+ * execs in flight: ptrace rewrites, code stubs, restarts after a daemon restart) share.  Not for
+ * front ends: they see engine.h only.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "exec.h"
+#include "histo.h"
+#include "inject.h"
+#include "notif.h"
+
+struct journal;
+struct loop;
+
+struct sandbox {
+	struct sandbox_config cfg;
+	struct sandbox *next;
+	size_t n_listeners;
+	struct engine_stats stats;
+	struct histo histo;
+	bool warned_no_emulator[ARCH_MAX];
+};
+
+/* One foreign exec between its first notification and the trap of its rewritten restart. */
+struct pending {
+	bool used;
+	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
+	struct sandbox *sb;
+	struct injection inj;
+	struct trace_record rec;
+	uint64_t busy_ns;  /* supervisor time spent on it so far */
+	uint64_t since_ns; /* CLOCK_MONOTONIC when the record started */
+};
+
+/*
+ * A rewritten exec normally traps again within microseconds of the detach; a record still
+ * waiting after this long belongs to a task that died (we no longer see its exit) and is
+ * dropped, so that a reused tid cannot match it.
+ */
+#define PENDING_RESTART_TIMEOUT_NS (30ull * 1000000000ull)
+
+struct listener {
+	bool used;
+	int fd;
+	int watch;
+	struct sandbox *sb;
+	struct journal *journal; /* the agent's in-flight journal, or NULL */
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct loop *loop;
+	struct notif_bufs bufs;
+	int sigfd;
+	struct sandbox *sandboxes;
+	struct listener *listeners;
+	size_t n_listeners;
+	struct pending *pending;
+	size_t n_pending;
+	struct engine_stats stats;
+	struct histo histo;
+	uint64_t *argv_buf; /* the caller's argv pointers, REWRITE_MAX_ARGS entries, lazily */
+};
+
+uint64_t engine_now_ns(clockid_t clock);
+/* Accounts a finished exec and hands its trace line to whoever wants it. */
+void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns);
+struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb);
+
+struct pending *pending_find(struct engine *e, pid_t tid);
+struct pending *pending_new(struct engine *e, struct sandbox *sb);
+void pending_free(struct pending *p);
+
+/*
+ * Rewrites a foreign exec.  Returns 0 once the notification is answered (the rest happens on
+ * ptrace stops), or -errno with the notification still pending (the caller answers it).
+ */
+int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0);
+/* Restarts the execs a previous daemon left received but unanswered (see journal.h). */
+void engine_recover(struct engine *e, struct listener *l, pid_t agent);
+/* A wait status: a rewrite's ptrace stop, or a child of the front end's. */
+void engine_on_wait_status(struct engine *e, pid_t pid, int status);
+
+#endif

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Foreign execs in flight: the table of rewrites between their first notification and the
+ * trap of the restarted exec, the start of a ptrace rewrite or of a code stub, their ptrace
+ * stops, and the restart of execs a killed daemon left unanswered.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+#include "journal.h"
+#include "log.h"
+#include "macros.h"
+#include "stub.h"
+
+/* ---- pending foreign execs ---------------------------------------------------------------- */
+
+struct pending *pending_find(struct engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->n_pending; i++)
+		if (e->pending[i].used && e->pending[i].inj.tid == tid)
+			return &e->pending[i];
+	return NULL;
+}
+
+void pending_free(struct pending *p)
+{
+	inject_clear(&p->inj);
+	p->used = false;
+	p->sb = NULL;
+}
+
+struct pending *pending_new(struct engine *e, struct sandbox *sb)
+{
+	uint64_t now = engine_now_ns(CLOCK_MONOTONIC);
+	size_t i;
+
+	for (i = 0; i < e->n_pending; i++) {
+		struct pending *p = &e->pending[i];
+		if (p->used && p->inj.state == INJECT_WAIT_RESTART && now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
+			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
+			pending_free(p);
+		}
+		if (!p->used)
+			break;
+	}
+	if (i == e->n_pending) {
+		size_t n = e->n_pending ? e->n_pending * 2 : 64;
+		struct pending *p = realloc(e->pending, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + e->n_pending, 0, (n - e->n_pending) * sizeof(*p));
+		e->pending = p;
+		e->n_pending = n;
+	}
+	struct pending *p = &e->pending[i];
+	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now };
+	p->inj.emu_fd_target = -1;
+	return p;
+}
+
+struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb)
+{
+	return (struct exec_env){
+		.host = &e->cfg.host,
+		.native_mask = e->cfg.native_mask,
+		.emulate_mask = sb->cfg.emulate_mask,
+		.emus = sb->cfg.emus,
+		.argv_buf = e->argv_buf,
+	};
+}
+
+static int ensure_argv_buf(struct engine *e)
+{
+	if (!e->argv_buf) {
+		e->argv_buf = malloc(REWRITE_MAX_ARGS * sizeof(*e->argv_buf));
+		if (!e->argv_buf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- rewriting ----------------------------------------------------------------------------- */
+
+static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, uint64_t t0)
+{
+	uint64_t sp, pc;
+	int r, file_target_fd = -1;
+
+	if (c->call.abi != EXEC_ABI_X86_64)
+		return -EPERM;
+	r = stub_probe(c->tid, &sp, &pc);
+	if (r < 0)
+		return r;
+	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
+	if (r < 0)
+		return r;
+	p->inj.emu_fd_target = r;
+	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
+		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
+		if (file_target_fd < 0)
+			return file_target_fd;
+	}
+	r = ensure_argv_buf(e);
+	if (r < 0)
+		return r;
+	struct exec_env env = engine_make_env(e, p->sb);
+	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
+	if (r < 0)
+		return r;
+	r = stub_install(&p->inj, sp, pc);
+	if (r < 0) {
+		(void)stub_restore(&p->inj);
+		return r;
+	}
+	/* "Success": the task returns into the stub, which makes the emulator's exec. */
+	r = notif_send_result(c->listener, &e->bufs, c->id, 0, 0);
+	if (r < 0) {
+		(void)stub_restore(&p->inj);
+		return r == -ENOENT ? -ESRCH : r;
+	}
+	p->inj.state = INJECT_WAIT_RESTART;
+	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	log_debug("pid %d is traced by another process: rewrote its exec with a code stub", (int)c->tid);
+	return 0;
+}
+
+/*
+ * Rewrites a foreign exec.  Returns 0 once the notification is answered (the rest happens on
+ * ptrace stops), or -errno with the notification still pending (the caller answers it).
+ */
+int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0)
+{
+	struct pending *p;
+	int r, file_target_fd = -1;
+
+	p = pending_new(e, sb);
+	if (!p)
+		return -ENOMEM;
+	p->inj.tid = c->tid;
+	p->inj.abi = c->call.abi;
+	p->inj.envp = c->call.envp;
+	p->rec = c->rec;
+	p->rec.emulator = c->emu->path;
+	p->rec.decision = DECISION_EMULATE;
+	r = inject_seize(c->tid);
+	if (r == -EPERM) {
+		r = start_stub(e, c, p, t0);
+		if (r < 0)
+			pending_free(p);
+		return r == -EBUSY ? -EPERM : r;
+	}
+	if (r < 0) {
+		pending_free(p);
+		return r;
+	}
+
+	/* fds go in while the notification is pending: after the interrupt, ADDFD is refused. */
+	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
+	if (r < 0)
+		goto abort;
+	p->inj.emu_fd_target = r;
+	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
+		/* The emulator must be able to open the same file after the exec. */
+		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
+		if (file_target_fd < 0) {
+			r = file_target_fd;
+			goto abort;
+		}
+	}
+	r = ensure_argv_buf(e);
+	if (r < 0)
+		goto abort;
+	struct exec_env env = engine_make_env(e, sb);
+	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
+	if (r < 0)
+		goto abort;
+	p->inj.rewrite = true;
+	r = inject_release(&p->inj, c->listener, &e->bufs, c->id);
+	if (r < 0)
+		goto abort;
+	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	return 0;
+
+abort:
+	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
+	log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
+	p->inj.rewrite = false;
+	p->inj.fail_errno = r == -E2BIG ? E2BIG : ENOEXEC;
+	p->rec.decision = DECISION_FAILED;
+	p->rec.error = p->inj.fail_errno;
+	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	if (inject_release(&p->inj, c->listener, &e->bufs, c->id) < 0)
+		pending_free(p);
+	return 0;
+}
+
+
+static bool blocked_in_exec(pid_t tid, pid_t ref)
+{
+	char path[64], buf[256];
+	struct stat a, b;
+	_cleanup_close_ int fd = -1;
+	long nr;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
+	if (stat(path, &a) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ref);
+	if (ref > 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	nr = strtol(buf, NULL, 10);
+	/* x86-64 execve/execveat, or the i386 ones */
+	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
+}
+
+/*
+ * A previous daemon received these notifications and died before answering: their tasks wait
+ * for an answer nobody will give.  Answer -ERESTARTNOINTR while the task sits in a ptrace
+ * interrupt, so that its exec starts over and traps again, to be handled from scratch.
+ * The journal comes from the sandbox: each entry is checked against the listener (the id must
+ * be pending on it) and the task (blocked in an exec, in the agent's pid namespace).
+ */
+void engine_recover(struct engine *e, struct listener *l, pid_t agent)
+{
+	struct journal *j = l->journal;
+
+	for (size_t i = 0; i < JOURNAL_SLOTS; i++) {
+		struct journal_slot s = j->slots[i];
+		struct pending *p;
+
+		if (!s.used)
+			continue;
+		journal_clear(j, (int)i);
+		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0 ||
+		    !blocked_in_exec((pid_t)s.tid, agent))
+			continue;
+		p = pending_new(e, l->sb);
+		if (!p)
+			return;
+		p->recovery = true;
+		p->inj.tid = (pid_t)s.tid;
+		p->inj.rewrite = false;
+		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
+		if (inject_seize(p->inj.tid) < 0 || inject_release(&p->inj, l->fd, &e->bufs, s.id) < 0) {
+			pending_free(p);
+			continue;
+		}
+		log_info("sandbox '%s': restarting the exec of pid %u left unanswered by the previous daemon",
+			 l->sb->cfg.id, s.tid);
+	}
+}
+
+/* ---- ptrace stops -------------------------------------------------------------------------- */
+
+void engine_on_wait_status(struct engine *e, pid_t pid, int status)
+{
+	struct pending *p = pending_find(e, pid);
+
+	if (!p || p->inj.state == INJECT_WAIT_RESTART || p->inj.state == INJECT_FREE) {
+		if (e->cfg.hooks.child_status)
+			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
+		return;
+	}
+	uint64_t t0 = engine_now_ns(CLOCK_MONOTONIC);
+	switch (inject_on_status(&p->inj, status)) {
+	case INJECT_PENDING:
+		p->busy_ns += engine_now_ns(CLOCK_MONOTONIC) - t0;
+		break;
+	case INJECT_DETACHED:
+		p->busy_ns += engine_now_ns(CLOCK_MONOTONIC) - t0;
+		break;
+	case INJECT_FAILED:
+		if (p->recovery) {
+			pending_free(p);
+			break;
+		}
+		if (p->rec.decision == DECISION_EMULATE) {
+			p->rec.decision = DECISION_FAILED;
+			p->rec.error = p->inj.fail_errno ? p->inj.fail_errno : ENOEXEC;
+			log_warn("pid %d: rewrite of exec '%.200s' failed at the ptrace stop", (int)pid, p->rec.path);
+		}
+		engine_finish(e, p->sb, &p->rec, t0, p->busy_ns);
+		pending_free(p);
+		break;
+	case INJECT_GONE:
+		log_debug("pid %d exited during a rewrite", (int)pid);
+		pending_free(p);
+		/* It may also be our own child: its parent must hear about it. */
+		if ((WIFEXITED(status) || WIFSIGNALED(status)) && e->cfg.hooks.child_status)
+			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
+		break;
+	}
+}
+
