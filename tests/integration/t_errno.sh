@@ -37,7 +37,7 @@ populate() {
 	printf '\062\000' | dd of="$e/f-ia64" bs=1 seek=18 conv=notrunc status=none
 	ln -s loop2 "$e/loop1"
 	ln -s loop1 "$e/loop2"
-	ln -s /nonexistent "$e/dangling"
+	ln -s does-not-exist "$e/dangling"
 }
 
 # The noexec tmpfs gets executable copies of both busybox builds.
