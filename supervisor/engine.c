@@ -89,9 +89,14 @@ static void warn_no_emulator(struct sandbox *sb, const struct exec_ctx *c)
 	if (sb->warned_no_emulator[arch])
 		return;
 	sb->warned_no_emulator[arch] = true;
-	log_warn("no emulator for %s: exec of '%.200s' fails with ENOEXEC; install qemu-user-static "
-		 "or pass --emulator %s=PATH",
-		 arch_name(arch), c->path, arch_name(arch));
+	if (!(sb->cfg.emulate_mask & (UINT64_C(1) << arch)) && emu_registry_get(sb->cfg.emus, arch))
+		log_warn("sandbox '%s' may not emulate %s (its settings exclude it): exec of '%.200s' fails "
+			 "with ENOEXEC",
+			 sb->cfg.id, arch_name(arch), c->path);
+	else
+		log_warn("sandbox '%s': no emulator for %s: exec of '%.200s' fails with ENOEXEC; install "
+			 "qemu-user-static or pass --emulator %s=PATH",
+			 sb->cfg.id, arch_name(arch), c->path, arch_name(arch));
 }
 
 /* ---- one notification ---------------------------------------------------------------------- */
