@@ -163,8 +163,10 @@ static int install_filter(void)
 	if (arg_nnp == NNP_ALWAYS || (arg_nnp == NNP_AUTO && !have_cap_sys_admin())) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			return log_error_errno(negative_errno(), "cannot set no_new_privs: %m");
-		log_info("set no_new_privs to install the exec filter: setuid programs in this container "
-			 "will not gain privileges");
+		/* Asked for: a note.  Chosen for the user (no CAP_SYS_ADMIN): say it by default. */
+		log_at(arg_nnp == NNP_ALWAYS ? LOG_INFO : LOG_WARN, 0,
+		       "set no_new_privs to install the exec filter: setuid programs in this container "
+		       "will not gain privileges");
 	}
 	r = notif_install_filter();
 	if (r == -EBUSY)

@@ -3,10 +3,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -51,15 +54,59 @@ static int inspect_elf(int fd, bool *ret_static)
 	return 0;
 }
 
+/*
+ * Every emulated process runs from our fd, so its /proc/PID/exe names the host's emulator
+ * inode: a sandbox's root could open that for reading while it runs, and reopen it for writing
+ * through /proc/self/fd/N once nothing executes it, then rewrite the host's qemu (the trick of
+ * CVE-2019-5736; t_hostile_paths).  Opened through a private, detached, read-only bind mount
+ * of its directory, every path to it answers EROFS (and /proc/PID/exe still shows its name,
+ * as "/qemu-…").  Needs CAP_SYS_ADMIN (root's `ubinfmt run`, ubinfmtd before it drops
+ * capabilities) and Linux >= 5.12; -errno otherwise.
+ */
+static int open_read_only(const char *path)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	_cleanup_free_ char *real = realpath(path, NULL);
+	_cleanup_close_ int tree = -1;
+	struct statvfs sv;
+	char *slash;
+	int fd;
+
+	/* The final name, symlinks resolved on the host: a symlink would leave the mount. */
+	if (!real)
+		return negative_errno();
+	slash = strrchr(real, '/');
+	if (!slash || slash[1] == '\0')
+		return -EINVAL;
+	*slash = '\0';
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, real[0] ? real : "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return negative_errno();
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return negative_errno();
+	fd = openat(tree, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (fstatvfs(fd, &sv) < 0 || !(sv.f_flag & ST_RDONLY)) {
+		close(fd);
+		return -EROFS; /* not what we asked for: do not pretend */
+	}
+	return fd;
+}
+
 static int open_emulator(const char *path, struct emu *ret)
 {
 	struct stat st;
 	bool is_static;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
+	fd = open_read_only(path);
+	if (fd < 0) {
+		/* Without CAP_SYS_ADMIN: a sandbox of ours then has our credentials at most. */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return negative_errno();
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
 		close(fd);
 		return -EACCES;

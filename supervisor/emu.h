@@ -13,7 +13,8 @@
 
 struct emu {
 	char path[4096];
-	int fd;       /* O_RDONLY|O_CLOEXEC on the host binary, -1 if none */
+	int fd;       /* O_RDONLY|O_CLOEXEC on the host binary (through a read-only mount when we
+	               * may make one), -1 if none */
 	bool is_static;
 	bool overridden; /* from --emulator */
 };

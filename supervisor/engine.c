@@ -101,6 +101,27 @@ static void warn_no_emulator(struct sandbox *sb, const struct exec_ctx *c)
 
 /* ---- one notification ---------------------------------------------------------------------- */
 
+/*
+ * The supervisor itself ran out of fds or memory before it could decide: the exec goes to the
+ * kernel undecided, which fails a foreign program with ENOEXEC.  Say so (once a second at
+ * most), or an exhausted RLIMIT_NOFILE looks like a broken emulator (t_hostile_faults).
+ */
+static void warn_out_of_resources(int r, pid_t tid, const char *path)
+{
+	static uint64_t last_ns;
+	uint64_t now;
+
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+		return;
+	now = engine_now_ns(CLOCK_MONOTONIC);
+	if (last_ns && now - last_ns < 1000000000ull)
+		return;
+	last_ns = now;
+	log_warn_errno(r, "pid %d: exec of '%.200s' left to the kernel undecided, the supervisor is out of "
+			  "resources: %m (a foreign program fails with ENOEXEC)",
+		       (int)tid, path);
+}
+
 /* Reads the exec's arguments, resolves and classifies its target; answers or starts a rewrite. */
 static void handle_exec(struct engine *e, struct sandbox *sb, int listener, const struct seccomp_notif *req,
 			const struct exec_call *call, uint64_t t0)
@@ -137,12 +158,14 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 	r = resolve_view_open(c.tid, &c.view);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: cannot open its root: %m", (int)c.tid);
+		warn_out_of_resources(r, c.tid, c.path);
 		goto answer;
 	}
 	if (exec_fd_based(call, c.path)) {
 		c.start_fd = exec_open_target_fd(c.tid, call->dirfd);
 		if (c.start_fd < 0) {
 			log_debug_errno(c.start_fd, "pid %d: no fd %d: %m", (int)c.tid, call->dirfd);
+			warn_out_of_resources(c.start_fd, c.tid, c.path);
 			goto answer;
 		}
 	}
@@ -153,6 +176,7 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 			       &len, &c.st, &c.file_fd);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c.tid, c.path);
+		warn_out_of_resources(r, c.tid, c.path);
 		goto answer;
 	}
 	if (sb->cfg.trace || e->cfg.hooks.exec_done) {

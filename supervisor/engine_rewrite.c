@@ -193,7 +193,8 @@ abort:
 	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
 	log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
 	p->inj.rewrite = false;
-	p->inj.fail_errno = r == -E2BIG ? E2BIG : ENOEXEC;
+	/* An argv the kernel could not read either (t_hostile_args): its EFAULT, not ENOEXEC. */
+	p->inj.fail_errno = r == -E2BIG || r == -EFAULT ? -r : ENOEXEC;
 	p->rec.decision = DECISION_FAILED;
 	p->rec.error = p->inj.fail_errno;
 	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
@@ -247,10 +248,15 @@ void engine_recover(struct engine *e, struct listener *l, pid_t agent)
 
 		if (!s.used)
 			continue;
-		journal_clear(j, (int)i);
+		/*
+		 * The entry goes only once its outcome is settled: a daemon killed in the middle of
+		 * this recovery must leave it for the next one.
+		 */
 		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0 ||
-		    !blocked_in_exec((pid_t)s.tid, agent))
+		    !blocked_in_exec((pid_t)s.tid, agent)) {
+			journal_clear(j, (int)i);
 			continue;
+		}
 		p = pending_new(e, l->sb);
 		if (!p)
 			return;
@@ -258,7 +264,11 @@ void engine_recover(struct engine *e, struct listener *l, pid_t agent)
 		p->inj.tid = (pid_t)s.tid;
 		p->inj.rewrite = false;
 		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
-		if (inject_seize(p->inj.tid) < 0 || inject_release(&p->inj, l->fd, &e->bufs, s.id) < 0) {
+		int r = inject_seize(p->inj.tid);
+		if (r == 0)
+			r = inject_release(&p->inj, l->fd, &e->bufs, s.id);
+		journal_clear(j, (int)i);
+		if (r < 0) {
 			pending_free(p);
 			continue;
 		}

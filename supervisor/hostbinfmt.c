@@ -88,10 +88,13 @@ bool hostbinfmt_matches(const struct hostbinfmt *h, const uint8_t *head, size_t 
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct hostbinfmt_entry *e = &h->entries[i];
-		bool match = e->enabled && e->is_magic && e->offset + e->size <= len;
+		bool match = e->enabled && e->is_magic && e->offset + e->size <= HOSTBINFMT_MAGIC_MAX;
 
-		for (uint32_t j = 0; match && j < e->size; j++)
-			match = ((head[e->offset + j] ^ e->magic[j]) & e->mask[j]) == 0;
+		for (uint32_t j = 0; match && j < e->size; j++) {
+			size_t at = (size_t)e->offset + j;
+			uint8_t b = at < len ? head[at] : 0;
+			match = ((b ^ e->magic[j]) & e->mask[j]) == 0;
+		}
 		if (match)
 			return true;
 	}

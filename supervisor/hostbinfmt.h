@@ -11,7 +11,8 @@
  * already knows how to run it.  Only enabled magic entries count.
  */
 
-#define HOSTBINFMT_MAGIC_MAX 128 /* the kernel's BINPRM_BUF_SIZE limit for offset + size */
+/* The kernel's BINPRM_BUF_SIZE (256 since Linux 5.1): offset + size must fit in it. */
+#define HOSTBINFMT_MAGIC_MAX 256
 #define HOSTBINFMT_MAX 64
 
 struct hostbinfmt_entry {
@@ -34,7 +35,12 @@ struct hostbinfmt {
  */
 int hostbinfmt_parse_entry(const char *text, size_t len, struct hostbinfmt_entry *ret);
 
-/* Pure: whether head (len bytes of the file's start) matches an enabled magic entry. */
+/*
+ * Pure: whether head (len bytes of the file's start) matches an enabled magic entry.  Like the
+ * kernel, which compares against its zero-filled BINPRM_BUF_SIZE buffer, bytes past len (a
+ * file shorter than offset + size) read as zero: len must be the file's size when it is
+ * shorter than HOSTBINFMT_MAGIC_MAX.
+ */
 bool hostbinfmt_matches(const struct hostbinfmt *h, const uint8_t *head, size_t len);
 
 /*

@@ -26,7 +26,8 @@ static int read_small(int dirfd, const char *name, char *buf, size_t size)
 int hostbinfmt_load(const char *dir, struct hostbinfmt *ret)
 {
 	_cleanup_close_ int dfd = -1;
-	char buf[1024];
+	/* An entry with a 256-byte magic and mask is over 1 KiB of hex, plus its interpreter. */
+	char buf[4096];
 	DIR *d;
 	struct dirent *de;
 	int n;

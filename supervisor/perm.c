@@ -30,16 +30,24 @@ static const char *field(const char *text, size_t len, const char *name, size_t 
 	return NULL;
 }
 
-/* Parses up to max unsigned decimal numbers separated by blanks. */
-static size_t numbers(const char *s, size_t len, unsigned long *out, size_t max)
+/*
+ * Parses up to max unsigned decimal numbers separated by blanks; *ret_more tells whether
+ * another number followed the max-th.
+ */
+static size_t numbers(const char *s, size_t len, unsigned long *out, size_t max, bool *ret_more)
 {
 	size_t n = 0, i = 0;
 
-	while (i < len && n < max) {
+	*ret_more = false;
+	while (i < len) {
 		while (i < len && (s[i] == ' ' || s[i] == '\t'))
 			i++;
 		if (i >= len || s[i] < '0' || s[i] > '9')
 			break;
+		if (n == max) {
+			*ret_more = true;
+			break;
+		}
 		unsigned long v = 0;
 		while (i < len && s[i] >= '0' && s[i] <= '9' && v < 0xffffffffUL)
 			v = v * 10 + (unsigned long)(s[i++] - '0');
@@ -54,18 +62,19 @@ int perm_parse_status(const char *text, size_t len, struct creds *ret)
 	unsigned long v[PERM_MAX_GROUPS];
 	const char *f;
 	size_t flen;
+	bool more;
 
 	f = field(text, len, "Uid", &flen);
-	if (!f || numbers(f, flen, v, 4) != 4)
+	if (!f || numbers(f, flen, v, 4, &more) != 4)
 		return -EINVAL;
 	c.fsuid = (uid_t)v[3];
 	f = field(text, len, "Gid", &flen);
-	if (!f || numbers(f, flen, v, 4) != 4)
+	if (!f || numbers(f, flen, v, 4, &more) != 4)
 		return -EINVAL;
 	c.fsgid = (gid_t)v[3];
 	f = field(text, len, "Groups", &flen);
 	if (f) {
-		c.n_groups = numbers(f, flen, v, PERM_MAX_GROUPS);
+		c.n_groups = numbers(f, flen, v, PERM_MAX_GROUPS, &c.groups_truncated);
 		for (size_t i = 0; i < c.n_groups; i++)
 			c.groups[i] = (gid_t)v[i];
 	}
@@ -102,5 +111,10 @@ bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mou
 	bool in_group = c->fsgid == st->st_gid;
 	for (size_t i = 0; !in_group && i < c->n_groups; i++)
 		in_group = c->groups[i] == st->st_gid;
-	return in_group ? (mode & S_IXGRP) : (mode & S_IXOTH);
+	if (in_group)
+		return mode & S_IXGRP;
+	/* Not among the groups kept: maybe among those dropped, so the group bit must not matter. */
+	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
+		return false;
+	return mode & S_IXOTH;
 }

@@ -19,16 +19,21 @@ struct creds {
 	gid_t fsgid;
 	size_t n_groups;
 	gid_t groups[PERM_MAX_GROUPS];
+	bool groups_truncated; /* the task has more than PERM_MAX_GROUPS groups (up to NGROUPS_MAX) */
 	bool dac_override; /* CAP_DAC_OVERRIDE in the effective set */
 };
 
 /* Pure: parses /proc/PID/status text.  -EINVAL if the Uid/Gid/CapEff lines are missing. */
 int perm_parse_status(const char *text, size_t len, struct creds *ret);
 
-/* Pure: would the kernel let creds execute a file with st (on a noexec mount or not)? */
+/*
+ * Pure: would the kernel let creds execute a file with st (on a noexec mount or not)?  When
+ * the groups were truncated and the file's group is not among those kept, the answer is the
+ * kernel's if the group and other x bits agree, else false: refuse rather than guess.
+ */
 bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mount);
 
-/* Reads the task's credentials from /proc/TID/status. */
+/* Reads the task's credentials from /proc/TID/status (the whole file, however many groups). */
 int perm_read_creds(pid_t tid, struct creds *ret);
 
 #endif

@@ -52,10 +52,14 @@ int tmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 {
 	size_t have = 0;
 
+	/*
+	 * A string of size - 1 bytes fits with its NUL, which must then be the size-th byte read:
+	 * the kernel takes a path of PATH_MAX - 1 bytes (t_hostile_args), so read up to size.
+	 */
 	if (size == 0)
 		return -EINVAL;
-	while (have < size - 1) {
-		size_t chunk = MIN(size - 1 - have, bytes_to_page_end(addr + have));
+	while (have < size) {
+		size_t chunk = MIN(size - have, bytes_to_page_end(addr + have));
 		ssize_t n = read_in_page(pid, addr + have, buf + have, chunk);
 		if (n < 0)
 			return (int)n;

@@ -17,7 +17,8 @@ int tmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 
 /*
  * Reads a NUL-terminated string at addr into buf (size bytes, always NUL-terminated on success).
- * Returns its length; -ENAMETOOLONG if no NUL within size - 1 bytes; -EFAULT if unmapped.
+ * Returns its length (at most size - 1); -ENAMETOOLONG if none of the first size bytes is a
+ * NUL (with size PATH_MAX: the kernel's own limit); -EFAULT if unmapped.
  */
 int tmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -31,85 +30,159 @@ void trace_copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* Appends s quoted: JSON escapes, or C-like escapes in text mode.  Never overflows. */
-static size_t put_quoted(char *buf, size_t size, size_t pos, const char *s, bool json)
+/* One byte of a sandbox string as it is printed: JSON escapes, or C-like escapes in text mode. */
+static size_t escape(unsigned char c, bool json, char out[8])
 {
-	if (pos + 1 < size)
-		buf[pos++] = json ? '"' : '\'';
-	for (; *s && pos + 8 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\' || (!json && c == '\'')) {
-			buf[pos++] = '\\';
-			buf[pos++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f || (json && c >= 0x80)) {
-			pos += (size_t)snprintf(buf + pos, size - pos, json ? "\\u%04x" : "\\x%02x", c);
-		} else {
-			buf[pos++] = (char)c;
-		}
+	if (c == '"' || c == '\\' || (!json && c == '\'')) {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
 	}
-	if (pos + 1 < size)
-		buf[pos++] = json ? '"' : '\'';
-	buf[pos] = '\0';
-	return pos;
+	if (c < 0x20 || c == 0x7f || (json && c >= 0x80))
+		return (size_t)snprintf(out, 8, json ? "\\u%04x" : "\\x%02x", c);
+	out[0] = (char)c;
+	return 1;
 }
 
-static size_t put(char *buf, size_t size, size_t pos, const char *fmt, ...) _printf_(4, 5);
-static size_t put(char *buf, size_t size, size_t pos, const char *fmt, ...)
+/* Bytes s takes quoted and escaped, quotes included. */
+static size_t quoted_len(const char *s, bool json)
 {
-	va_list ap;
-	int n;
+	char e[8];
+	size_t n = 2;
 
-	if (pos >= size)
-		return pos;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + pos, size - pos, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return pos;
-	return MIN(pos + (size_t)n, size - 1);
+	for (; *s; s++)
+		n += escape((unsigned char)*s, json, e);
+	return n;
+}
+
+/*
+ * A line under construction: pos never passes size - 2, so that the '\n' and the NUL always
+ * fit; what does not fit is dropped.
+ */
+struct line {
+	char *buf;
+	size_t size, pos;
+};
+
+static void put_bytes(struct line *l, const char *s, size_t n)
+{
+	n = MIN(n, l->size - 2 - l->pos);
+	memcpy(l->buf + l->pos, s, n);
+	l->pos += n;
+}
+
+/*
+ * Appends s quoted in at most max bytes: when it does not fit, it is cut after a whole escape
+ * and still closed, so a JSON line stays valid JSON.
+ */
+static void put_quoted(struct line *l, const char *s, bool json, size_t max)
+{
+	char q = json ? '"' : '\'', e[8];
+	size_t used = 2;
+
+	if (max < 2)
+		return;
+	put_bytes(l, &q, 1);
+	for (; *s; s++) {
+		size_t n = escape((unsigned char)*s, json, e);
+		if (used + n > max)
+			break;
+		put_bytes(l, e, n);
+		used += n;
+	}
+	put_bytes(l, &q, 1);
+}
+
+/* The same without quotes, for the emulator's host path in text lines. */
+static void put_escaped(struct line *l, const char *s, size_t max)
+{
+	char e[8];
+	size_t used = 0;
+
+	for (; *s; s++) {
+		size_t n = escape((unsigned char)*s, false, e);
+		if (used + n > max)
+			break;
+		put_bytes(l, e, n);
+		used += n;
+	}
+}
+
+/*
+ * Sandbox strings can be long (a path of 255 control characters is 1.5 KiB escaped): share out
+ * the room left by the fixed fields so that the shorter strings come out whole and the longer
+ * ones are cut to equal shares.
+ */
+static void share(const size_t want[3], size_t room, size_t give[3])
+{
+	size_t order[3] = { 0, 1, 2 };
+
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = i + 1; j < 3; j++)
+			if (want[order[j]] < want[order[i]]) {
+				size_t t = order[i];
+				order[i] = order[j];
+				order[j] = t;
+			}
+	for (size_t k = 0; k < 3; k++) {
+		size_t i = order[k];
+		give[i] = MIN(want[i], room / (3 - k));
+		room -= give[i];
+	}
 }
 
 size_t trace_format(const struct trace_record *r, bool json, char *buf, size_t size)
 {
-	char when[32];
+	char when[32], head[192], mid1[32], mid2[96], tail[64];
 	time_t secs = (time_t)(r->time_ns / 1000000000u);
+	uint64_t usec_part = (r->time_ns % 1000000000u) / 1000u;
+	struct line l = { .buf = buf, .size = size };
+	size_t want[3], give[3], fixed;
 	struct tm tm;
-	size_t pos = 0;
 
 	if (size < 64)
 		return 0;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (json) {
-		pos = put(buf, size, pos, "{\"time\":\"%s.%06" PRIu64 "Z\",\"pid\":%d,\"syscall\":\"%s\",\"path\":", when,
-			  (r->time_ns % 1000000000u) / 1000u, (int)r->pid, r->syscall);
-		pos = put_quoted(buf, size, pos, r->path, true);
-		pos = put(buf, size, pos, ",\"resolved\":");
-		pos = put_quoted(buf, size, pos, r->resolved, true);
-		pos = put(buf, size, pos, ",\"arch\":\"%s\",\"decision\":\"%s\",\"emulator\":", arch_name(r->arch),
-			  decision_name(r->decision));
-		if (r->emulator)
-			pos = put_quoted(buf, size, pos, r->emulator, true);
-		else
-			pos = put(buf, size, pos, "null");
-		pos = put(buf, size, pos, ",\"error\":%d,\"usec\":%" PRIu64 "}\n", r->error, r->usec);
+		snprintf(head, sizeof(head), "{\"time\":\"%s.%06" PRIu64 "Z\",\"pid\":%d,\"syscall\":\"%s\",\"path\":", when,
+			 usec_part, (int)r->pid, r->syscall);
+		snprintf(mid1, sizeof(mid1), ",\"resolved\":");
+		snprintf(mid2, sizeof(mid2), ",\"arch\":\"%s\",\"decision\":\"%s\",\"emulator\":", arch_name(r->arch),
+			 decision_name(r->decision));
+		snprintf(tail, sizeof(tail), ",\"error\":%d,\"usec\":%" PRIu64 "}", r->error, r->usec);
+		want[2] = r->emulator ? quoted_len(r->emulator, true) : strlen("null");
 	} else {
-		pos = put(buf, size, pos, "%s.%06" PRIu64 "Z pid=%d %s path=", when, (r->time_ns % 1000000000u) / 1000u,
-			  (int)r->pid, r->syscall);
-		pos = put_quoted(buf, size, pos, r->path, false);
-		pos = put(buf, size, pos, " resolved=");
-		pos = put_quoted(buf, size, pos, r->resolved, false);
-		pos = put(buf, size, pos, " arch=%s decision=%s emulator=%s", arch_name(r->arch),
-			  decision_name(r->decision), r->emulator ? r->emulator : "-");
+		snprintf(head, sizeof(head), "%s.%06" PRIu64 "Z pid=%d %s path=", when, usec_part, (int)r->pid,
+			 r->syscall);
+		snprintf(mid1, sizeof(mid1), " resolved=");
+		snprintf(mid2, sizeof(mid2), " arch=%s decision=%s emulator=", arch_name(r->arch),
+			 decision_name(r->decision));
 		if (r->error)
-			pos = put(buf, size, pos, " error=%d", r->error);
-		pos = put(buf, size, pos, " usec=%" PRIu64 "\n", r->usec);
+			snprintf(tail, sizeof(tail), " error=%d usec=%" PRIu64, r->error, r->usec);
+		else
+			snprintf(tail, sizeof(tail), " usec=%" PRIu64, r->usec);
+		want[2] = quoted_len(r->emulator ? r->emulator : "-", false) - 2;
 	}
-	if (buf[pos - 1] != '\n') {
-		/* Truncated: still one line. */
-		buf[size - 2] = '\n';
-		buf[size - 1] = '\0';
-		pos = size - 1;
-	}
-	return pos;
+	want[0] = quoted_len(r->path, json);
+	want[1] = quoted_len(r->resolved, json);
+	fixed = strlen(head) + strlen(mid1) + strlen(mid2) + strlen(tail);
+	/* A buffer too small even for the fixed fields gives a line cut short (but one line). */
+	share(want, size - 2 > fixed ? size - 2 - fixed : 0, give);
+
+	put_bytes(&l, head, strlen(head));
+	put_quoted(&l, r->path, json, give[0]);
+	put_bytes(&l, mid1, strlen(mid1));
+	put_quoted(&l, r->resolved, json, give[1]);
+	put_bytes(&l, mid2, strlen(mid2));
+	if (json && r->emulator)
+		put_quoted(&l, r->emulator, true, give[2]);
+	else if (json)
+		put_bytes(&l, "null", give[2]);
+	else
+		put_escaped(&l, r->emulator ? r->emulator : "-", give[2]);
+	put_bytes(&l, tail, strlen(tail));
+	buf[l.pos++] = '\n';
+	buf[l.pos] = '\0';
+	return l.pos;
 }

@@ -6,8 +6,17 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config
 	libseccomp-dev liburing-dev libcap-ng-dev libcmocka-dev libjson-c-dev
-	qemu-user-static strace file
+	qemu-user-static strace file python3
+	# OCI runtimes for the container tests and docs/oci.md.  podman runs daemonless as root
+	# with --runtime runc; none of its recommends (buildah, fuse-overlayfs, slirp4netns,
+	# catatonit, uidmap…) is needed for that.
+	runc crun podman
 )
+
+# clang (libFuzzer) only when tools/test.sh is asked to fuzz.
+if [ "${UBINFMT_FUZZ_SECONDS:-0}" != 0 ]; then
+	packages+=(clang)
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: needs root to install packages (try: sudo $0)" >&2

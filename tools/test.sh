@@ -16,3 +16,24 @@ build=${UBINFMT_BUILD:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUBINFMT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"
+
+# Optional passes (CI turns them on in .ci/run):
+#   UBINFMT_SANITIZE=1       the whole suite again, ubinfmt built with ASan and UBSan (leaks
+#                            included); exectest stays static and unsanitized by design, and
+#                            valgrind cannot run code that installs seccomp filters
+#   UBINFMT_FUZZ_SECONDS=N   every libFuzzer target for N seconds (fuzz/run.sh; needs clang,
+#                            which tools/deps.sh then installs)
+if [ "${UBINFMT_SANITIZE:-0}" = 1 ]; then
+	asan=${UBINFMT_ASAN_BUILD:-build-asan}
+	echo "test.sh: the same suite with -fsanitize=address,undefined ($asan)" >&2
+	cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUBINFMT_WERROR=ON \
+		-DSANITIZE=address,undefined >/dev/null
+	cmake --build "$asan" -j"$(nproc)" >/dev/null
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		ctest --test-dir "$asan" --output-on-failure --timeout 600 "$@"
+fi
+if [ "${UBINFMT_FUZZ_SECONDS:-0}" != 0 ]; then
+	echo "test.sh: every fuzz target for ${UBINFMT_FUZZ_SECONDS}s" >&2
+	UBINFMT_FUZZ_BUILD=${UBINFMT_FUZZ_BUILD:-$PWD/build-fuzz} bash fuzz/run.sh "$UBINFMT_FUZZ_SECONDS"
+fi

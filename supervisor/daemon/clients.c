@@ -321,9 +321,34 @@ static int on_attach(struct daemon *d, struct client *c, pid_t pid)
 	return send_msg(c, &ack);
 }
 
+/*
+ * A JSON trace line for subscribers: the record with the sandbox in front, since the object
+ * alone does not say whose exec it was ({"sandbox":"ID","time":…}).
+ */
+static void json_with_sandbox(const char *id, const char *record, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	pos += (size_t)snprintf(buf, size, "{\"sandbox\":\"");
+	for (; *id && pos + 8 < size; id++) {
+		unsigned char ch = (unsigned char)*id;
+		if (ch == '"' || ch == '\\')
+			pos += (size_t)snprintf(buf + pos, size - pos, "\\%c", ch);
+		else if (ch < 0x20)
+			pos += (size_t)snprintf(buf + pos, size - pos, "\\u%04x", ch);
+		else
+			buf[pos++] = (char)ch;
+	}
+	buf[pos] = '\0';
+	if (record[0] == '{' && record[1] != '}' && record[1] != '\0')
+		snprintf(buf + pos, size - pos, "\",%s", record + 1);
+	else
+		snprintf(buf + pos, size - pos, "\"}");
+}
+
 void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec)
 {
-	char text[2048], json[2048];
+	char text[2048], record[2048], json[2048 + PROTO_MAX_ID_LEN * 6 + 16];
 	bool have_text = false, have_json = false;
 
 	for (struct client *c = d->clients; c; c = c->next) {
@@ -332,9 +357,12 @@ void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_
 		char *line = c->trace_json ? json : text;
 		bool *have = c->trace_json ? &have_json : &have_text;
 		if (!*have) {
-			size_t n = trace_format(rec, c->trace_json, line, sizeof(text));
-			if (n > 0 && line[n - 1] == '\n')
-				line[n - 1] = '\0';
+			char *dst = c->trace_json ? record : text;
+			size_t n = trace_format(rec, c->trace_json, dst, sizeof(record));
+			if (n > 0 && dst[n - 1] == '\n')
+				dst[n - 1] = '\0';
+			if (c->trace_json)
+				json_with_sandbox(sandbox_id(sb), record, json, sizeof(json));
 			*have = true;
 		}
 		struct proto_msg m = { .type = PROTO_MSG_TRACE_LINE };
@@ -452,11 +480,8 @@ static int on_accept(void *ctx, int fd, int events)
 		struct ucred cred = { 0 };
 		struct client *c;
 
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn_errno(negative_errno(), "accept: %m");
-			return 0;
-		}
+		if (cfd < 0)
+			return daemon_accept_failed(d, fd, errno, on_accept, d);
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);

@@ -9,6 +9,7 @@
 
 #include "emu.h"
 #include "engine.h"
+#include "loop.h"
 
 /* ubinfmtd's state, shared by its front ends (agents and CLI clients, OCI runtimes). */
 
@@ -30,6 +31,11 @@ struct daemon {
 	bool trace_json;
 	struct client *clients;
 	uint64_t n_clients;
+	struct {
+		int fd;
+		loop_handler handler;
+		void *ctx;
+	} parked[4];               /* listening sockets waiting for fds to free up */
 	struct oci_conn *oci_conns;
 	size_t n_oci_conns;
 	int oci_sweep_fd;         /* once a second: drop runtimes that stall */
@@ -38,6 +44,16 @@ struct daemon {
 /* How a sandbox asked to be traced (on the daemon's stderr, unless --trace names a file). */
 #define DAEMON_TRACE_TEXT 1
 #define DAEMON_TRACE_JSON 2
+
+/*
+ * What an accept loop does when accept4 fails: 0 to wait for the next readiness report
+ * (EAGAIN and other passing conditions), or -1 to stop watching the socket.  Out of fds or
+ * memory, the socket is parked and watched again on the next daemon tick (a second later), so a
+ * full fd table does not spin the loop; a socket that can never accept is dropped, once logged.
+ */
+int daemon_accept_failed(struct daemon *d, int listen_fd, int err, loop_handler handler, void *ctx);
+/* Once a second (from the OCI front end's timer): re-watches parked sockets. */
+void daemon_tick(struct daemon *d);
 
 /* Creates a sandbox with the daemon's defaults (and owns sd); trace is 0 or DAEMON_TRACE_*. */
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,45 @@ static void on_child_status(void *ctx, pid_t pid, int status)
 
 /* ---- sockets ----------------------------------------------------------------------------- */
 
+int daemon_accept_failed(struct daemon *d, int listen_fd, int err, loop_handler handler, void *ctx)
+{
+	switch (err) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+		return 0;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		for (size_t i = 0; i < ARRAY_SIZE(d->parked); i++) {
+			if (d->parked[i].handler)
+				continue;
+			d->parked[i].fd = listen_fd;
+			d->parked[i].handler = handler;
+			d->parked[i].ctx = ctx;
+			log_warn_errno(-err, "cannot accept connections (%m): pausing for a second");
+			return -1;
+		}
+		return 0;
+	default:
+		log_error_errno(-err, "socket %d cannot accept connections (%m): no longer listening on it", listen_fd);
+		return -1;
+	}
+}
+
+void daemon_tick(struct daemon *d)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(d->parked); i++) {
+		if (!d->parked[i].handler)
+			continue;
+		if (loop_watch(d->loop, d->parked[i].fd, POLLIN, d->parked[i].handler, d->parked[i].ctx) < 0)
+			continue;
+		d->parked[i].handler = NULL;
+	}
+}
+
 /* An fd systemd passed for name (LISTEN_FDS/LISTEN_FDNAMES), or -1. */
 static int systemd_fd(const char *name)
 {
@@ -157,7 +197,13 @@ static int listen_at(const char *name, const char *path, int type, mode_t mode)
 	int sd = systemd_fd(name);
 
 	if (sd >= 0) {
-		(void)fcntl(sd, F_SETFD, FD_CLOEXEC);
+		int so_type = 0, listening = 0;
+		socklen_t len = sizeof(int);
+		if (getsockopt(sd, SOL_SOCKET, SO_TYPE, &so_type, &len) < 0 || so_type != type ||
+		    getsockopt(sd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+			return log_error_errno(-ENOTSOCK, "the '%s' fd systemd passed is not a listening %s socket: "
+							  "check the socket unit", name,
+					       type == SOCK_STREAM ? "stream" : "seqpacket");
 		(void)fcntl(sd, F_SETFL, O_NONBLOCK);
 		return sd;
 	}

@@ -189,13 +189,18 @@ static void serve(struct oci_conn *c, struct oci_state *st_in)
 		sd->init_pid = st.init_pid > 0 ? st.init_pid : st.pid;
 		r = apply_options(d, &st, sd, &trace, &mask, reason, sizeof(reason));
 		if (r < 0) {
+			/*
+			 * Still serve the listener, emulating nothing: dropping it would make every
+			 * exec of the container, native ones too, fail with ENOSYS.
+			 */
 			log_warn("container '%s': %s; its execs are left to the kernel", id, reason);
 			if (sd->emus) {
 				emu_registry_close(sd->emus);
 				free(sd->emus);
+				sd->emus = NULL;
 			}
-			free(sd);
-			goto out;
+			trace = 0;
+			mask = 0;
 		}
 		r = daemon_sandbox_new(d, id, sd, trace, &sb);
 		if (r < 0) {
@@ -310,7 +315,7 @@ static int on_accept(void *ctx, int fd, int events)
 		struct oci_conn *c;
 
 		if (cfd < 0)
-			return 0;
+			return daemon_accept_failed(d, fd, errno, on_accept, d);
 		if (d->n_oci_conns >= OCI_CONN_MAX) {
 			log_warn("%d OCI runtimes connected and not done yet: refusing another", OCI_CONN_MAX);
 			close(cfd);
@@ -348,6 +353,7 @@ static int on_sweep(void *ctx, int fd, int events)
 	(void)events;
 	while (read(fd, &ticks, sizeof(ticks)) > 0)
 		;
+	daemon_tick(d);
 	for (struct oci_conn *c = d->oci_conns, *next; c; c = next) {
 		next = c->next;
 		if (now - c->started > OCI_CONN_TIMEOUT_S) {

@@ -58,5 +58,10 @@ bool et_status_is(int status, int want);
 int et_spawn(int argc, char **argv);      /* exectest_spawn.c */
 int et_storm(int argc, char **argv);      /* exectest_batch.c */
 int et_concurrent(int argc, char **argv); /* exectest_batch.c */
+int et_args(int argc, char **argv);       /* exectest_hostile.c */
+int et_race_path(int argc, char **argv);  /* exectest_hostile.c */
+int et_kill_race(int argc, char **argv);  /* exectest_hostile.c */
+int et_forkstorm(int argc, char **argv);  /* exectest_hostile.c */
+int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
 
 #endif

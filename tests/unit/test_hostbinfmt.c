@@ -39,8 +39,14 @@ static void test_parse_and_match(void **state)
 	memcpy(dyn, aarch64_head, sizeof(dyn));
 	dyn[16] = 3;
 	assert_true(hostbinfmt_matches(&h, dyn, sizeof(dyn)));
-	/* A head shorter than the magic never matches. */
-	assert_false(hostbinfmt_matches(&h, aarch64_head, 19));
+	/*
+	 * A head shorter than the magic is compared as if zeros followed, like the kernel's
+	 * zero-filled buffer (found by fuzz_hostbinfmt): aarch64's last magic byte is 0, so 19
+	 * bytes still match; 18 do not (e_machine's 0xb7 is missing).
+	 */
+	assert_true(hostbinfmt_matches(&h, aarch64_head, 19));
+	assert_false(hostbinfmt_matches(&h, aarch64_head, 18));
+	assert_false(hostbinfmt_matches(&h, aarch64_head, 0));
 	/* Disabled entries do not count. */
 	h.entries[0].enabled = false;
 	assert_false(hostbinfmt_matches(&h, aarch64_head, sizeof(aarch64_head)));
@@ -55,6 +61,29 @@ static void test_no_mask(void **state)
 	assert_int_equal(hostbinfmt_parse_entry(text, strlen(text), &h.entries[0]), 0);
 	assert_true(hostbinfmt_matches(&h, aarch64_head, sizeof(aarch64_head)));
 	assert_false(hostbinfmt_matches(&h, (const uint8_t *)"\x7f" "ELG", 4));
+}
+
+/*
+ * Since Linux 5.1 BINPRM_BUF_SIZE is 256: an entry may look at any of the first 256 bytes
+ * (the parser used to refuse offset + size > 128, so such a host entry was ignored).
+ */
+static void test_magic_up_to_byte_256(void **state)
+{
+	static const char text[] = "enabled\ninterpreter /x\nflags: \noffset 250\nmagic 00000000aabb\n";
+	struct hostbinfmt h = { .n = 1 };
+	uint8_t head[256] = { 0 };
+
+	(void)state;
+	assert_int_equal(hostbinfmt_parse_entry(text, strlen(text), &h.entries[0]), 0);
+	assert_int_equal(h.entries[0].offset, 250);
+	assert_int_equal(h.entries[0].size, 6);
+	head[254] = 0xaa;
+	head[255] = 0xbb;
+	assert_true(hostbinfmt_matches(&h, head, sizeof(head)));
+	head[255] = 0xbc;
+	assert_false(hostbinfmt_matches(&h, head, sizeof(head)));
+	/* A file of 254 bytes reads zeros where the magic wants aa bb. */
+	assert_false(hostbinfmt_matches(&h, head, 254));
 }
 
 static void test_extension_entries_never_match(void **state)
@@ -74,7 +103,8 @@ static void test_malformed(void **state)
 		"enabled\nmagic 7f45z\n",                      /* not hex */
 		"enabled\nmagic 7f454\n",                      /* odd length */
 		"enabled\nmagic 7f45\nmask ff\n",              /* mask shorter than magic */
-		"enabled\noffset 127\nmagic 7f45\n",           /* past BINPRM_BUF_SIZE */
+		"enabled\noffset 255\nmagic 7f45\n",           /* past BINPRM_BUF_SIZE (256) */
+		"enabled\noffset 256\nmagic 7f\n",
 		"enabled\noffset 99999999999999999999\nmagic 7f\n",
 	};
 	struct hostbinfmt_entry e;
@@ -91,6 +121,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_match),
 		cmocka_unit_test(test_no_mask),
+		cmocka_unit_test(test_magic_up_to_byte_256),
 		cmocka_unit_test(test_extension_entries_never_match),
 		cmocka_unit_test(test_malformed),
 	};

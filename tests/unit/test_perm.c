@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 /* cmocka.h needs the headers above. */
@@ -117,12 +118,67 @@ static void test_may_exec(void **state)
 	assert_false(perm_may_exec(&root, &st, false));
 }
 
+/*
+ * A task may have up to NGROUPS_MAX (65536) supplementary groups; only PERM_MAX_GROUPS are
+ * kept.  Before groups_truncated, a group past the 256th was taken for "not a member", so a
+ * file with group x and no other x was refused (and one with other x but no group x allowed)
+ * against the kernel's answer; perm_read_creds' 8 KiB read also lost CapEff: behind a long
+ * Groups: line and failed.  Now the answer is the kernel's whenever the dropped groups cannot
+ * change it, and a refusal otherwise.
+ */
+static void test_many_groups(void **state)
+{
+	static char text[8192];
+	struct creds c;
+	struct stat st;
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "Name:\tx\nUid:\t7\t7\t7\t7\nGid:\t7\t7\t7\t7\nGroups:\t");
+	for (unsigned g = 1000; g < 1300; g++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%u ", g);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\nCapEff:\t0000000000000000\n");
+	assert_int_equal(perm_parse_status(text, n, &c), 0);
+	assert_int_equal(c.n_groups, PERM_MAX_GROUPS);
+	assert_true(c.groups_truncated);
+	assert_int_equal(c.groups[PERM_MAX_GROUPS - 1], 1000 + PERM_MAX_GROUPS - 1);
+
+	/* A group that was kept: exact. */
+	st = file(0, 1005, 0010);
+	assert_true(perm_may_exec(&c, &st, false));
+	/* Group 1299 was dropped: group and other bits agree, so it does not matter. */
+	st = file(0, 1299, 0011);
+	assert_true(perm_may_exec(&c, &st, false));
+	st = file(0, 1299, 0100);
+	assert_false(perm_may_exec(&c, &st, false));
+	/* They disagree: refuse (the kernel allows 0010 for a member, refuses 0001). */
+	st = file(0, 1299, 0010);
+	assert_false(perm_may_exec(&c, &st, false));
+	st = file(0, 1299, 0001);
+	assert_false(perm_may_exec(&c, &st, false));
+	/* The owner class still decides first. */
+	st = file(7, 1299, 0100);
+	assert_true(perm_may_exec(&c, &st, false));
+
+	/* Exactly PERM_MAX_GROUPS groups is no truncation. */
+	n = (size_t)snprintf(text, sizeof(text), "Uid:\t7\t7\t7\t7\nGid:\t7\t7\t7\t7\nGroups:\t");
+	for (unsigned g = 0; g < PERM_MAX_GROUPS; g++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%u ", 2000 + g);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\nCapEff:\t0\n");
+	assert_int_equal(perm_parse_status(text, n, &c), 0);
+	assert_int_equal(c.n_groups, PERM_MAX_GROUPS);
+	assert_false(c.groups_truncated);
+	st = file(0, 5, 0001);
+	assert_true(perm_may_exec(&c, &st, false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_may_exec),
+		cmocka_unit_test(test_many_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

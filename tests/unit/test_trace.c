@@ -82,12 +82,54 @@ static void test_hostile_path(void **state)
 	assert_null(memchr(small, '\n', n - 1));
 }
 
+/*
+ * The worst a sandbox can put in a record: 255 control bytes as the path and as the resolved
+ * name, 1.5 KiB each once escaped.  In the engine's 2048-byte line the JSON used to be cut
+ * mid-string, without its closing brace (found by fuzz_trace); now the strings are shortened
+ * and the line is still one complete object.  A control byte in the emulator's host path
+ * cannot split a text line either.
+ */
+static void test_worst_case_line(void **state)
+{
+	struct trace_record r = sample();
+	char buf[2048], *p;
+	size_t n;
+
+	(void)state;
+	memset(r.path, '\x01', sizeof(r.path) - 1);
+	r.path[sizeof(r.path) - 1] = '\0';
+	memset(r.resolved, '\x7f', sizeof(r.resolved) - 1);
+	r.resolved[sizeof(r.resolved) - 1] = '\0';
+	n = trace_format(&r, true, buf, sizeof(buf));
+	assert_true(n < sizeof(buf));
+	assert_int_equal(n, strlen(buf));
+	assert_null(memchr(buf, '\n', n - 1));
+	/* Every field is there, the emulator whole, and the object is closed. */
+	assert_non_null(strstr(buf, "\",\"resolved\":\"\\u007f"));
+	assert_non_null(strstr(buf, "\",\"arch\":\"aarch64\",\"decision\":\"emulate\",\"emulator\":"
+				    "\"/usr/bin/qemu-aarch64-static\",\"error\":0,\"usec\":17}\n"));
+	/* Strings are cut after a whole escape. */
+	p = strstr(buf, "\",\"resolved\"");
+	assert_non_null(p);
+	assert_int_equal((p - strstr(buf, "\"path\":\"") - 8) % 6, 0);
+
+	n = trace_format(&r, false, buf, sizeof(buf));
+	assert_int_equal(buf[n - 1], '\n');
+	assert_non_null(strstr(buf, " emulator=/usr/bin/qemu-aarch64-static usec=17\n"));
+
+	r.emulator = "/opt/q\nemu";
+	n = trace_format(&r, false, buf, sizeof(buf));
+	assert_null(memchr(buf, '\n', n - 1));
+	assert_non_null(strstr(buf, " emulator=/opt/q\\x0aemu usec=17\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_hostile_path),
+		cmocka_unit_test(test_worst_case_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

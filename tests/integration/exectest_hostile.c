@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * exectest's hostile modes, for the t_hostile_*.sh tests: a sandbox doing its worst to the
+ * supervisor.
+ *
+ *   exectest args [--empty-argv] [--bad-argv|--bad-envp|--bad-path] [--count N] [--size M]
+ *                 [--env-count N] [--env-size M] PATH [ARGV0 ARG…]
+ *       execve PATH with N extra arguments (and N extra environment strings) of M bytes each,
+ *       or with an empty argv, or with an argv, envp or path pointer into unmapped memory;
+ *       prints "errno NAME" when the exec fails.
+ *   exectest race-path N FOREIGN NATIVE
+ *       N times: a child execs a path buffer that another of its threads keeps flipping between
+ *       FOREIGN and NATIVE (same length), as `uname -m`; prints "ran MACHINE K" per machine,
+ *       "errno NAME K" per exec errno, "status S K" for children that ran but failed.
+ *   exectest kill-race N MAXUS PATH [ARGV0 ARG…]
+ *       N times: a child execs PATH and is SIGKILLed after a pseudo-random 0..MAXUS µs (the
+ *       delays sweep the whole range); prints "killed K", "exited K".
+ *   exectest fusehang [--release-after SECS] MNT CMD [ARG…]
+ *       serves a FUSE file system at MNT whose lookup of "hang" never returns (see below).
+ *   exectest forkstorm N PAR PATH [ARGV0 ARG…]
+ *       N children, at most PAR alive at once, each execs PATH; prints "ok K/N" (exit 0) and the
+ *       other statuses.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exectest.h"
+#include "parse.h"
+
+#define MAX_RUNS 1000000
+
+static int parse_count(const char *s, int min, int max, const char *what)
+{
+	int v;
+
+	if (parse_int(s, min, max, &v) < 0)
+		et_die(EXIT_USAGE, "%s must be %d..%d, not '%s'", what, min, max, s);
+	return v;
+}
+
+/* --- args -------------------------------------------------------------------------------------- */
+
+static char **fill(char **v, size_t n, size_t count, size_t size, char c)
+{
+	for (size_t i = 0; i < count; i++) {
+		char *s = malloc(size + 1);
+		if (!s)
+			et_die(EXIT_FAIL, "out of memory");
+		memset(s, c, size);
+		if (size >= 2 && c == 'E')
+			s[1] = '='; /* "E=EEEE…": a well-formed environment string */
+		s[size] = '\0';
+		v[n++] = s;
+	}
+	v[n] = NULL;
+	return v;
+}
+
+int et_args(int argc, char **argv)
+{
+	size_t count = 0, size = 1, env_count = 0, env_size = 8;
+	bool empty = false, bad_argv = false, bad_envp = false, bad_path = false;
+	int i = 1;
+	uint64_t u;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		if (et_streq(argv[i], "--empty-argv")) {
+			empty = true;
+			continue;
+		}
+		if (et_streq(argv[i], "--bad-argv") || et_streq(argv[i], "--bad-envp") ||
+		    et_streq(argv[i], "--bad-path")) {
+			bad_argv |= argv[i][6] == 'a';
+			bad_envp |= argv[i][6] == 'e';
+			bad_path |= argv[i][6] == 'p';
+			continue;
+		}
+		if (i + 1 >= argc || parse_u64(argv[i + 1], &u) < 0 || u > (1u << 26))
+			et_die(EXIT_USAGE, "args: '%s' needs a number up to 64Mi", argv[i]);
+		if (et_streq(argv[i], "--count"))
+			count = (size_t)u;
+		else if (et_streq(argv[i], "--size"))
+			size = (size_t)u;
+		else if (et_streq(argv[i], "--env-count"))
+			env_count = (size_t)u;
+		else if (et_streq(argv[i], "--env-size"))
+			env_size = (size_t)u;
+		else
+			et_die(EXIT_USAGE, "args: unknown option '%s'", argv[i]);
+		i++;
+	}
+	et_need_operands(argc, i, 1, "args");
+	char *path = argv[i];
+	int nargs = argc - i - 1;
+	size_t n = 0;
+	char **av = calloc((size_t)nargs + count + 2, sizeof(*av));
+	size_t n_env = 0;
+	while (environ[n_env])
+		n_env++;
+	char **ev = calloc(n_env + env_count + 1, sizeof(*ev));
+	if (!av || !ev)
+		et_die(EXIT_FAIL, "out of memory");
+
+	if (!empty) {
+		if (nargs == 0)
+			av[n++] = path;
+		for (int k = 0; k < nargs; k++)
+			av[n++] = argv[i + 1 + k];
+		fill(av, n, count, size, 'a');
+	}
+	memcpy(ev, environ, n_env * sizeof(*ev));
+	fill(ev, n_env, env_count, env_size, 'E');
+	fflush(stdout);
+	/* Page 0 is never mapped (mmap_min_addr): every read of these pointers faults. */
+	execve(bad_path ? (char *)16 : path, bad_argv ? (char **)16 : av, bad_envp ? (char **)16 : ev);
+	int err = errno;
+	printf("errno %s\n", et_errno_name(err));
+	fprintf(stderr, "exectest: execve '%s': %s\n", path, strerror(err));
+	return 0;
+}
+
+/* --- race-path --------------------------------------------------------------------------------- */
+
+struct flip {
+	char *buf;
+	const char *a, *b;
+	size_t len;
+};
+
+static void *flipper(void *arg)
+{
+	struct flip *f = arg;
+
+	for (unsigned long i = 0;; i++) {
+		/* Byte by byte, so that a reader can also catch a mix of both. */
+		const char *src = i & 1 ? f->b : f->a;
+		for (size_t k = 0; k < f->len; k++)
+			((volatile char *)f->buf)[k] = src[k];
+	}
+	return NULL;
+}
+
+struct tally {
+	char key[64];
+	unsigned n;
+};
+
+static void count(struct tally *t, size_t max, const char *key)
+{
+	for (size_t i = 0; i < max; i++) {
+		if (t[i].n && strcmp(t[i].key, key) == 0) {
+			t[i].n++;
+			return;
+		}
+		if (!t[i].n) {
+			snprintf(t[i].key, sizeof(t[i].key), "%s", key);
+			t[i].n = 1;
+			return;
+		}
+	}
+}
+
+static void print_tally(const struct tally *t, size_t max)
+{
+	for (size_t i = 0; i < max && t[i].n; i++)
+		printf("%s %u\n", t[i].key, t[i].n);
+}
+
+/* Runs one child that execs through a flipping path; its stdout comes back through a pipe. */
+static void race_once(const char *a, const char *b, struct tally *t, size_t tmax)
+{
+	static char buf[4096];
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		et_die(EXIT_FAIL, "pipe: %m");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		et_die(EXIT_FAIL, "fork: %m");
+	if (pid == 0) {
+		static char path[4096];
+		struct flip f = { .buf = path, .a = a, .b = b, .len = strlen(a) + 1 };
+		pthread_t th;
+		char *av[] = { "uname", "-m", NULL };
+
+		close(p[0]);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		memcpy(path, a, f.len);
+		if (pthread_create(&th, NULL, flipper, &f) != 0)
+			_exit(3);
+		execve(path, av, environ);
+		dprintf(1, "errno %s\n", et_errno_name(errno));
+		_exit(0);
+	}
+	close(p[1]);
+	size_t n = et_read_all(p[0], buf, sizeof(buf));
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	char key[64];
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	buf[40] = '\0'; /* keys stay short: the output is one word when things went right */
+	if (strncmp(buf, "errno ", 6) == 0)
+		snprintf(key, sizeof(key), "%.40s", buf);
+	else if (et_status_is(status, 0) && n > 0 && !strchr(buf, '\n') && !strchr(buf, ' '))
+		snprintf(key, sizeof(key), "ran %.40s", buf);
+	else if (WIFEXITED(status))
+		snprintf(key, sizeof(key), "status %d", WEXITSTATUS(status));
+	else
+		snprintf(key, sizeof(key), "wait-status 0x%x", (unsigned)status);
+	count(t, tmax, key);
+}
+
+int et_race_path(int argc, char **argv)
+{
+	struct tally t[32] = { 0 };
+
+	et_need_operands(argc, 1, 3, "race-path");
+	int n = parse_count(argv[1], 1, MAX_RUNS, "race-path: N");
+	if (strlen(argv[2]) != strlen(argv[3]) || strlen(argv[2]) >= 4096)
+		et_die(EXIT_USAGE, "race-path: FOREIGN and NATIVE must have the same length");
+	for (int i = 0; i < n; i++)
+		race_once(argv[2], argv[3], t, ARRAY_SIZE(t));
+	print_tally(t, ARRAY_SIZE(t));
+	return 0;
+}
+
+/* --- kill-race --------------------------------------------------------------------------------- */
+
+int et_kill_race(int argc, char **argv)
+{
+	unsigned killed = 0, exited = 0, other = 0;
+
+	et_need_operands(argc, 1, 3, "kill-race");
+	int n = parse_count(argv[1], 1, MAX_RUNS, "kill-race: N");
+	int maxus = parse_count(argv[2], 0, 10 * 1000 * 1000, "kill-race: MAXUS");
+	char *path = argv[3];
+	char **av = et_make_argv(argv + 4, argc - 4, path, NULL);
+	uint32_t x = 2463534242u;
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			et_die(EXIT_FAIL, "fork: %m");
+		if (pid == 0) {
+			execve(path, av, environ);
+			_exit(127);
+		}
+		/* A sweep over 0..MAXUS, jittered (xorshift), so every phase gets hit. */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		long us = maxus ? ((long)i * maxus / n + (long)(x % 50u)) % (maxus + 1) : 0;
+		struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		kill(pid, SIGKILL);
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			killed++;
+		else if (WIFEXITED(status))
+			exited++;
+		else
+			other++;
+	}
+	printf("killed %u\nexited %u\n", killed, exited);
+	if (other)
+		printf("other %u\n", other);
+	return 0;
+}
+
+/* --- forkstorm --------------------------------------------------------------------------------- */
+
+int et_forkstorm(int argc, char **argv)
+{
+	struct tally t[32] = { 0 };
+	unsigned ok = 0;
+	int alive = 0;
+
+	et_need_operands(argc, 1, 3, "forkstorm");
+	int n = parse_count(argv[1], 1, MAX_RUNS, "forkstorm: N");
+	int par = parse_count(argv[2], 1, 4096, "forkstorm: PAR");
+	char *path = argv[3];
+	char **av = et_make_argv(argv + 4, argc - 4, path, NULL);
+
+	fflush(stdout);
+	for (int started = 0; started < n || alive > 0;) {
+		while (started < n && alive < par) {
+			pid_t pid = fork();
+			if (pid < 0) {
+				if (errno == EAGAIN && alive > 0)
+					break; /* the pid limit: reap first */
+				et_die(EXIT_FAIL, "fork: %m");
+			}
+			if (pid == 0) {
+				execve(path, av, environ);
+				_exit(127);
+			}
+			started++;
+			alive++;
+		}
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			et_die(EXIT_FAIL, "wait: %m");
+		}
+		alive--;
+		if (et_status_is(status, 0)) {
+			ok++;
+		} else {
+			char key[64];
+			if (WIFEXITED(status))
+				snprintf(key, sizeof(key), "status %d", WEXITSTATUS(status));
+			else
+				snprintf(key, sizeof(key), "signal %d", WTERMSIG(status));
+			count(t, ARRAY_SIZE(t), key);
+		}
+	}
+	printf("ok %u/%d\n", ok, n);
+	print_tally(t, ARRAY_SIZE(t));
+	return 0;
+}
+
+/* --- fusehang ---------------------------------------------------------------------------------- */
+
+/*
+ * exectest fusehang [--release-after SECS] MNT CMD [ARG…]
+ *     Mounts a FUSE file system at MNT (root only; run it in a private mount namespace) whose
+ *     root directory answers every lookup with ENOENT except "hang", which is never answered:
+ *     whoever looks up MNT/hang waits until the file system goes away.  Runs CMD, serving the
+ *     file system until CMD exits or SECS seconds have passed; then the connection is closed
+ *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
+ *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
+ *     and exits with CMD's status.  A sandbox that can mount FUSE (root, or root of its own
+ *     user namespace) can build the same trap for a supervisor that reads its files.
+ */
+
+static void fuse_reply(int fd, uint64_t unique, int error, const void *body, size_t len)
+{
+	char buf[sizeof(struct fuse_out_header) + 256];
+	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + len), .error = -error, .unique = unique };
+
+	memcpy(buf, &h, sizeof(h));
+	if (len)
+		memcpy(buf + sizeof(h), body, len);
+	if (write(fd, buf, sizeof(h) + len) < 0 && errno != ENOENT)
+		fprintf(stderr, "exectest: fusehang: reply: %m\n");
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+int et_fusehang(int argc, char **argv)
+{
+	static char req[FUSE_MIN_READ_BUFFER + 65536];
+	int release_ms = -1, i = 1, fd, hung = 0, status = 0;
+	char opts[128];
+	struct timespec t0;
+	pid_t pid;
+
+	if (argc > 2 && et_streq(argv[1], "--release-after")) {
+		release_ms = parse_count(argv[2], 0, 3600, "fusehang: SECS") * 1000;
+		i = 3;
+	}
+	et_need_operands(argc, i, 2, "fusehang");
+	const char *mnt = argv[i];
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		et_skip("no /dev/fuse: %m");
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", fd);
+	if (mount("exectest-fusehang", mnt, "fuse", MS_NOSUID | MS_NODEV, opts) < 0)
+		et_skip("cannot mount FUSE at %s: %m", mnt);
+
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid < 0)
+		et_die(EXIT_FAIL, "fork: %m");
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		fprintf(stderr, "exectest: fusehang: exec %s: %m\n", argv[i + 1]);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int timeout = 100;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (release_ms >= 0 && fd >= 0 && ms_since(&t0) >= release_ms) {
+			printf("released-at %ld\n", ms_since(&t0));
+			fflush(stdout);
+			close(fd); /* aborts the connection: waiting lookups fail */
+			fd = -1;
+		}
+		if (fd < 0) {
+			usleep(100 * 1000);
+			continue;
+		}
+		if (poll(&pfd, 1, timeout) <= 0)
+			continue;
+		ssize_t n = read(fd, req, sizeof(req));
+		if (n < (ssize_t)sizeof(struct fuse_in_header))
+			continue;
+		struct fuse_in_header *in = (struct fuse_in_header *)req;
+		const char *name = req + sizeof(*in);
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION, .minor = 31, .max_write = 4096,
+						   .max_readahead = 4096 };
+			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out o = { .attr_valid = 1 };
+			o.attr.ino = 1;
+			o.attr.mode = S_IFDIR | 0755;
+			o.attr.nlink = 2;
+			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP:
+			if (strcmp(name, "hang") == 0)
+				hung++; /* never answered */
+			else
+				fuse_reply(fd, in->unique, ENOENT, NULL, 0);
+			break;
+		case FUSE_INTERRUPT:
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			break; /* no reply expected (an interrupted lookup stays unanswered) */
+		default:
+			fuse_reply(fd, in->unique, ENOSYS, NULL, 0);
+			break;
+		}
+	}
+	if (fd >= 0) {
+		printf("released-at never\n");
+		close(fd);
+	}
+	(void)umount2(mnt, MNT_DETACH);
+	printf("hung %d\n", hung);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

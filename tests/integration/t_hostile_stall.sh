@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Hostile sandbox, exec targets that would stall a careless reader: a FIFO (no writer), a
+# character device, a directory, a FIFO as a #! interpreter, and a file that grows and shrinks
+# while it is read (truncated and rewritten in a loop).  Each must give the kernel's answer (the
+# same command without ubinfmt), and while a process keeps exec'ing them, the supervisor must
+# keep serving: other processes of the same sandbox, and, under one ubinfmtd, another sandbox,
+# get their foreign execs done within a deadline.
+source "$(dirname "$0")/lib.sh"
+
+need_root
+need_real_ubinfmt
+need_exectest
+need_fixtures
+need_rootfs busybox-arm64
+need_busybox amd64 arm64
+need_qemu arm64
+need_cmd mkfifo mknod
+
+R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
+E=$R/e
+mkdir -p "$E/dir"
+cp "$(busybox amd64)" "$E/sh"
+cp "$(busybox arm64)" "$E/busybox"
+mkfifo -m 755 "$E/fifo"
+mknod -m 755 "$E/zero" c 1 5
+printf '#!/e/fifo\n' >"$E/fifo-script"
+printf '#!/e/zero -x\n' >"$E/dev-script"
+chmod 755 "$E/dir" "$E/fifo-script" "$E/dev-script"
+: >"$E/grow"
+chmod 755 "$E/grow"
+
+# ---- the kernel's answers -----------------------------------------------------------------------
+
+targets=(/e/fifo /e/zero /e/dir /e/fifo-script /e/dev-script)
+errdriver='for p in "$@"; do /bin/exectest errno "$p" 2>/dev/null | head -n 1; done'
+plain=$(plain_run "$R" /e/sh -c "$errdriver" sh "${targets[@]}" 2>&1)
+run urun --rootfs "$R" -- /e/sh -c "$errdriver" sh "${targets[@]}"
+mapfile -t p <<<"$plain"
+mapfile -t u <<<"$out"
+i=0
+for t in "${targets[@]}"; do
+	if [ "${p[$i]:-}" != "errno EACCES" ]; then
+		fail "$t: the kernel says EACCES" "got: ${p[$i]:-<nothing>}"
+	else
+		expect_eq "$t: the kernel's EACCES, at once" "errno EACCES" "${u[$i]:-<nothing>}"
+	fi
+	i=$((i + 1))
+done
+
+# ---- the same sandbox keeps being served ----------------------------------------------------------
+
+# A background hammer execs every stall target and the changing file in a loop (the file is
+# truncated and rewritten by a second loop); the foreground runs 20 foreign execs, each of which
+# must print its own line, and the whole thing must finish well within the deadline.
+N=20
+hammer='
+	while :; do : >/e/grow; cat /e/busybox >>/e/grow; done &
+	w=$!
+	( while :; do for t in /e/fifo /e/zero /e/dir /e/fifo-script /e/dev-script /e/grow; do
+		/bin/exectest errno $t >/dev/null 2>&1; done; done ) &
+	h=$!
+	i=0; ok=0
+	while [ $i -lt '"$N"' ]; do
+		[ "$(/e/busybox echo "fg-$i")" = "fg-$i" ] && ok=$((ok + 1))
+		i=$((i + 1))
+	done
+	echo "served $ok/'"$N"'"
+	kill $h $w; wait $h $w 2>/dev/null
+	/e/busybox echo after-the-hammer'
+start=$(date +%s)
+run timeout -k 5 120 "$UBINFMT" run --rootfs "$R" -- /e/sh -c "$hammer"
+secs=$(($(date +%s) - start))
+expect_eq "one sandbox: foreign execs served while another process execs stall targets" \
+	$'served 20/20\nafter-the-hammer' "$out" "exit status $status after ${secs}s"
+if [ "$status" -ne 124 ] && [ "$secs" -lt 100 ]; then
+	pass "one sandbox: no stall (${secs}s for $N foreign execs beside the hammer)"
+else
+	fail "one sandbox: no stall" "took ${secs}s, status $status"
+fi
+
+# The changing file alone: every exec of it ends and the supervisor is never stuck on it.  The
+# outcomes: ran; ENOEXEC (empty or cut short when read); ETXTBSY (open for writing: the kernel's
+# answer for a file it execs itself, i.e. when the supervisor found no foreign ELF); killed or
+# silent (an emulated run whose file was truncated under it: SIGBUS, SIGSEGV).
+run timeout -k 5 120 "$UBINFMT" run --rootfs "$R" -- /e/sh -c '
+	while :; do : >/e/grow; cat /e/busybox >>/e/grow; done &
+	w=$!
+	i=0
+	while [ $i -lt 60 ]; do
+		r=$({ /bin/exectest errno /e/grow echo ran | head -n 1; } 2>/dev/null)
+		echo "${r:-killed-or-silent}"
+		i=$((i + 1))
+	done | sort | uniq -c | sed "s/^ *//"
+	kill $w; wait $w 2>/dev/null
+	echo end'
+outcomes=$(grep -v '^end$' <<<"$out" | paste -sd, -)
+if [ "$status" -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = end ] &&
+	! grep -vqE '^[0-9]+ (ran|errno (ENOEXEC|ETXTBSY|EACCES)|killed-or-silent)$' <<<"$(grep -v '^end$' <<<"$out")"; then
+	pass "a file rewritten during its execs: each ends ($outcomes)"
+else
+	fail "a file rewritten during its execs: each ends" "exit status $status"$'\n'"$out"
+fi
+
+# ---- a FUSE file whose lookup never returns ------------------------------------------------------
+
+# A sandbox that can mount FUSE (root in it, or root of its own user namespace) can make any
+# lookup inside its mount wait forever.  exectest fusehang serves such a file system on $F
+# (in a private mount namespace, gone with the test) and aborts it after 10 s; meanwhile a
+# background process execs $F/hang and the foreground runs a foreign program and exits.  A
+# supervisor that resolves or reads on its only thread is stuck for those 10 s, and with it
+# every exec of every sandbox: then "released-at" is a number, not "never".
+F=$T/fuse
+mkdir -p "$F"
+BB=$(busybox arm64)
+run timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 10 "$F" \
+	"$UBINFMT" run --trace="$T/fuse.trace" -- /bin/sh -c \
+	"($EXECTEST errno $F/hang >/dev/null 2>&1 &); sleep 0.5; $BB echo served"
+if grep -q '^skip' <<<"$out"; then
+	skip_check "a hanging FUSE lookup does not stall the supervisor" "$(grep '^skip' <<<"$out")"
+elif grep -qx 'released-at never' <<<"$out" && grep -qx served <<<"$out"; then
+	pass "a hanging FUSE lookup does not stall the supervisor"
+else
+	known_bug "a hanging FUSE lookup does not stall the supervisor" \
+		"$out"$'\n'"trace:"$'\n'"$(cut -c1-200 "$T/fuse.trace")"
+fi
+
+# ---- another sandbox of the same ubinfmtd -------------------------------------------------------
+
+if [ ! -x "$UBINFMTD" ] || [ ! -x "$UBINFMT_INIT" ] || ! declare -F daemon_start >/dev/null; then
+	skip_check "two sandboxes of one ubinfmtd" "no ubinfmtd/ubinfmt-init next to $UBINFMT"
+	finish
+fi
+H=$T/h
+mkdir -p "$H/dir"
+cp "$(busybox arm64)" "$H/busybox"
+cp "$(busybox amd64)" "$H/sh"
+mkfifo -m 755 "$H/fifo"
+mknod -m 755 "$H/zero" c 1 5
+printf '#!%s\n' "$H/fifo" >"$H/fifo-script"
+: >"$H/grow"
+chmod 755 "$H/fifo-script" "$H/grow" "$H/dir"
+if daemon_start d >/dev/null; then
+	A=$(agent_sock d)
+	# Sandbox a: the hammer, until told to stop.
+	init_bg "$T/a.log" --socket "$A" --id hammer -- "$H/sh" -c "
+		while [ ! -e $T/stop ]; do : >$H/grow; cat $H/busybox >>$H/grow; done &
+		while [ ! -e $T/stop ]; do
+			for t in $H/fifo $H/zero $H/dir $H/fifo-script $H/grow; do $EXECTEST errno \$t >/dev/null 2>&1; done
+			touch $T/hammering
+		done
+		wait"
+	a_pid=$INIT_PID
+	wait_file "$T/hammering" 30 || true
+	start=$(date +%s)
+	run timeout -k 5 120 "$UBINFMT_INIT" --socket "$A" --id served -- "$H/sh" -c "
+		i=0; ok=0
+		while [ \$i -lt $N ]; do [ \"\$($H/busybox echo b-\$i)\" = b-\$i ] && ok=\$((ok + 1)); i=\$((i + 1)); done
+		echo served \$ok/$N"
+	secs=$(($(date +%s) - start))
+	touch "$T/stop"
+	expect_eq "two sandboxes: b's foreign execs served while a hammers stall targets" "served $N/$N" "$out" \
+		"exit status $status after ${secs}s"
+	[ "$secs" -lt 100 ] && pass "two sandboxes: no stall (${secs}s)" || fail "two sandboxes: no stall" "${secs}s"
+	wait_exit "$a_pid" 60
+	expect_eq "two sandboxes: the hammering sandbox ends normally" 0 "$status" "$(cat "$T/a.log")"
+	if lib_alive "${DAEMON_PID[d]}"; then
+		pass "two sandboxes: ubinfmtd is still alive"
+	else
+		fail "two sandboxes: ubinfmtd is still alive" "$(cat "$T/d.log")"
+	fi
+	daemon_stop d
+else
+	fail "two sandboxes: ubinfmtd starts" "$(cat "$T/d.log" 2>/dev/null)"
+fi
+
+finish
