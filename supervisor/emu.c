@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +44,13 @@ static int inspect_elf(int fd, bool *ret_static)
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
 		return -ENOEXEC;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
-			return -ENOEXEC;
-		if (ph.p_type == PT_INTERP)
+	Elf64_Phdr ph[64];
+	ssize_t want = (ssize_t)(eh.e_phnum * sizeof(ph[0]));
+	if (pread(fd, ph, (size_t)want, (off_t)eh.e_phoff) != want)
+		return -ENOEXEC;
+	for (unsigned i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_INTERP)
 			has_interp = true;
-	}
 	*ret_static = !has_interp;
 	return 0;
 }
@@ -145,50 +146,123 @@ int emu_registry_override(struct emu_registry *reg, const char *spec)
 	return 0;
 }
 
-static bool try_dir(struct emu *e, const char *dir, size_t dir_len, const char *arch, bool need_static)
-{
-	static const char *const suffixes[] = { "-static", "" };
-	char path[4096];
+/* Up to this many directories are searched (PATH entries, then the usual ones). */
+#define EMU_MAX_DIRS 32
+/* Candidates kept per architecture, best first, in case the better ones cannot be used. */
+#define EMU_MAX_CANDIDATES 4
 
-	if (dir_len == 0 || dir[0] != '/')
-		return false; /* relative PATH entries would depend on our cwd */
-	for (size_t s = 0; s < ARRAY_SIZE(suffixes); s++) {
-		int n = snprintf(path, sizeof(path), "%.*s/qemu-%s%s", (int)dir_len, dir, arch, suffixes[s]);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			continue;
-		struct emu cand = { .fd = -1 };
-		if (open_emulator(path, &cand) < 0)
-			continue;
-		if (need_static && !cand.is_static) {
-			close(cand.fd);
-			continue;
-		}
-		if (e->fd >= 0)
-			close(e->fd);
-		*e = cand;
-		return true;
+struct candidate {
+	unsigned rank; /* directory order × 2, +1 for a name without -static */
+	char path[4096];
+};
+
+/* qemu-ARCH-static or qemu-ARCH naming exactly qemu's ARCH (no aliases): its arch, or ARCH_UNKNOWN. */
+static enum arch arch_of_name(const char *name, bool *ret_static)
+{
+	char arch[64];
+	size_t len;
+	enum arch a;
+
+	if (strncmp(name, "qemu-", 5) != 0)
+		return ARCH_UNKNOWN;
+	name += 5;
+	len = strlen(name);
+	*ret_static = len > 7 && strcmp(name + len - 7, "-static") == 0;
+	if (*ret_static)
+		len -= 7;
+	if (len == 0 || len >= sizeof(arch))
+		return ARCH_UNKNOWN;
+	memcpy(arch, name, len);
+	arch[len] = '\0';
+	if (arch_from_name(arch, &a) < 0 || strcmp(arch_name(a), arch) != 0)
+		return ARCH_UNKNOWN;
+	return a;
+}
+
+static void add_candidate(struct candidate (*cands)[EMU_MAX_CANDIDATES], size_t *n, enum arch a, unsigned rank,
+			  const char *dir, const char *name)
+{
+	struct candidate c = { .rank = rank };
+	size_t i;
+
+	if (snprintf(c.path, sizeof(c.path), "%s/%s", dir, name) >= (int)sizeof(c.path))
+		return;
+	/* Insertion into the short sorted list; the worst falls off the end. */
+	for (i = n[a]; i > 0 && cands[a][i - 1].rank > rank; i--)
+		if (i < EMU_MAX_CANDIDATES)
+			cands[a][i] = cands[a][i - 1];
+	if (i < EMU_MAX_CANDIDATES) {
+		cands[a][i] = c;
+		if (n[a] < EMU_MAX_CANDIDATES)
+			n[a]++;
 	}
-	return false;
+}
+
+/*
+ * One readdir per directory instead of an open per name and directory: start-up costs a few
+ * syscalls, not a thousand failed opens.  Earlier directories win, and in one directory the
+ * -static build wins over the other.
+ */
+static void scan_dir(const char *dir, unsigned index, struct candidate (*cands)[EMU_MAX_CANDIDATES], size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (dir[0] != '/')
+		return; /* relative PATH entries would depend on our cwd */
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		bool is_static;
+		enum arch a = arch_of_name(de->d_name, &is_static);
+		if (a != ARCH_UNKNOWN)
+			add_candidate(cands, n, a, index * 2 + (is_static ? 0 : 1), dir, de->d_name);
+	}
+	closedir(d);
 }
 
 int emu_registry_discover(struct emu_registry *reg, const char *search_path, bool need_static)
 {
+	static struct candidate cands[ARCH_MAX][EMU_MAX_CANDIDATES];
+	size_t n[ARCH_MAX] = { 0 };
+	char dirs[EMU_MAX_DIRS][4096];
+	unsigned n_dirs = 0;
 	int served = 0;
+
+	for (const char *p = search_path; p && *p && n_dirs < EMU_MAX_DIRS;) {
+		size_t len = strcspn(p, ":");
+		if (len > 0 && len < sizeof(dirs[0])) {
+			memcpy(dirs[n_dirs], p, len);
+			dirs[n_dirs++][len] = '\0';
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	for (size_t d = 0; d < ARRAY_SIZE(default_dirs) && n_dirs < EMU_MAX_DIRS; d++)
+		snprintf(dirs[n_dirs++], sizeof(dirs[0]), "%s", default_dirs[d]);
+	for (unsigned i = 0; i < n_dirs; i++) {
+		bool seen = false;
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = strcmp(dirs[i], dirs[j]) == 0;
+		if (!seen)
+			scan_dir(dirs[i], i, cands, n);
+	}
 
 	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
 		struct emu *e = &reg->by_arch[a];
-		const char *name = arch_name((enum arch)a);
-		bool found = e->overridden;
 
-		for (const char *p = search_path; !found && p && *p;) {
-			size_t len = strcspn(p, ":");
-			found = try_dir(e, p, len, name, need_static);
-			p += len;
-			if (*p == ':')
-				p++;
+		for (size_t i = 0; !e->overridden && e->fd < 0 && i < n[a]; i++) {
+			struct emu cand = { .fd = -1 };
+			if (open_emulator(cands[a][i].path, &cand) < 0)
+				continue;
+			if (need_static && !cand.is_static) {
+				close(cand.fd);
+				continue;
+			}
+			*e = cand;
 		}
-		for (size_t d = 0; !found && d < ARRAY_SIZE(default_dirs); d++)
-			found = try_dir(e, default_dirs[d], strlen(default_dirs[d]), name, need_static);
 		if (e->fd >= 0)
 			served++;
 	}
