@@ -34,21 +34,24 @@ uint64_t engine_now_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void count(struct engine_stats *s, enum decision d, uint64_t ns)
+static void count(struct engine_stats *s, enum decision d, uint64_t ns, uint64_t cpu_ns)
 {
 	switch (d) {
 	case DECISION_NATIVE:
 	case DECISION_HOST_BINFMT:
 		s->native++;
 		s->native_ns += ns;
+		s->native_cpu_ns += cpu_ns;
 		break;
 	case DECISION_EMULATE:
 		s->emulated++;
 		s->foreign_ns += ns;
+		s->foreign_cpu_ns += cpu_ns;
 		break;
 	case DECISION_KERNEL:
 		s->kernel++;
 		s->native_ns += ns;
+		s->native_cpu_ns += cpu_ns;
 		break;
 	case DECISION_NO_EMULATOR:
 	case DECISION_DENIED:
@@ -56,21 +59,35 @@ static void count(struct engine_stats *s, enum decision d, uint64_t ns)
 	case DECISION_MAX:
 		s->failed++;
 		s->foreign_ns += ns;
+		s->foreign_cpu_ns += cpu_ns;
 		break;
 	}
 }
 
+void engine_cpu_mark(struct engine *e)
+{
+	e->cpu_mark = engine_now_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+uint64_t engine_cpu_since_mark(const struct engine *e)
+{
+	return engine_now_ns(CLOCK_THREAD_CPUTIME_ID) - e->cpu_mark;
+}
+
 /* Accounts a finished exec and hands its trace line to whoever wants it. */
-void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns)
+void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns,
+		   uint64_t extra_cpu_ns)
 {
 	uint64_t ns = engine_now_ns(CLOCK_MONOTONIC) - t0 + extra_ns;
+	uint64_t cpu_ns = engine_cpu_since_mark(e) + extra_cpu_ns;
 
+	rec->cpu_usec = cpu_ns / 1000u;
 	rec->usec = ns / 1000u;
-	count(&e->stats, rec->decision, ns);
+	count(&e->stats, rec->decision, ns, cpu_ns);
 	histo_add(&e->histo, ns);
 	if (!sb)
 		return;
-	count(&sb->stats, rec->decision, ns);
+	count(&sb->stats, rec->decision, ns, cpu_ns);
 	histo_add(&sb->histo, ns);
 	if (sb->cfg.trace) {
 		char line[2048];
@@ -238,7 +255,7 @@ answer:
 	if (r < 0 && r != -ENOENT)
 		log_warn_errno(r, "pid %d: cannot answer exec notification: %m", (int)c.tid);
 	exec_ctx_close(&c);
-	engine_finish(e, sb, &c.rec, t0, 0);
+	engine_finish(e, sb, &c.rec, t0, 0, 0);
 }
 
 static void dispatch_notification(struct engine *e, struct listener *l, uint64_t t0)
@@ -263,7 +280,7 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 			r = notif_send_continue(l->fd, &e->bufs, req->id);
 			if (r < 0 && r != -ENOENT)
 				log_warn_errno(r, "pid %u: cannot continue rewritten exec: %m", req->pid);
-			engine_finish(e, p->sb, &p->rec, t0, p->busy_ns);
+			engine_finish(e, p->sb, &p->rec, t0, p->busy_ns, p->busy_cpu_ns);
 			pending_free(p);
 			return;
 		}
@@ -279,6 +296,7 @@ static void handle_notification(struct engine *e, struct listener *l)
 {
 	int r, slot = -1;
 
+	engine_cpu_mark(e);
 	r = notif_recv(l->fd, &e->bufs);
 	if (r < 0) {
 		if (r != -ENOENT && r != -EINTR)

@@ -38,6 +38,7 @@ struct pending {
 	struct injection inj;
 	struct trace_record rec;
 	uint64_t busy_ns;  /* supervisor time spent on it so far */
+	uint64_t busy_cpu_ns; /* supervisor CPU time spent on it so far */
 	uint64_t since_ns; /* CLOCK_MONOTONIC when the record started */
 };
 
@@ -69,11 +70,20 @@ struct engine {
 	struct engine_stats stats;
 	struct histo histo;
 	uint64_t *argv_buf; /* the caller's argv pointers, REWRITE_MAX_ARGS entries, lazily */
+	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
 };
 
 uint64_t engine_now_ns(clockid_t clock);
 /* Accounts a finished exec and hands its trace line to whoever wants it. */
-void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns);
+void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *rec, uint64_t t0, uint64_t extra_ns,
+		   uint64_t extra_cpu_ns);
+/*
+ * The supervisor's own CPU time (CLOCK_THREAD_CPUTIME_ID) since the current event started to
+ * be handled: what the goal "supervisor CPU per exec" measures, unlike wall time, which a busy
+ * machine inflates with preemption.
+ */
+void engine_cpu_mark(struct engine *e);
+uint64_t engine_cpu_since_mark(const struct engine *e);
 struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb);
 
 struct pending *pending_find(struct engine *e, pid_t tid);

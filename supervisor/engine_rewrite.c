@@ -128,6 +128,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 	}
 	p->inj.state = INJECT_WAIT_RESTART;
 	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	p->busy_cpu_ns = engine_cpu_since_mark(e);
 	log_debug("pid %d is traced by another process: rewrote its exec with a code stub", (int)c->tid);
 	return 0;
 }
@@ -187,6 +188,7 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 	if (r < 0)
 		goto abort;
 	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	p->busy_cpu_ns = engine_cpu_since_mark(e);
 	return 0;
 
 abort:
@@ -198,6 +200,7 @@ abort:
 	p->rec.decision = DECISION_FAILED;
 	p->rec.error = p->inj.fail_errno;
 	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	p->busy_cpu_ns = engine_cpu_since_mark(e);
 	if (inject_release(&p->inj, c->listener, &e->bufs, c->id) < 0)
 		pending_free(p);
 	return 0;
@@ -281,6 +284,7 @@ void engine_recover(struct engine *e, struct listener *l, pid_t agent)
 
 void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 {
+	engine_cpu_mark(e);
 	struct pending *p = pending_find(e, pid);
 
 	if (!p || p->inj.state == INJECT_WAIT_RESTART || p->inj.state == INJECT_FREE) {
@@ -292,9 +296,11 @@ void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 	switch (inject_on_status(&p->inj, status)) {
 	case INJECT_PENDING:
 		p->busy_ns += engine_now_ns(CLOCK_MONOTONIC) - t0;
+		p->busy_cpu_ns += engine_cpu_since_mark(e);
 		break;
 	case INJECT_DETACHED:
 		p->busy_ns += engine_now_ns(CLOCK_MONOTONIC) - t0;
+		p->busy_cpu_ns += engine_cpu_since_mark(e);
 		break;
 	case INJECT_FAILED:
 		if (p->recovery) {
@@ -306,7 +312,7 @@ void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 			p->rec.error = p->inj.fail_errno ? p->inj.fail_errno : ENOEXEC;
 			log_warn("pid %d: rewrite of exec '%.200s' failed at the ptrace stop", (int)pid, p->rec.path);
 		}
-		engine_finish(e, p->sb, &p->rec, t0, p->busy_ns);
+		engine_finish(e, p->sb, &p->rec, t0, p->busy_ns, p->busy_cpu_ns);
 		pending_free(p);
 		break;
 	case INJECT_GONE:

@@ -133,7 +133,7 @@ static void share(const size_t want[3], size_t room, size_t give[3])
 
 size_t trace_format(const struct trace_record *r, bool json, char *buf, size_t size)
 {
-	char when[32], head[192], mid1[32], mid2[96], tail[64];
+	char when[32], head[192], mid1[32], mid2[96], tail[128];
 	time_t secs = (time_t)(r->time_ns / 1000000000u);
 	uint64_t usec_part = (r->time_ns % 1000000000u) / 1000u;
 	struct line l = { .buf = buf, .size = size };
@@ -150,7 +150,8 @@ size_t trace_format(const struct trace_record *r, bool json, char *buf, size_t s
 		snprintf(mid1, sizeof(mid1), ",\"resolved\":");
 		snprintf(mid2, sizeof(mid2), ",\"arch\":\"%s\",\"decision\":\"%s\",\"emulator\":", arch_name(r->arch),
 			 decision_name(r->decision));
-		snprintf(tail, sizeof(tail), ",\"error\":%d,\"usec\":%" PRIu64 "}", r->error, r->usec);
+		snprintf(tail, sizeof(tail), ",\"error\":%d,\"usec\":%" PRIu64 ",\"cpu_usec\":%" PRIu64 "}", r->error,
+			 r->usec, r->cpu_usec);
 		want[2] = r->emulator ? quoted_len(r->emulator, true) : strlen("null");
 	} else {
 		snprintf(head, sizeof(head), "%s.%06" PRIu64 "Z pid=%d %s path=", when, usec_part, (int)r->pid,
@@ -159,9 +160,10 @@ size_t trace_format(const struct trace_record *r, bool json, char *buf, size_t s
 		snprintf(mid2, sizeof(mid2), " arch=%s decision=%s emulator=", arch_name(r->arch),
 			 decision_name(r->decision));
 		if (r->error)
-			snprintf(tail, sizeof(tail), " error=%d usec=%" PRIu64, r->error, r->usec);
+			snprintf(tail, sizeof(tail), " error=%d usec=%" PRIu64 " cpu_usec=%" PRIu64, r->error, r->usec,
+				 r->cpu_usec);
 		else
-			snprintf(tail, sizeof(tail), " usec=%" PRIu64, r->usec);
+			snprintf(tail, sizeof(tail), " usec=%" PRIu64 " cpu_usec=%" PRIu64, r->usec, r->cpu_usec);
 		want[2] = quoted_len(r->emulator ? r->emulator : "-", false) - 2;
 	}
 	want[0] = quoted_len(r->path, json);

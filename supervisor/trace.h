@@ -34,7 +34,8 @@ struct trace_record {
 	enum decision decision;
 	const char *emulator;  /* path or NULL */
 	int error;             /* errno answered, for DENIED/FAILED/KERNEL when known */
-	uint64_t usec;
+	uint64_t usec;         /* supervisor wall time on this exec (every trip of a rewrite) */
+	uint64_t cpu_usec;     /* supervisor CPU time on it */
 };
 
 /* Pure: formats r as one line (text or JSON) ending in '\n'.  Returns the length. */

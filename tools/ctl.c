@@ -143,8 +143,8 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-32s %8s %4s %10s %10s %8s %8s %10s %10s\n", "SANDBOX", "PID", "LSN", "NATIVE", "EMULATED",
-		       "FAILED", "KERNEL", "P50(us)", "P99(us)");
+		printf("%-32s %8s %4s %10s %10s %8s %8s %9s %9s %9s %9s\n", "SANDBOX", "PID", "LSN", "NATIVE",
+		       "EMULATED", "FAILED", "KERNEL", "P50(us)", "P99(us)", "CPU/N(us)", "CPU/F(us)");
 	do {
 		r = recv_msg(fd, buf, sizeof(buf), &m);
 		if (r < 0)
@@ -156,20 +156,24 @@ int cmd_status(int argc, char **argv)
 		}
 		for (size_t i = 0; i < m.status.n; i++) {
 			const struct proto_status_entry *e = &m.status.sandboxes[i];
+			/* The supervisor's own CPU per exec: native (and kernel-answered) vs foreign ones. */
+			uint64_t n_native = e->native + e->kernel, n_foreign = e->emulated + e->failed;
+			double cpu_n = n_native ? (double)e->native_cpu_ns / (double)n_native / 1000.0 : 0;
+			double cpu_f = n_foreign ? (double)e->foreign_cpu_ns / (double)n_foreign / 1000.0 : 0;
 			if (!json) {
 				printf("%-32s %8" PRIu32 " %4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
-				       " %10.1f %10.1f\n",
+				       " %9.1f %9.1f %9.1f %9.1f\n",
 				       e->id, e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0);
+				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f);
 				continue;
 			}
 			printf("%s{\"id\":", first ? "" : ",");
 			print_json_string(e->id);
 			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
 			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
-			       ",\"p50_us\":%.1f,\"p99_us\":%.1f}",
+			       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f}",
 			       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0);
+			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f);
 			first = false;
 		}
 	} while (m.status.more);

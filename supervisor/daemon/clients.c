@@ -191,6 +191,8 @@ static int on_status(struct daemon *d, struct client *c)
 				.kernel = st.kernel,
 				.p50_ns = st.p50_ns,
 				.p99_ns = st.p99_ns,
+				.native_cpu_ns = st.native_cpu_ns,
+				.foreign_cpu_ns = st.foreign_cpu_ns,
 			};
 		}
 		m.status.more = sb && engine_sandbox_next(d->engine, sb);

@@ -20,6 +20,7 @@ static struct trace_record sample(void)
 		.decision = DECISION_EMULATE,
 		.emulator = "/usr/bin/qemu-aarch64-static",
 		.usec = 17,
+		.cpu_usec = 5,
 	};
 	trace_copy(r.path, sizeof(r.path), "/bin/sh");
 	trace_copy(r.resolved, sizeof(r.resolved), "/bin/busybox");
@@ -37,7 +38,7 @@ static void test_text(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_int_equal(buf[n - 1], '\n');
 	assert_non_null(strstr(buf, "pid=42 execve path='/bin/sh' resolved='/bin/busybox' arch=aarch64 "
-				    "decision=emulate emulator=/usr/bin/qemu-aarch64-static usec=17\n"));
+				    "decision=emulate emulator=/usr/bin/qemu-aarch64-static usec=17 cpu_usec=5\n"));
 	assert_non_null(strstr(buf, "2026-11-27T"));
 }
 
@@ -50,7 +51,7 @@ static void test_json(void **state)
 	trace_format(&r, true, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"pid\":42,\"syscall\":\"execve\",\"path\":\"/bin/sh\",\"resolved\":\"/bin/busybox\","
 				    "\"arch\":\"aarch64\",\"decision\":\"emulate\",\"emulator\":\"/usr/bin/qemu-aarch64-static\","
-				    "\"error\":0,\"usec\":17}\n"));
+				    "\"error\":0,\"usec\":17,\"cpu_usec\":5}\n"));
 	r.emulator = NULL;
 	trace_format(&r, true, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"emulator\":null"));
@@ -107,7 +108,7 @@ static void test_worst_case_line(void **state)
 	/* Every field is there, the emulator whole, and the object is closed. */
 	assert_non_null(strstr(buf, "\",\"resolved\":\"\\u007f"));
 	assert_non_null(strstr(buf, "\",\"arch\":\"aarch64\",\"decision\":\"emulate\",\"emulator\":"
-				    "\"/usr/bin/qemu-aarch64-static\",\"error\":0,\"usec\":17}\n"));
+				    "\"/usr/bin/qemu-aarch64-static\",\"error\":0,\"usec\":17,\"cpu_usec\":5}\n"));
 	/* Strings are cut after a whole escape. */
 	p = strstr(buf, "\",\"resolved\"");
 	assert_non_null(p);
@@ -115,12 +116,12 @@ static void test_worst_case_line(void **state)
 
 	n = trace_format(&r, false, buf, sizeof(buf));
 	assert_int_equal(buf[n - 1], '\n');
-	assert_non_null(strstr(buf, " emulator=/usr/bin/qemu-aarch64-static usec=17\n"));
+	assert_non_null(strstr(buf, " emulator=/usr/bin/qemu-aarch64-static usec=17 cpu_usec=5\n"));
 
 	r.emulator = "/opt/q\nemu";
 	n = trace_format(&r, false, buf, sizeof(buf));
 	assert_null(memchr(buf, '\n', n - 1));
-	assert_non_null(strstr(buf, " emulator=/opt/q\\x0aemu usec=17\n"));
+	assert_non_null(strstr(buf, " emulator=/opt/q\\x0aemu usec=17 cpu_usec=5\n"));
 }
 
 int main(void)
