@@ -300,7 +300,7 @@ oci_runtime_checks() {
 	n_emulate=$(grep -c 'decision=emulate' "$T/trace.txt")
 	expect_eq "status: counts the emulated execs (one per trace line)" "$((before + n_emulate))" \
 		"$(sandbox_field "$id2" emulated)" "$(cat "$T/trace.txt")"
-	expect_eq "status: no failed execs" 0 "$(sandbox_field "$id2" failed)"
+	expect_eq "status: no failed execs" 0 "$(sandbox_field "$id2" failed)" "$(grep -E "warning|error" "$OCI_LOG" | tail -20)"
 
 	run "$rt" exec -d "$id2" /bin/sleep 3 </dev/null
 	if [ "$status" -ne 0 ]; then
