@@ -140,9 +140,28 @@ static void warn_out_of_resources(int r, pid_t tid, const char *path)
 }
 
 /* Reads the exec's arguments, resolves and classifies its target; answers or starts a rewrite. */
-static void handle_exec(struct engine *e, struct sandbox *sb, int listener, const struct seccomp_notif *req,
+/* The view of the task's filesystem: the listener's cached root, or the task's own. */
+static int open_view(struct listener *l, pid_t tid, struct target_view *ret)
+{
+	int r;
+
+	if (l->root_fd >= 0 && !l->root_varies) {
+		resolve_view_borrow(tid, l->root_fd, l->root_dev, l->root_ino, ret);
+		return 0;
+	}
+	r = resolve_view_open(tid, ret);
+	if (r < 0 || l->root_varies)
+		return r;
+	l->root_fd = fcntl(ret->root_fd, F_DUPFD_CLOEXEC, 3);
+	l->root_dev = ret->root_dev;
+	l->root_ino = ret->root_ino;
+	return 0;
+}
+
+static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l, const struct seccomp_notif *req,
 			const struct exec_call *call, uint64_t t0)
 {
+	int listener = l->fd;
 	struct exec_ctx c = {
 		.listener = listener,
 		.id = req->id,
@@ -172,7 +191,7 @@ static void handle_exec(struct engine *e, struct sandbox *sb, int listener, cons
 		goto answer;
 	}
 	trace_copy(c.rec.path, sizeof(c.rec.path), c.path);
-	r = resolve_view_open(c.tid, &c.view);
+	r = open_view(l, c.tid, &c.view);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: cannot open its root: %m", (int)c.tid);
 		warn_out_of_resources(r, c.tid, c.path);
@@ -267,6 +286,14 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 
 	log_trace("notif id=%llu pid=%u nr=%d", (unsigned long long)req->id, req->pid, req->data.nr);
 	if (notif_decode_exec(&req->data, &call) < 0) {
+		if (notif_changes_root(&req->data) && !l->root_varies) {
+			/* From now on every exec of this listener gets its own task's root. */
+			log_debug("pid %u changes its root: no more shared root for listener %d", req->pid, l->fd);
+			l->root_varies = true;
+			if (l->root_fd >= 0)
+				close(l->root_fd);
+			l->root_fd = -1;
+		}
 		(void)notif_send_continue(l->fd, &e->bufs, req->id);
 		return;
 	}
@@ -289,7 +316,7 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 		(void)stub_restore(&p->inj);
 		pending_free(p);
 	}
-	handle_exec(e, l->sb, l->fd, req, &call, t0);
+	handle_exec(e, l->sb, l, req, &call, t0);
 }
 
 static void handle_notification(struct engine *e, struct listener *l)
@@ -334,6 +361,8 @@ static void listener_close(struct engine *e, struct listener *l)
 
 	(void)loop_unwatch(e->loop, l->watch);
 	close(l->fd);
+	if (l->root_fd >= 0)
+		close(l->root_fd);
 	journal_unmap(l->journal);
 	*l = (struct listener){ .fd = -1 };
 	if (sb && --sb->n_listeners == 0 && e->cfg.hooks.sandbox_empty)
@@ -368,12 +397,12 @@ static int on_listener(void *ctx, int fd, int events)
 
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener)
 {
-	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, 0);
+	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, 0, false);
 }
 
 /* Whether tid is a task blocked in an exec syscall, in the same pid namespace as ref. */
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
-					pid_t agent)
+					pid_t agent, bool late)
 {
 	size_t i;
 	int r;
@@ -396,7 +425,15 @@ int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, in
 	r = loop_watch(e->loop, listener, POLLIN, on_listener, e);
 	if (r < 0)
 		return r;
-	e->listeners[i] = (struct listener){ .used = true, .fd = listener, .watch = r, .sb = sb, .journal = journal };
+	e->listeners[i] = (struct listener){
+		.used = true,
+		.fd = listener,
+		.watch = r,
+		.sb = sb,
+		.journal = journal,
+		.root_fd = -1,
+		.root_varies = late,
+	};
 	sb->n_listeners++;
 	if (journal)
 		engine_recover(e, &e->listeners[i], agent);

@@ -83,13 +83,15 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb);
 /* Starts serving a listener fd for sb; the engine owns the fd from now on. */
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener);
 /*
- * The same, with the agent's in-flight journal (owned by the engine from now on): execs that a
- * previous daemon received and never answered are restarted.  agent is the agent's pid, whose
- * pid namespace every journaled task must share.
+ * The same, with the agent's in-flight journal (owned by the engine from now on, may be NULL):
+ * execs that a previous daemon received and never answered are restarted.  agent is the
+ * agent's pid, whose pid namespace every journaled task must share.  late: the listener's
+ * tasks ran under another supervisor before (re-attach, attach), so some may have changed
+ * their root unseen: no root is shared between its execs.
  */
 struct journal;
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
-					pid_t agent);
+					pid_t agent, bool late);
 struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
 /* Iterates: NULL starts, NULL ends. */
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "engine.h"
@@ -55,6 +56,15 @@ struct listener {
 	int watch;
 	struct sandbox *sb;
 	struct journal *journal; /* the agent's in-flight journal, or NULL */
+	/*
+	 * Every task under a listener starts with the root of the task that installed its filter,
+	 * and the filter traps the calls that change a root.  Until one of them happens, the root
+	 * opened for the first exec serves all of them: no /proc/PID/root per exec.
+	 */
+	int root_fd;
+	dev_t root_dev;
+	ino_t root_ino;
+	bool root_varies;
 };
 
 struct engine {

@@ -64,6 +64,16 @@ static int export_filter(struct sock_fprog *ret_prog)
 	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
 	if (r < 0)
 		goto out;
+	/*
+	 * The calls that give a task another root: rare, so trapping them is free, and it lets
+	 * the supervisor keep one root per listener until the first of them (notif_changes_root).
+	 */
+	static const char *const root_changers[] = { "chroot", "pivot_root", "setns" };
+	for (size_t i = 0; i < ARRAY_SIZE(root_changers); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(root_changers[i]), 0);
+		if (r < 0)
+			goto out;
+	}
 
 	memfd = memfd_create("ubinfmt-bpf", MFD_CLOEXEC);
 	if (memfd < 0) {
@@ -256,6 +266,21 @@ int notif_decode_exec(const struct seccomp_data *data, struct exec_call *ret)
 	c.envp = data->args[base + 2] & mask;
 	*ret = c;
 	return 0;
+}
+
+bool notif_changes_root(const struct seccomp_data *data)
+{
+	int nr = data->nr;
+
+	switch (data->arch) {
+	case AUDIT_ARCH_X86_64:
+		nr = (int)((uint32_t)nr & ~X32_SYSCALL_BIT);
+		return nr == 161 /* chroot */ || nr == 155 /* pivot_root */ || nr == 308 /* setns */;
+	case AUDIT_ARCH_I386:
+		return nr == 61 || nr == 217 || nr == 346;
+	default:
+		return false;
+	}
 }
 
 int exec_abi_execveat_nr(enum exec_abi abi)

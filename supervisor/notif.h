@@ -69,6 +69,9 @@ struct exec_call {
 /* Pure: decodes an execve/execveat notification's seccomp_data; -EINVAL for anything else. */
 int notif_decode_exec(const struct seccomp_data *data, struct exec_call *ret);
 
+/* Pure: whether a notification is one of the root-changing calls the filter also traps. */
+bool notif_changes_root(const struct seccomp_data *data);
+
 /* Syscall numbers for the rewrite, per ABI. */
 int exec_abi_execveat_nr(enum exec_abi abi);
 int exec_abi_mmap_nr(enum exec_abi abi);

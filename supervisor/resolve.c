@@ -43,9 +43,21 @@ int resolve_view_open(pid_t tid, struct target_view *ret)
 	return 0;
 }
 
+void resolve_view_borrow(pid_t tid, int root_fd, dev_t root_dev, ino_t root_ino, struct target_view *ret)
+{
+	*ret = (struct target_view){
+		.tid = tid,
+		.root_fd = root_fd,
+		.root_borrowed = true,
+		.cwd_fd = -1,
+		.root_dev = root_dev,
+		.root_ino = root_ino,
+	};
+}
+
 void resolve_view_close(struct target_view *v)
 {
-	if (v->root_fd >= 0)
+	if (v->root_fd >= 0 && !v->root_borrowed)
 		close(v->root_fd);
 	if (v->cwd_fd >= 0)
 		close(v->cwd_fd);

@@ -14,6 +14,7 @@
 struct target_view {
 	pid_t tid;
 	int root_fd; /* O_PATH, the target's root directory */
+	bool root_borrowed; /* root_fd belongs to a cache, not to the view */
 	int cwd_fd;  /* O_PATH, the target's cwd; -1 until needed */
 	dev_t root_dev;
 	ino_t root_ino;
@@ -21,6 +22,8 @@ struct target_view {
 
 /* Opens /proc/TID/root (and remembers it for ".." clamping).  -ESRCH if the task is gone. */
 int resolve_view_open(pid_t tid, struct target_view *ret);
+/* A view on a root already open (root_fd stays the caller's, with its dev and ino). */
+void resolve_view_borrow(pid_t tid, int root_fd, dev_t root_dev, ino_t root_ino, struct target_view *ret);
 void resolve_view_close(struct target_view *v);
 
 /*

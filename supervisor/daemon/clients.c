@@ -37,6 +37,7 @@ struct client {
 	enum proto_role role; /* 0 until HELLO */
 	struct sandbox *sb;   /* agents: their sandbox */
 	pid_t agent_pid;
+	bool reattach;        /* its listener ran under another daemon before */
 	bool trace_sub;
 	bool trace_json;
 	char trace_id[PROTO_MAX_ID_LEN + 1]; /* "" for every sandbox */
@@ -108,6 +109,7 @@ static int on_agent_hello(struct daemon *d, struct client *c, const struct proto
 	}
 	c->sb = sb;
 	c->agent_pid = c->peer_pid;
+	c->reattach = h->flags & PROTO_HELLO_F_REATTACH;
 	ack.hello_ack.status = 0;
 	ack.hello_ack.version = UBINFMT_VERSION_STRING;
 	ack.hello_ack.id = id;
@@ -130,7 +132,7 @@ static bool is_seccomp_listener(int fd)
 	return strcmp(target, "anon_inode:seccomp notify") == 0;
 }
 
-static int adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int journal_fd, pid_t agent)
+static int adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int journal_fd, pid_t agent, bool late)
 {
 	struct journal *j = NULL;
 
@@ -142,7 +144,7 @@ static int adopt_listener(struct daemon *d, struct sandbox *sb, int listener, in
 			log_warn_errno(negative_errno(), "sandbox '%s': unusable in-flight journal (%m), ignoring",
 				       sandbox_id(sb));
 	}
-	int r = engine_sandbox_add_listener_journal(d->engine, sb, listener, j, agent);
+	int r = engine_sandbox_add_listener_journal(d->engine, sb, listener, j, agent, late);
 	if (r < 0)
 		journal_unmap(j);
 	return r;
@@ -154,7 +156,7 @@ static int on_agent_listener(struct daemon *d, struct client *c, int *fds, size_
 
 	if (!c->sb || n_fds < 1 || n_fds > 2)
 		return send_error(c, -EPROTO, "LISTENER needs a HELLO first and one or two fds"), -EPROTO;
-	r = adopt_listener(d, c->sb, fds[0], n_fds == 2 ? fds[1] : -1, c->agent_pid);
+	r = adopt_listener(d, c->sb, fds[0], n_fds == 2 ? fds[1] : -1, c->agent_pid, c->reattach);
 	if (n_fds == 2)
 		close(TAKE_FD(fds[1]));
 	if (r < 0) {
@@ -293,7 +295,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
 	if (r < 0)
 		return r;
-	r = adopt_listener(d, sb, listener, journal, pid);
+	r = adopt_listener(d, sb, listener, journal, pid, true);
 	if (r < 0) {
 		engine_sandbox_free(d->engine, sb);
 		return r;
