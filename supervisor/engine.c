@@ -90,7 +90,7 @@ void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *re
 	count(&sb->stats, rec->decision, ns, cpu_ns);
 	histo_add(&sb->histo, ns);
 	if (sb->cfg.trace) {
-		char line[2048];
+		char line[4096]; /* room for a path and a target of sandbox bytes, escaped */
 		size_t n = trace_format(rec, sb->cfg.trace_json, line, sizeof(line));
 		/* One write per line: several writers may share the file. */
 		(void)!write(fileno(sb->cfg.trace), line, n);

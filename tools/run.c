@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "engine.h"
 #include "hostbinfmt.h"
@@ -278,6 +279,9 @@ int cmd_run(int argc, char **argv)
 		kill(state.child, SIGKILL);
 		return log_error_errno(r, "cannot watch the exec listener: %m"), 125;
 	}
+	/* Everything that needed root's full powers is done: keep what the rewrites need. */
+	if (caps_drop_to_supervisor() < 0)
+		log_debug("cannot drop capabilities, keeping them");
 	r = engine_run(state.engine);
 	if (r < 0)
 		log_error_errno(r, "the supervisor stopped: %m");

@@ -5,7 +5,6 @@
  * linux.seccomp.listenerPath, and the ubinfmt command to the control socket.
  */
 #define _GNU_SOURCE
-#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "daemon.h"
 #include "hostbinfmt.h"
 #include "log.h"
@@ -254,24 +254,6 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
-/*
- * After set-up the daemon needs only what the rewrites need: ptrace and memory access to
- * other users' tasks (CAP_SYS_PTRACE), reading their files whatever the modes
- * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) and signalling them (CAP_KILL).
- */
-static void drop_capabilities(void)
-{
-	if (geteuid() != 0)
-		return;
-	capng_clear(CAPNG_SELECT_BOTH);
-	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
-		      CAP_DAC_READ_SEARCH, CAP_KILL, -1);
-	if (capng_apply(CAPNG_SELECT_CAPS) < 0)
-		log_warn("cannot drop capabilities, keeping them");
-	else
-		log_debug("capabilities now: sys_ptrace, dac_override, dac_read_search, kill");
-}
-
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON };
@@ -406,7 +388,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	drop_capabilities();
+	if (caps_drop_to_supervisor() < 0)
+		log_warn("cannot drop capabilities, keeping them");
+	else
+		log_debug("capabilities now: sys_ptrace, dac_override, dac_read_search, kill");
 	log_info("listening: agents on '%s', OCI runtimes on '%s', control on '%s'", arg_agent_socket, arg_oci_socket,
 		 arg_control_socket);
 	r = engine_run(d.engine);

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <cap-ng.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "caps.h"
+
+int caps_drop_to_supervisor(void)
+{
+	if (geteuid() != 0)
+		return 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
+		      CAP_DAC_READ_SEARCH, CAP_KILL, -1);
+	return capng_apply(CAPNG_SELECT_CAPS) < 0 ? -EPERM : 0;
+}
