@@ -106,6 +106,45 @@ static bool file_noexec(int fd)
  * byte read here is sandbox-controlled: the depth is bounded by the kernel's own limit and each
  * head by CLASSIFY_HEAD_SIZE.
  */
+/*
+ * The kernel's walk needs search (x) permission on every directory of the path, for the
+ * caller's credentials; our resolution ran with ours.  Checks the start directory (root or
+ * cwd) and each directory prefix of path as the task would reach it.  A prefix that does not
+ * resolve is left alone: the kernel then answers for itself.  The path is the sandbox's: at
+ * most PATH_MAX bytes, one resolution per '/'.
+ */
+static bool may_search_path(struct exec_ctx *c, const struct creds *cr, int start_fd, const char *path)
+{
+	char prefix[PATH_MAX];
+	size_t len = strnlen(path, sizeof(prefix) - 1);
+
+	for (size_t i = 0; i <= len; i++) {
+		size_t n;
+		if (i == 0)
+			n = 0; /* the start directory itself */
+		else if (i < len && path[i] == '/' && path[i - 1] != '/')
+			n = i;
+		else
+			continue;
+		if (n == 0) {
+			prefix[0] = path[0] == '/' ? '/' : '.';
+			prefix[1] = '\0';
+		} else {
+			memcpy(prefix, path, n);
+			prefix[n] = '\0';
+		}
+		int fd = resolve_path(&c->view, path[0] == '/' ? -1 : start_fd, prefix, true);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		bool ok = fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || perm_may_search(cr, &st);
+		close(fd);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
 			    size_t first_len, int *ret_err)
 {
@@ -175,6 +214,15 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, cons
 			d = DECISION_DENIED;
 			goto out;
 		}
+	}
+	/* And the directories the kernel would have searched to reach each of them. */
+	bool searchable = c->path[0] == '\0' || may_search_path(c, &creds, c->start_fd, c->path);
+	for (size_t i = 0; searchable && i < c->chain.depth; i++)
+		searchable = may_search_path(c, &creds, -1, c->interp[i]);
+	if (!searchable) {
+		*ret_err = EACCES;
+		d = DECISION_DENIED;
+		goto out;
 	}
 	d = DECISION_EMULATE;
 out:

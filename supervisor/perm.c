@@ -11,6 +11,7 @@
 #include "perm.h"
 
 #define CAP_DAC_OVERRIDE_BIT 1
+#define CAP_DAC_READ_SEARCH_BIT 2
 
 /* The value after "Name:\t" on its own line, or NULL. */
 static const char *field(const char *text, size_t len, const char *name, size_t *ret_len)
@@ -94,6 +95,7 @@ int perm_parse_status(const char *text, size_t len, struct creds *ret)
 		caps = caps << 4 | (unsigned)d;
 	}
 	c.dac_override = caps & (1ULL << CAP_DAC_OVERRIDE_BIT);
+	c.dac_read_search = caps & (1ULL << CAP_DAC_READ_SEARCH_BIT);
 	*ret = c;
 	return 0;
 }
@@ -114,6 +116,26 @@ bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mou
 	if (in_group)
 		return mode & S_IXGRP;
 	/* Not among the groups kept: maybe among those dropped, so the group bit must not matter. */
+	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
+		return false;
+	return mode & S_IXOTH;
+}
+
+bool perm_may_search(const struct creds *c, const struct stat *st)
+{
+	mode_t mode = st->st_mode;
+
+	if (!S_ISDIR(mode))
+		return false;
+	if (c->dac_override || c->dac_read_search)
+		return true;
+	if (c->fsuid == st->st_uid)
+		return mode & S_IXUSR;
+	bool in_group = c->fsgid == st->st_gid;
+	for (size_t i = 0; !in_group && i < c->n_groups; i++)
+		in_group = c->groups[i] == st->st_gid;
+	if (in_group)
+		return mode & S_IXGRP;
 	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
 		return false;
 	return mode & S_IXOTH;

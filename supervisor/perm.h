@@ -21,6 +21,7 @@ struct creds {
 	gid_t groups[PERM_MAX_GROUPS];
 	bool groups_truncated; /* the task has more than PERM_MAX_GROUPS groups (up to NGROUPS_MAX) */
 	bool dac_override; /* CAP_DAC_OVERRIDE in the effective set */
+	bool dac_read_search; /* CAP_DAC_READ_SEARCH: search any directory */
 };
 
 /* Pure: parses /proc/PID/status text.  -EINVAL if the Uid/Gid/CapEff lines are missing. */
@@ -32,6 +33,9 @@ int perm_parse_status(const char *text, size_t len, struct creds *ret);
  * kernel's if the group and other x bits agree, else false: refuse rather than guess.
  */
 bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mount);
+
+/* Pure: may creds search (walk through) a directory with st, like generic_permission(MAY_EXEC)? */
+bool perm_may_search(const struct creds *c, const struct stat *st);
 
 /* Reads the task's credentials from /proc/TID/status (the whole file, however many groups). */
 int perm_read_creds(pid_t tid, struct creds *ret);

@@ -172,12 +172,35 @@ static void test_many_groups(void **state)
 	assert_true(perm_may_exec(&c, &st, false));
 }
 
+static void test_may_search(void **state)
+{
+	struct creds user, root;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(perm_parse_status(user_status, strlen(user_status), &user), 0);
+	assert_int_equal(perm_parse_status(root_status, strlen(root_status), &root), 0);
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 0700;
+	st.st_uid = 0;
+	assert_false(perm_may_search(&user, &st)); /* not ours, no bit for others */
+	assert_true(perm_may_search(&root, &st));  /* CAP_DAC_OVERRIDE (and READ_SEARCH) */
+	st.st_mode = S_IFDIR | 0711;
+	assert_true(perm_may_search(&user, &st));
+	st.st_mode = S_IFDIR | 0611; /* others may, the owner may not: the owner class decides */
+	st.st_uid = 1000;
+	assert_false(perm_may_search(&user, &st)); /* owner without x */
+	st.st_mode = S_IFREG | 0777;
+	assert_false(perm_may_search(&root, &st)); /* not a directory */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_may_exec),
+		cmocka_unit_test(test_may_search),
 		cmocka_unit_test(test_many_groups),
 	};
 
