@@ -100,6 +100,27 @@ int perm_parse_status(const char *text, size_t len, struct creds *ret)
 	return 0;
 }
 
+/*
+ * The x bit of the class generic_permission() picks for creds (owner, group, other): only one
+ * class decides.  Groups dropped from a truncated list could make it the group's: then the
+ * answer holds only when group and other agree.
+ */
+static bool x_for_class(const struct creds *c, const struct stat *st)
+{
+	mode_t mode = st->st_mode;
+
+	if (c->fsuid == st->st_uid)
+		return mode & S_IXUSR;
+	bool in_group = c->fsgid == st->st_gid;
+	for (size_t i = 0; !in_group && i < c->n_groups; i++)
+		in_group = c->groups[i] == st->st_gid;
+	if (in_group)
+		return mode & S_IXGRP;
+	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
+		return false;
+	return mode & S_IXOTH;
+}
+
 bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mount)
 {
 	mode_t mode = st->st_mode;
@@ -108,35 +129,14 @@ bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mou
 		return false;
 	if (c->dac_override)
 		return true; /* with at least one x bit, like generic_permission() */
-	if (c->fsuid == st->st_uid)
-		return mode & S_IXUSR;
-	bool in_group = c->fsgid == st->st_gid;
-	for (size_t i = 0; !in_group && i < c->n_groups; i++)
-		in_group = c->groups[i] == st->st_gid;
-	if (in_group)
-		return mode & S_IXGRP;
-	/* Not among the groups kept: maybe among those dropped, so the group bit must not matter. */
-	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
-		return false;
-	return mode & S_IXOTH;
+	return x_for_class(c, st);
 }
 
 bool perm_may_search(const struct creds *c, const struct stat *st)
 {
-	mode_t mode = st->st_mode;
-
-	if (!S_ISDIR(mode))
+	if (!S_ISDIR(st->st_mode))
 		return false;
 	if (c->dac_override || c->dac_read_search)
 		return true;
-	if (c->fsuid == st->st_uid)
-		return mode & S_IXUSR;
-	bool in_group = c->fsgid == st->st_gid;
-	for (size_t i = 0; !in_group && i < c->n_groups; i++)
-		in_group = c->groups[i] == st->st_gid;
-	if (in_group)
-		return mode & S_IXGRP;
-	if (c->groups_truncated && !(mode & S_IXGRP) != !(mode & S_IXOTH))
-		return false;
-	return mode & S_IXOTH;
+	return x_for_class(c, st);
 }
