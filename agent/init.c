@@ -89,16 +89,6 @@ static int connect_daemon(void)
 	return TAKE_FD(fd);
 }
 
-static int send_msg(int sock, const struct proto_msg *m, const int *fds, size_t n_fds)
-{
-	uint8_t buf[PROTO_MAX_MSG];
-	int n = proto_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return proto_send(sock, buf, (size_t)n, fds, n_fds);
-}
-
 /*
  * HELLO, HELLO_ACK, LISTENER: hands the listener (and the journal) to the daemon.  The daemon's
  * answer is a message from a privileged peer, but decoded like any other input.
@@ -115,7 +105,7 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 	m.hello.role = PROTO_ROLE_AGENT;
 	m.hello.id = arg_id;
 	m.hello.flags = (arg_trace ? PROTO_HELLO_F_TRACE : 0) | (reattach ? PROTO_HELLO_F_REATTACH : 0);
-	r = send_msg(sock, &m, NULL, 0);
+	r = proto_send_msg(sock, &m, NULL, 0);
 	if (r < 0)
 		return r;
 
@@ -140,7 +130,7 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 	int send_fds[2] = { listener, journal };
 	l.listener.id = ret_id;
 	l.listener.pid = (uint32_t)getpid();
-	return send_msg(sock, &l, send_fds, journal >= 0 ? 2 : 1);
+	return proto_send_msg(sock, &l, send_fds, journal >= 0 ? 2 : 1);
 }
 
 /* ---- the filter ----------------------------------------------------------------------------- */

@@ -151,3 +151,13 @@ void proto_close_fds(int *fds, size_t n)
 		fds[i] = -1;
 	}
 }
+
+int proto_send_msg(int sock, const struct proto_msg *m, const int *fds, size_t n_fds)
+{
+	uint8_t buf[PROTO_MAX_MSG];
+	int n = proto_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return proto_send(sock, buf, (size_t)n, fds, n_fds);
+}

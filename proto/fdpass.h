@@ -29,6 +29,10 @@ int proto_send(int sock, const uint8_t *msg, size_t len, const int *fds, size_t 
  */
 int proto_recv(int sock, uint8_t *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds);
 
+struct proto_msg;
+/* Encodes m and sends it with n_fds fds: proto_encode's and proto_send's errors. */
+int proto_send_msg(int sock, const struct proto_msg *m, const int *fds, size_t n_fds);
+
 /* The peer's pid, uid and gid as of connect() or socketpair() (SO_PEERCRED). */
 int proto_peer_cred(int sock, struct ucred *ret);
 

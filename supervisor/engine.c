@@ -365,7 +365,7 @@ static void listener_close(struct engine *e, struct listener *l)
 		close(l->root_fd);
 	journal_unmap(l->journal);
 	*l = (struct listener){ .fd = -1 };
-	if (sb && --sb->n_listeners == 0 && e->cfg.hooks.sandbox_empty)
+	if (sb && --sb->n_listeners == 0 && !sb->freeing && e->cfg.hooks.sandbox_empty)
 		e->cfg.hooks.sandbox_empty(e->cfg.hooks.ctx, sb);
 }
 
@@ -467,7 +467,7 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb)
 	if (!sb)
 		return;
 	/* Nothing may point at it afterwards: its listeners and its rewrites in flight. */
-	sb->n_listeners = SIZE_MAX / 2; /* no sandbox_empty callback while tearing down */
+	sb->freeing = true; /* no sandbox_empty callback while tearing down */
 	for (size_t i = 0; i < e->n_listeners; i++)
 		if (e->listeners[i].used && e->listeners[i].sb == sb)
 			listener_close(e, &e->listeners[i]);

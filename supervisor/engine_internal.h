@@ -26,6 +26,7 @@ struct sandbox {
 	struct sandbox_config cfg;
 	struct sandbox *next;
 	size_t n_listeners;
+	bool freeing;          /* engine_sandbox_free is closing its listeners */
 	struct engine_stats stats;
 	struct histo histo;
 	bool warned_no_emulator[ARCH_MAX];

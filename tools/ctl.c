@@ -20,16 +20,6 @@
 #include "paths.h"
 #include "proto.h"
 
-static int send_msg(int sock, const struct proto_msg *m)
-{
-	uint8_t buf[PROTO_MAX_MSG];
-	int n = proto_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return proto_send(sock, buf, (size_t)n, NULL, 0);
-}
-
 /* Receives and decodes one message into m (whose strings point into buf). */
 static int recv_msg(int sock, uint8_t *buf, size_t size, struct proto_msg *m)
 {
@@ -78,7 +68,7 @@ static int connect_control(const char *path)
 	m.hello.role = PROTO_ROLE_CLI;
 	m.hello.pid = (uint32_t)getpid();
 	m.hello.id = "";
-	r = send_msg(fd, &m);
+	r = proto_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m");
 	r = recv_msg(fd, buf, sizeof(buf), &m);
@@ -137,7 +127,7 @@ int cmd_status(int argc, char **argv)
 	fd = connect_control(control);
 	if (fd < 0)
 		return 1;
-	r = send_msg(fd, &m);
+	r = proto_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
 	if (json)
@@ -224,7 +214,7 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	m.trace_sub.id = id;
 	m.trace_sub.json = json;
-	r = send_msg(fd, &m);
+	r = proto_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
 	/* Lines as they come: stdout is line-buffered so a pipe reader sees each at once. */
@@ -278,7 +268,7 @@ int cmd_attach(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	m.attach.pid = (uint32_t)pid;
-	r = send_msg(fd, &m);
+	r = proto_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
 	r = recv_msg(fd, buf, sizeof(buf), &m);

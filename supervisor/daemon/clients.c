@@ -46,12 +46,7 @@ struct client {
 
 static int send_msg(struct client *c, const struct proto_msg *m)
 {
-	uint8_t buf[PROTO_MAX_MSG];
-	int n = proto_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return proto_send(c->fd, buf, (size_t)n, NULL, 0);
+	return proto_send_msg(c->fd, m, NULL, 0);
 }
 
 static int send_error(struct client *c, int err, const char *what)
