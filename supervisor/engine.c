@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "engine_internal.h"
 #include "exec.h"
+#include "guard.h"
 #include "histo.h"
 #include "inject.h"
 #include "journal.h"
@@ -26,6 +27,12 @@
 #include "tmem.h"
 
 #define ENGINE_RING_ENTRIES 256
+/*
+ * How long one decision may wait on a sandbox's files or memory before the supervisor stops
+ * waiting for it (guard.h): long enough for a slow network file system, short enough that
+ * other sandboxes barely notice a hung one.
+ */
+#define ENGINE_DECISION_TIMEOUT_MS 1000
 uint64_t engine_now_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -139,7 +146,6 @@ static void warn_out_of_resources(int r, pid_t tid, const char *path)
 		       (int)tid, path);
 }
 
-/* Reads the exec's arguments, resolves and classifies its target; answers or starts a rewrite. */
 /* The view of the task's filesystem: the listener's cached root, or the task's own. */
 static int open_view(struct listener *l, pid_t tid, struct target_view *ret)
 {
@@ -158,6 +164,89 @@ static int open_view(struct listener *l, pid_t tid, struct target_view *ret)
 	return 0;
 }
 
+/*
+ * The part of a decision that reads the sandbox's memory and files, and so takes as long as
+ * the sandbox likes: the path, the target and its #! chain, the classification, and for a
+ * foreign program its argv.  It runs in a guarded section (guard.h) and touches only c and
+ * env.  Anything that fails before a decision is the kernel's to answer: DECISION_KERNEL, with
+ * *ret_fail set to why, for the caller's warning.
+ */
+static enum decision decide(const struct exec_env *env, struct exec_ctx *c, bool want_resolved, int *ret_err,
+			    int *ret_fail)
+{
+	const struct exec_call *call = &c->call;
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	enum decision d;
+	size_t len;
+	int r;
+
+	r = tmem_read_string(c->tid, call->path, c->path, sizeof(c->path));
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: cannot read the exec path: %m", (int)c->tid);
+		return DECISION_KERNEL;
+	}
+	trace_copy(c->rec.path, sizeof(c->rec.path), c->path);
+	if (exec_fd_based(call, c->path)) {
+		c->start_fd = exec_open_target_fd(c->tid, call->dirfd);
+		if (c->start_fd < 0) {
+			log_debug_errno(c->start_fd, "pid %d: no fd %d: %m", (int)c->tid, call->dirfd);
+			*ret_fail = c->start_fd;
+			return DECISION_KERNEL;
+		}
+	}
+	bool empty = c->path[0] == '\0';
+	if (empty && !(call->flags & AT_EMPTY_PATH))
+		return DECISION_KERNEL;
+	r = exec_open_and_read(c, c->start_fd, empty ? NULL : c->path, !(call->flags & AT_SYMLINK_NOFOLLOW), head,
+			       &len, &c->st, &c->file_fd);
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
+		*ret_fail = r;
+		return DECISION_KERNEL;
+	}
+	if (want_resolved) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->file_fd);
+		ssize_t n = readlink(proc, c->rec.resolved, sizeof(c->rec.resolved) - 1);
+		c->rec.resolved[n > 0 ? n : 0] = '\0';
+	}
+
+	d = exec_classify(env, c, head, len, ret_err);
+	if (d != DECISION_EMULATE)
+		return d;
+	if (exec_fd_based(call, c->path) && c->chain.depth > 0 && exec_target_fd_cloexec(c->tid, call->dirfd))
+		return DECISION_KERNEL; /* the kernel's ENOENT: the script would be gone after exec */
+	r = exec_read_argv(c);
+	if (r < 0) {
+		/* An argv the kernel could not read either (t_hostile_args): its EFAULT, not ENOEXEC. */
+		log_debug_errno(r, "pid %d: cannot read the argv of '%.200s': %m", (int)c->tid, c->path);
+		*ret_err = r == -E2BIG || r == -EFAULT ? -r : ENOEXEC;
+		return DECISION_FAILED;
+	}
+	return DECISION_EMULATE;
+}
+
+/*
+ * A sandbox whose decisions keep getting stuck (a FUSE server of its own that never answers)
+ * gets no more threads: its further execs go to the kernel undecided until the stuck ones end.
+ */
+#define ABANDONED_PER_SANDBOX 4
+
+static bool too_many_stuck(struct engine *e, struct sandbox *sb, pid_t tid)
+{
+	unsigned n = guard_abandoned(e->guard, sb->serial);
+
+	if (n < ABANDONED_PER_SANDBOX)
+		return false;
+	if (!sb->warned_stuck)
+		log_warn("sandbox '%s': %u exec decisions are stuck on its own files or memory; until they end, "
+			 "its execs go to the kernel undecided (pid %d first; a foreign program fails with ENOEXEC)",
+			 sb->cfg.id, n, (int)tid);
+	sb->warned_stuck = true;
+	return true;
+}
+
+/* Reads the exec's arguments, resolves and classifies its target; answers or starts a rewrite. */
 static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l, const struct seccomp_notif *req,
 			const struct exec_call *call, uint64_t t0)
 {
@@ -173,9 +262,8 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 	};
 	struct exec_env env = engine_make_env(e, sb);
 	enum decision d = DECISION_KERNEL;
-	uint8_t head[CLASSIFY_HEAD_SIZE];
-	size_t len;
-	int err = 0, r;
+	int err = 0, fail = 0, r;
+	uint64_t seq;
 
 	c.rec = (struct trace_record){
 		.time_ns = engine_now_ns(CLOCK_REALTIME),
@@ -184,57 +272,32 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 		.arch = ARCH_UNKNOWN,
 	};
 
-	/* Anything that fails before a decision is the kernel's to answer: let the call run. */
-	r = tmem_read_string(c.tid, call->path, c.path, sizeof(c.path));
-	if (r < 0) {
-		log_debug_errno(r, "pid %d: cannot read the exec path: %m", (int)c.tid);
+	if (too_many_stuck(e, sb, c.tid))
 		goto answer;
-	}
-	trace_copy(c.rec.path, sizeof(c.rec.path), c.path);
 	r = open_view(l, c.tid, &c.view);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: cannot open its root: %m", (int)c.tid);
 		warn_out_of_resources(r, c.tid, c.path);
 		goto answer;
 	}
-	if (exec_fd_based(call, c.path)) {
-		c.start_fd = exec_open_target_fd(c.tid, call->dirfd);
-		if (c.start_fd < 0) {
-			log_debug_errno(c.start_fd, "pid %d: no fd %d: %m", (int)c.tid, call->dirfd);
-			warn_out_of_resources(c.start_fd, c.tid, c.path);
-			goto answer;
-		}
+	seq = guard_enter(e->guard, sb->serial, listener, c.id, c.tid);
+	d = decide(&env, &c, sb->cfg.trace || e->cfg.hooks.exec_done, &err, &fail);
+	if (!guard_leave(e->guard, seq)) {
+		/* Too late: the exec went to the kernel and another thread runs the loop. */
+		exec_ctx_close(&c);
+		guard_retire();
 	}
-	bool empty = c.path[0] == '\0';
-	if (empty && !(call->flags & AT_EMPTY_PATH))
-		goto answer;
-	r = exec_open_and_read(&c, c.start_fd, empty ? NULL : c.path, !(call->flags & AT_SYMLINK_NOFOLLOW), head,
-			       &len, &c.st, &c.file_fd);
-	if (r < 0) {
-		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c.tid, c.path);
-		warn_out_of_resources(r, c.tid, c.path);
-		goto answer;
-	}
-	if (sb->cfg.trace || e->cfg.hooks.exec_done) {
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c.file_fd);
-		ssize_t n = readlink(proc, c.rec.resolved, sizeof(c.rec.resolved) - 1);
-		c.rec.resolved[n > 0 ? n : 0] = '\0';
-	}
-	/* Everything above read the target's memory and files: make sure it is still waiting. */
-	if (notif_id_valid(listener, c.id) < 0) {
+	warn_out_of_resources(fail, c.tid, c.path);
+	/* The decision read the target's memory and files: make sure it is still waiting. */
+	if (c.file_fd >= 0 && notif_id_valid(listener, c.id) < 0) {
 		exec_ctx_close(&c);
 		return;
 	}
-
-	d = exec_classify(&env, &c, head, len, &err);
-	if (d == DECISION_EMULATE && exec_fd_based(call, c.path) && c.chain.depth > 0 &&
-	    exec_target_fd_cloexec(c.tid, call->dirfd))
-		d = DECISION_KERNEL; /* the kernel's ENOENT: the script would be gone after exec */
 	if (d == DECISION_NO_EMULATOR)
 		warn_no_emulator(sb, &c);
 	if (d == DECISION_EMULATE) {
-		r = engine_start_rewrite(e, sb, &c, t0);
+		c.emu = emu_registry_get(sb->cfg.emus, c.cls.elf.arch);
+		r = c.emu ? engine_start_rewrite(e, sb, &c, t0) : -ENOEXEC;
 		if (r == 0) {
 			exec_ctx_close(&c);
 			return;
@@ -290,8 +353,7 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 			/* From now on every exec of this listener gets its own task's root. */
 			log_debug("pid %u changes its root: no more shared root for listener %d", req->pid, l->fd);
 			l->root_varies = true;
-			if (l->root_fd >= 0)
-				close(l->root_fd);
+			guard_close_later(e->guard, l->root_fd);
 			l->root_fd = -1;
 		}
 		(void)notif_send_continue(l->fd, &e->bufs, req->id);
@@ -361,8 +423,7 @@ static void listener_close(struct engine *e, struct listener *l)
 
 	(void)loop_unwatch(e->loop, l->watch);
 	close(l->fd);
-	if (l->root_fd >= 0)
-		close(l->root_fd);
+	guard_close_later(e->guard, l->root_fd);
 	journal_unmap(l->journal);
 	*l = (struct listener){ .fd = -1 };
 	if (sb && --sb->n_listeners == 0 && !sb->freeing && e->cfg.hooks.sandbox_empty)
@@ -454,6 +515,10 @@ int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struc
 	if (!sb)
 		return -ENOMEM;
 	sb->cfg = *cfg;
+	sb->serial = ++e->next_serial;
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++)
+		if (emu_registry_get(cfg->emus, (enum arch)a))
+			sb->emulator_mask |= UINT64_C(1) << a;
 	sb->next = e->sandboxes;
 	e->sandboxes = sb;
 	*ret = sb;
@@ -580,6 +645,12 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = notif_bufs_alloc(&e->bufs);
 	if (r < 0)
 		goto fail;
+	r = notif_bufs_alloc(&e->overrun_bufs);
+	if (r < 0)
+		goto fail;
+	r = guard_new(cfg->decision_timeout_ms ? cfg->decision_timeout_ms : ENGINE_DECISION_TIMEOUT_MS, &e->guard);
+	if (r < 0)
+		goto fail;
 	r = loop_new(ENGINE_RING_ENTRIES, &e->loop);
 	if (r < 0)
 		goto fail;
@@ -612,9 +683,11 @@ struct engine *engine_free(struct engine *e)
 	if (e->sigfd >= 0)
 		close(e->sigfd);
 	notif_bufs_free(&e->bufs);
+	e->guard = guard_free(e->guard);
+	/* An abandoned thread never uses the overrun buffers, but may outlive us: they stay if it does. */
+	notif_bufs_free(&e->overrun_bufs);
 	free(e->listeners);
 	free(e->pending);
-	free(e->argv_buf);
 	free(e);
 	return NULL;
 }
@@ -624,11 +697,53 @@ struct loop *engine_loop(struct engine *e)
 	return e->loop;
 }
 
-int engine_run(struct engine *e)
+static int run_loop(void *ctx)
 {
+	struct engine *e = ctx;
+
 	/* Children may have changed state before the loop started watching. */
 	reap(e);
 	return loop_run(e->loop);
+}
+
+/*
+ * A fresh thread after a decision got stuck: the stuck thread's polls complete only when it
+ * runs again, so every watch is armed anew from here, and any listener may have notifications
+ * waiting that no poll will report twice.
+ */
+static int resume_loop(void *ctx)
+{
+	struct engine *e = ctx;
+
+	loop_rearm_all(e->loop);
+	return run_loop(e);
+}
+
+/* On the watching thread: the decision of s took too long; the kernel gets the exec. */
+static void on_overrun(void *ctx, const struct guard_section *s)
+{
+	struct engine *e = ctx;
+	int r;
+
+	log_warn("pid %d: deciding its exec took longer than %u ms (its file or its memory is on a file "
+		 "system that does not answer, such as a hung FUSE server?): the kernel gets the exec as it "
+		 "is, and the supervisor goes on without waiting",
+		 (int)s->tid, e->cfg.decision_timeout_ms ? e->cfg.decision_timeout_ms : ENGINE_DECISION_TIMEOUT_MS);
+	r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
+	if (r < 0 && r != -ENOENT)
+		log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);
+}
+
+int engine_run(struct engine *e)
+{
+	const struct guard_ops ops = {
+		.run = run_loop,
+		.resume = resume_loop,
+		.overrun = on_overrun,
+		.ctx = e,
+	};
+
+	return guard_run(e->guard, &ops);
 }
 
 void engine_exit(struct engine *e, int value)

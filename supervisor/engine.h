@@ -42,6 +42,7 @@ struct engine_config {
 	uint64_t native_mask;       /* 1 << arch for every natively runnable architecture */
 	struct hostbinfmt host;     /* the host's enabled binfmt_misc magic entries */
 	sigset_t forward;           /* signals handed to hooks.signal (must be blocked by the caller) */
+	unsigned decision_timeout_ms; /* how long a decision may wait on a sandbox's files; 0: 1 s */
 	struct engine_hooks hooks;
 };
 
@@ -73,7 +74,12 @@ struct engine *engine_free(struct engine *e);
 /* The loop the engine runs on, for front ends to watch their own fds. */
 struct loop *engine_loop(struct engine *e);
 
-/* Runs the loop until engine_exit; returns its value (or -errno when the ring fails). */
+/*
+ * Runs the loop until engine_exit; returns its value (or -errno when the ring fails).  The loop
+ * runs on a thread of its own (another one if a decision gets stuck, see guard.h), which is
+ * the tracer of the tasks it rewrites; the calling thread only watches, so its children keep
+ * their parent (PR_SET_PDEATHSIG) and hooks run on the loop's thread.
+ */
 int engine_run(struct engine *e);
 void engine_exit(struct engine *e, int value);
 

@@ -25,11 +25,14 @@ struct loop;
 struct sandbox {
 	struct sandbox_config cfg;
 	struct sandbox *next;
+	uint64_t serial;       /* never reused: names it in the guard's books (guard.h) */
+	uint64_t emulator_mask; /* 1 << arch for each architecture its registry has an emulator for */
 	size_t n_listeners;
 	bool freeing;          /* engine_sandbox_free is closing its listeners */
 	struct engine_stats stats;
 	struct histo histo;
 	bool warned_no_emulator[ARCH_MAX];
+	bool warned_stuck;
 };
 
 /* One foreign exec between its first notification and the trap of its rewritten restart. */
@@ -80,7 +83,9 @@ struct engine {
 	size_t n_pending;
 	struct engine_stats stats;
 	struct histo histo;
-	uint64_t *argv_buf; /* the caller's argv pointers, REWRITE_MAX_ARGS entries, lazily */
+	struct guard *guard;        /* the deadline on decisions (guard.h) */
+	struct notif_bufs overrun_bufs; /* the watching thread's, to answer an abandoned decision */
+	uint64_t next_serial;
 	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
 };
 

@@ -71,20 +71,8 @@ struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb)
 	return (struct exec_env){
 		.host = &e->cfg.host,
 		.native_mask = e->cfg.native_mask,
-		.emulate_mask = sb->cfg.emulate_mask,
-		.emus = sb->cfg.emus,
-		.argv_buf = e->argv_buf,
+		.emulate_mask = sb->cfg.emulate_mask & sb->emulator_mask,
 	};
-}
-
-static int ensure_argv_buf(struct engine *e)
-{
-	if (!e->argv_buf) {
-		e->argv_buf = malloc(REWRITE_MAX_ARGS * sizeof(*e->argv_buf));
-		if (!e->argv_buf)
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 /* ---- rewriting ----------------------------------------------------------------------------- */
@@ -108,11 +96,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 		if (file_target_fd < 0)
 			return file_target_fd;
 	}
-	r = ensure_argv_buf(e);
-	if (r < 0)
-		return r;
-	struct exec_env env = engine_make_env(e, p->sb);
-	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
+	r = exec_build_plan(c, &p->inj, file_target_fd);
 	if (r < 0)
 		return r;
 	r = stub_install(&p->inj, sp, pc);
@@ -176,11 +160,7 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 			goto abort;
 		}
 	}
-	r = ensure_argv_buf(e);
-	if (r < 0)
-		goto abort;
-	struct exec_env env = engine_make_env(e, sb);
-	r = exec_build_plan(&env, c, &p->inj, file_target_fd);
+	r = exec_build_plan(c, &p->inj, file_target_fd);
 	if (r < 0)
 		goto abort;
 	p->inj.rewrite = true;

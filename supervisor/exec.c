@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,8 +195,7 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, cons
 		d = DECISION_NATIVE;
 		goto out;
 	}
-	c->emu = (env->emulate_mask & (UINT64_C(1) << arch)) ? emu_registry_get(env->emus, arch) : NULL;
-	if (!c->emu) {
+	if (!(env->emulate_mask & (UINT64_C(1) << arch))) {
 		*ret_err = ENOEXEC;
 		d = DECISION_NO_EMULATOR;
 		goto out;
@@ -237,12 +237,59 @@ bool exec_fd_based(const struct exec_call *call, const char *path)
 	return call->dirfd != AT_FDCWD && path[0] != '/';
 }
 
-int exec_build_plan(struct exec_env *env, struct exec_ctx *c, struct injection *inj, int file_target_fd)
+/*
+ * The argv pointers are read where the decision is made, which may be any of the loop's
+ * threads (see guard.h), so each thread has its own buffer, freed when it ends.
+ */
+static pthread_key_t argv_key;
+static pthread_once_t argv_key_once = PTHREAD_ONCE_INIT;
+
+static void argv_key_init(void)
+{
+	(void)pthread_key_create(&argv_key, free);
+}
+
+static uint64_t *argv_scratch(void)
+{
+	uint64_t *buf;
+
+	(void)pthread_once(&argv_key_once, argv_key_init);
+	buf = pthread_getspecific(argv_key);
+	if (buf)
+		return buf;
+	buf = malloc(REWRITE_MAX_ARGS * sizeof(*buf));
+	if (buf && pthread_setspecific(argv_key, buf) != 0) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+int exec_read_argv(struct exec_ctx *c)
+{
+	uint64_t *buf = argv_scratch();
+	int n;
+
+	c->argv = NULL;
+	c->argc = 0;
+	if (!buf)
+		return -ENOMEM;
+	c->argv = buf;
+	if (!c->call.argv)
+		return 0;
+	n = tmem_read_ptr_array(c->tid, c->call.argv, c->call.ptr_size, buf, REWRITE_MAX_ARGS - 16);
+	if (n < 0)
+		return n;
+	c->argc = (size_t)n;
+	return 0;
+}
+
+int exec_build_plan(const struct exec_ctx *c, struct injection *inj, int file_target_fd)
 {
 	char path_str[PATH_MAX + 32];
 	struct rw_arg path_arg = { .addr = c->call.path };
 	const char *emu_name = strrchr(c->emu->path, '/');
-	int argc, n;
+	int n;
 
 	emu_name = emu_name ? emu_name + 1 : c->emu->path;
 	path_str[0] = '\0';
@@ -261,23 +308,11 @@ int exec_build_plan(struct exec_env *env, struct exec_ctx *c, struct injection *
 	if (path_str[0])
 		path_arg = (struct rw_arg){ .str = path_str };
 
-	if (!env->argv_buf) {
-		env->argv_buf = malloc(REWRITE_MAX_ARGS * sizeof(*env->argv_buf));
-		if (!env->argv_buf)
-			return -ENOMEM;
-	}
-	argc = 0;
-	if (c->call.argv) {
-		argc = tmem_read_ptr_array(c->tid, c->call.argv, c->call.ptr_size, env->argv_buf, REWRITE_MAX_ARGS - 16);
-		if (argc < 0)
-			return argc;
-	}
-
-	size_t cap = (size_t)argc + 2 * SHEBANG_MAX_DEPTH + 8;
+	size_t cap = c->argc + 2 * SHEBANG_MAX_DEPTH + 8;
 	struct rw_arg *args = malloc(cap * sizeof(*args));
 	if (!args)
 		return -ENOMEM;
-	n = rewrite_build_argv(emu_name, path_arg, env->argv_buf, (size_t)argc, &c->chain, args, cap);
+	n = rewrite_build_argv(emu_name, path_arg, c->argv, c->argc, &c->chain, args, cap);
 	if (n < 0) {
 		free(args);
 		return n;

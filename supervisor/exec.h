@@ -27,9 +27,7 @@
 struct exec_env {
 	const struct hostbinfmt *host;  /* the host's binfmt_misc entries: left to the kernel */
 	uint64_t native_mask;           /* 1 << arch for each natively runnable architecture */
-	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed to be emulated */
-	const struct emu_registry *emus;
-	uint64_t *argv_buf;             /* REWRITE_MAX_ARGS entries of scratch, or NULL (allocated lazily) */
+	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed and with an emulator */
 };
 
 /* Everything one exec decision needs; lives on the stack of the notification handler. */
@@ -48,6 +46,8 @@ struct exec_ctx {
 	char interp[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
 	char interp_arg[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
 	const struct emu *emu;
+	const uint64_t *argv; /* the caller's argv pointers (exec_read_argv), in thread-local scratch */
+	size_t argc;
 	struct trace_record rec;
 };
 
@@ -69,17 +69,23 @@ int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool 
 		       size_t *ret_len, struct stat *ret_st, int *ret_fd);
 
 /*
- * Classifies c->file_fd (whose first bytes are first_head) and the #! chain behind it.  DECISION_EMULATE (c->emu set) when a
- * foreign ELF with an emulator ends the chain and the caller may execute every file of it;
- * otherwise the answer, with *ret_err set for DENIED and NO_EMULATOR.
+ * Classifies c->file_fd (whose first bytes are first_head) and the #! chain behind it.
+ * DECISION_EMULATE when a foreign ELF with an emulator (env->emulate_mask) ends the chain and
+ * the caller may execute every file of it; otherwise the answer, with *ret_err set for DENIED
+ * and NO_EMULATOR.  Leaves c->emu to the caller: the registry may not outlive a stuck decision.
  */
 enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
 			    size_t first_len, int *ret_err);
 
 /*
- * Reads the caller's argv and builds the emulator's argv plan into inj (owned by inj).
- * file_target_fd is the fd added to the target for fd-based execs of an ELF, else -1.
+ * Reads the caller's argv pointers into c->argv (a buffer of the calling thread's, reused by
+ * its next call): -EFAULT or -E2BIG are the kernel's answers for an argv it could not read.
  */
-int exec_build_plan(struct exec_env *env, struct exec_ctx *c, struct injection *inj, int file_target_fd);
+int exec_read_argv(struct exec_ctx *c);
+/*
+ * Builds the emulator's argv plan from c->argv into inj (owned by inj).  file_target_fd is the
+ * fd added to the target for fd-based execs of an ELF, else -1.
+ */
+int exec_build_plan(const struct exec_ctx *c, struct injection *inj, int file_target_fd);
 
 #endif

@@ -200,6 +200,20 @@ int loop_run(struct loop *loop)
 	return loop->exit_value;
 }
 
+void loop_rearm_all(struct loop *loop)
+{
+	for (uint32_t slot = 0; slot < loop->n_watches; slot++) {
+		struct watch *w = &loop->watches[slot];
+		if (!w->used)
+			continue;
+		/* The old poll's completions, whenever they come, are stale by their generation. */
+		w->gen = (w->gen + 1) & UD_GEN_MASK;
+		w->armed = false;
+		if (arm(loop, slot) < 0)
+			log_error("loop: cannot re-arm watch on fd %d", w->fd);
+	}
+}
+
 void loop_exit(struct loop *loop, int value)
 {
 	if (loop->exiting)

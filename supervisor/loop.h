@@ -27,6 +27,12 @@ int loop_watch(struct loop *loop, int fd, unsigned events, loop_handler handler,
 /* Cancels a watch; the fd stays open (it belongs to the caller). */
 int loop_unwatch(struct loop *loop, int id);
 
+/*
+ * Arms every watch anew from the calling thread: a poll completes through the thread that
+ * armed it, so a thread taking over from one that is stuck must arm its own (guard.h).
+ */
+void loop_rearm_all(struct loop *loop);
+
 /* Runs until loop_exit is called; returns the value passed to it, or -errno on ring failure. */
 int loop_run(struct loop *loop);
 void loop_exit(struct loop *loop, int value);
