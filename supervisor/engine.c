@@ -288,13 +288,17 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 		guard_retire();
 	}
 	warn_out_of_resources(fail, c.tid, c.path);
-	/* The decision read the target's memory and files: make sure it is still waiting. */
-	if (c.file_fd >= 0 && notif_id_valid(listener, c.id) < 0) {
+	if (d == DECISION_NO_EMULATOR)
+		warn_no_emulator(sb, &c);
+	/*
+	 * The decision read the target's memory and files by its pid: before acting on that pid
+	 * beyond an answer (which a reused pid's stale notification id could not receive anyway),
+	 * make sure the notification is still waiting.
+	 */
+	if (d == DECISION_EMULATE && notif_id_valid(listener, c.id) < 0) {
 		exec_ctx_close(&c);
 		return;
 	}
-	if (d == DECISION_NO_EMULATOR)
-		warn_no_emulator(sb, &c);
 	if (d == DECISION_EMULATE) {
 		c.emu = emu_registry_get(sb->cfg.emus, c.cls.elf.arch);
 		r = c.emu ? engine_start_rewrite(e, sb, &c, t0) : -ENOEXEC;
@@ -642,6 +646,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 		return -ENOMEM;
 	e->cfg = *cfg;
 	e->sigfd = -1;
+	resolve_init();
 	r = notif_bufs_alloc(&e->bufs);
 	if (r < 0)
 		goto fail;

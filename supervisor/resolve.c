@@ -264,11 +264,17 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 
 	/*
 	 * Fast path: one openat2 that refuses what it cannot do the way the target would see it —
-	 * crossing a mount (procfs's self is the reader), a magic link, a ".." above a relative
-	 * start.  Those fall back to the walk.  The fast path always follows the last symlink.
+	 * a magic link, a ".." above a relative start, and where the path names procfs's self or
+	 * thread-self (which name the reader) crossing any mount.  Those fall back to the walk.
+	 * Other mount crossings are the target's own mounts, seen through its root: nothing in
+	 * procfs that the fast path can reach without a magic link or "self" is executable, and
+	 * resolve_open_regular refuses files without an x bit unread.  The fast path always
+	 * follows the last symlink.
 	 */
 	if (follow_last) {
-		how = RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+		how = RESOLVE_NO_MAGICLINKS;
+		if (strstr(path, "self"))
+			how |= RESOLVE_NO_XDEV;
 		if (path[0] == '/') {
 			dirfd = v->root_fd;
 			how |= RESOLVE_IN_ROOT;
@@ -277,10 +283,26 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 			how |= RESOLVE_BENEATH;
 		}
 		fd = openat2_path(dirfd, path, how);
+		/*
+		 * A symlink into procfs (/dev/fd, /dev/stdin) names self too, which a supervisor
+		 * outside the target's pid namespace cannot see: ENOENT.  Asked again without
+		 * crossing mounts, such a path gives EXDEV and takes the walk; a real miss stays one.
+		 */
+		if (fd == -ENOENT && !(how & RESOLVE_NO_XDEV))
+			fd = openat2_path(dirfd, path, how | RESOLVE_NO_XDEV);
 		if (fd >= 0 || (fd != -EXDEV && fd != -ELOOP && fd != -EAGAIN && fd != -ENOSYS))
 			return fd;
 	}
 	return walk(v, path[0] == '/' ? v->root_fd : start_fd, path, follow_last);
+}
+
+/* Our /proc/self/fd, opened once (resolve_init) before any thread could race for it. */
+static int self_fd_dir = -1;
+
+void resolve_init(void)
+{
+	if (self_fd_dir < 0)
+		self_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 int resolve_open_regular(int path_fd, struct stat *ret_st)
@@ -294,13 +316,16 @@ int resolve_open_regular(int path_fd, struct stat *ret_st)
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
 	/*
+	 * Without any x bit no one may exec it, root included: the kernel's EACCES, and no read
+	 * (reading /proc/kmsg, say, would consume the kernel's log).
+	 */
+	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+		return -EACCES;
+	/*
 	 * Reopening through our own fd table cannot be redirected by the sandbox, and opens the
 	 * very inode just checked (a path could have been swapped for a device meanwhile).  The
 	 * directory /proc/self/fd is kept open: one lookup per exec instead of four.
 	 */
-	static int self_fd_dir = -1;
-	if (self_fd_dir < 0)
-		self_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%d", path_fd);
 	if (self_fd_dir >= 0)
 		fd = openat(self_fd_dir, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

@@ -38,6 +38,9 @@ void resolve_view_close(struct target_view *v);
  */
 int resolve_path(struct target_view *v, int start_fd, const char *path, bool follow_last);
 
+/* Opens what resolve_open_regular keeps open; called once before the loop starts. */
+void resolve_init(void);
+
 /*
  * Opens an O_PATH fd for reading, non-blocking, only if it is a regular file; fills st.
  * -EACCES for anything else (the kernel's answer for exec of a non-regular file).
