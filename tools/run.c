@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "hostbinfmt.h"
+#include "parse.h"
 #include "log.h"
 #include "macros.h"
 #include "native.h"
@@ -33,6 +34,8 @@ static const char run_usage[] =
 	"  --no-native ARCH      emulate ARCH even if this machine runs it (e.g. i386)\n"
 	"  --trace[=FILE]        one line per exec to FILE (default: stderr)\n"
 	"  --json                trace lines as JSON\n"
+	"  --decision-timeout=MS give up an exec decision that waits this long on the sandbox's\n"
+	"                        files or memory (a hung FUSE server) and serve the others (1000)\n"
 	"  -v, --verbose         more log output (repeat for debug, trace)\n"
 	"  -h, --help            this text\n";
 
@@ -83,17 +86,19 @@ struct run_args {
 	const char *trace_path;
 	bool trace;
 	bool json;
+	int decision_timeout_ms; /* 0: the engine's default */
 	char **cmd;
 };
 
 static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
 {
-	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON };
+	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
 	static const struct option options[] = {
 		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 		{ "emulator", required_argument, NULL, OPT_EMULATOR },
 		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
 		{ "no-native", required_argument, NULL, OPT_NO_NATIVE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,6 +127,11 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 			break;
 		case OPT_JSON:
 			a.json = true;
+			break;
+		case OPT_DECISION_TIMEOUT:
+			if (parse_int(optarg, 10, 3600000, &a.decision_timeout_ms) < 0)
+				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
+								"10 to 3600000", optarg);
 			break;
 		case OPT_NO_NATIVE: {
 			enum arch arch;
@@ -185,6 +195,7 @@ int cmd_run(int argc, char **argv)
 
 	/* What this machine runs by itself, and who serves the rest. */
 	cfg.native_mask = native_probe() & ~a.not_native;
+	cfg.decision_timeout_ms = (unsigned)a.decision_timeout_ms;
 	r = hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
 	if (r > 0)
 		log_info("leaving %d architectures to the host's binfmt_misc", r);

@@ -34,6 +34,7 @@ static const char *arg_control_socket = UBINFMT_CONTROL_SOCKET;
 static const char *arg_trace_path;
 static bool arg_trace;
 static bool arg_json;
+static int arg_decision_timeout_ms; /* 0: the engine's default */
 
 static const char usage[] =
 	"Usage: ubinfmtd [OPTION…]\n"
@@ -47,6 +48,8 @@ static const char usage[] =
 	"  --emulator ARCH=PATH   use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
 	"  --trace[=FILE]         one line per exec of every sandbox to FILE (default: stderr)\n"
 	"  --json                 trace lines as JSON\n"
+	"  --decision-timeout=MS  give up an exec decision that waits this long on a sandbox's\n"
+	"                         files or memory (a hung FUSE server) and serve the others (1000)\n"
 	"  -v, --verbose          more log output (repeat for debug, trace)\n"
 	"\n"
 	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
@@ -256,7 +259,7 @@ static int make_parent_dir(const char *path)
 
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON };
+	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "oci-socket", required_argument, NULL, OPT_OCI },
@@ -264,6 +267,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "emulator", required_argument, NULL, OPT_EMULATOR },
 		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -293,6 +297,11 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			break;
 		case OPT_JSON:
 			arg_json = true;
+			break;
+		case OPT_DECISION_TIMEOUT:
+			if (parse_int(optarg, 10, 3600000, &arg_decision_timeout_ms) < 0)
+				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
+								"10 to 3600000", optarg);
 			break;
 		case 'v':
 			if (log_get_level() < LOG_TRACE)
@@ -335,6 +344,7 @@ int main(int argc, char **argv)
 
 	/* What this machine runs by itself, and who serves the rest. */
 	cfg.native_mask = native_probe();
+	cfg.decision_timeout_ms = (unsigned)arg_decision_timeout_ms;
 	(void)hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
 	if (emu_registry_discover(&d.emus, getenv("PATH"), true) <= 0)
 		log_warn("no static qemu-user emulators found (install qemu-user-static, or pass --emulator "
