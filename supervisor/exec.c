@@ -108,13 +108,48 @@ static bool file_noexec(int fd)
  * head by CLASSIFY_HEAD_SIZE.
  */
 /*
+ * The caller's credentials, read from /proc/TID/status (the costliest step of a foreign
+ * decision) only when a mode leaves the answer to them: a file or directory with all three x
+ * bits may be executed or searched by anyone (perm_x_for_all).
+ */
+struct lazy_creds {
+	pid_t tid;
+	int state; /* 0: not read yet, 1: read, < 0: -errno of the read */
+	struct creds c;
+};
+
+static const struct creds *need_creds(struct lazy_creds *l)
+{
+	if (l->state == 0) {
+		int r = perm_read_creds(l->tid, &l->c);
+		l->state = r < 0 ? r : 1;
+	}
+	return l->state > 0 ? &l->c : NULL;
+}
+
+/* 1: the caller may exec the file; 0: EACCES; < 0: its credentials cannot be read. */
+static int may_exec_file(struct lazy_creds *cr, const struct stat *st, int fd)
+{
+	bool noexec = file_noexec(fd);
+	const struct creds *c;
+
+	if (perm_x_for_all(st->st_mode))
+		return !noexec;
+	c = need_creds(cr);
+	if (!c)
+		return cr->state;
+	return perm_may_exec(c, st, noexec);
+}
+
+/*
  * The kernel's walk needs search (x) permission on every directory of the path, for the
  * caller's credentials; our resolution ran with ours.  Checks the start directory (root or
  * cwd) and each directory prefix of path as the task would reach it.  A prefix that does not
  * resolve is left alone: the kernel then answers for itself.  The path is the sandbox's: at
- * most PATH_MAX bytes, one resolution per '/'.
+ * most PATH_MAX bytes, one resolution per '/'.  1: searchable; 0: EACCES; < 0: the caller's
+ * credentials cannot be read.
  */
-static bool may_search_path(struct exec_ctx *c, const struct creds *cr, int start_fd, const char *path)
+static int may_search_path(struct exec_ctx *c, struct lazy_creds *cr, int start_fd, const char *path)
 {
 	char prefix[PATH_MAX];
 	size_t len = strnlen(path, sizeof(prefix) - 1);
@@ -138,12 +173,17 @@ static bool may_search_path(struct exec_ctx *c, const struct creds *cr, int star
 		if (fd < 0)
 			continue;
 		struct stat st;
-		bool ok = fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || perm_may_search(cr, &st);
+		int r = fstat(fd, &st);
 		close(fd);
-		if (!ok)
-			return false;
+		if (r < 0 || !S_ISDIR(st.st_mode) || perm_x_for_all(st.st_mode))
+			continue;
+		const struct creds *cred = need_creds(cr);
+		if (!cred)
+			return cr->state;
+		if (!perm_may_search(cred, &st))
+			return 0;
 	}
-	return true;
+	return 1;
 }
 
 enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
@@ -205,21 +245,18 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, cons
 	 * The emulator is always executable for the caller; the foreign file and each interpreter
 	 * must still pass the checks the kernel would have made on them (x bits, noexec mounts).
 	 */
-	struct creds creds;
-	if (perm_read_creds(c->tid, &creds) < 0)
-		goto out;
-	for (size_t i = 0; i < n_fds; i++) {
-		if (!perm_may_exec(&creds, &st[i], file_noexec(fds[i]))) {
-			*ret_err = EACCES;
-			d = DECISION_DENIED;
-			goto out;
-		}
-	}
+	struct lazy_creds creds = { .tid = c->tid };
+	int ok = 1;
+	for (size_t i = 0; ok > 0 && i < n_fds; i++)
+		ok = may_exec_file(&creds, &st[i], fds[i]);
 	/* And the directories the kernel would have searched to reach each of them. */
-	bool searchable = c->path[0] == '\0' || may_search_path(c, &creds, c->start_fd, c->path);
-	for (size_t i = 0; searchable && i < c->chain.depth; i++)
-		searchable = may_search_path(c, &creds, -1, c->interp[i]);
-	if (!searchable) {
+	if (ok > 0 && c->path[0] != '\0')
+		ok = may_search_path(c, &creds, c->start_fd, c->path);
+	for (size_t i = 0; ok > 0 && i < c->chain.depth; i++)
+		ok = may_search_path(c, &creds, -1, c->interp[i]);
+	if (ok < 0)
+		goto out; /* the task is gone, or its credentials unreadable: the kernel's call */
+	if (ok == 0) {
 		*ret_err = EACCES;
 		d = DECISION_DENIED;
 		goto out;

@@ -140,3 +140,8 @@ bool perm_may_search(const struct creds *c, const struct stat *st)
 		return true;
 	return x_for_class(c, st);
 }
+
+bool perm_x_for_all(mode_t mode)
+{
+	return (mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == (S_IXUSR | S_IXGRP | S_IXOTH);
+}

@@ -34,6 +34,12 @@ int perm_parse_status(const char *text, size_t len, struct creds *ret);
  */
 bool perm_may_exec(const struct creds *c, const struct stat *st, bool noexec_mount);
 
+/*
+ * Pure: whether mode has all three x bits, so that perm_may_exec and perm_may_search grant
+ * it to any credentials (a noexec mount aside): the caller's need not be read.
+ */
+bool perm_x_for_all(mode_t mode);
+
 /* Pure: may creds search (walk through) a directory with st, like generic_permission(MAY_EXEC)? */
 bool perm_may_search(const struct creds *c, const struct stat *st);
 

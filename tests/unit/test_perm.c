@@ -194,6 +194,33 @@ static void test_may_search(void **state)
 	assert_false(perm_may_search(&root, &st)); /* not a directory */
 }
 
+/* With all three x bits the answer is yes whoever asks: the engine then skips reading creds. */
+static void test_x_for_all(void **state)
+{
+	struct creds user, root;
+	static const uid_t owners[] = { 0, 5, 1000, 1001, 65534 };
+
+	(void)state;
+	assert_int_equal(perm_parse_status(user_status, strlen(user_status), &user), 0);
+	assert_int_equal(perm_parse_status(root_status, strlen(root_status), &root), 0);
+	for (mode_t m = 0; m <= 0777; m++) {
+		bool all = (m & 0111) == 0111;
+		assert_int_equal(perm_x_for_all(S_IFREG | m), all);
+		if (!all)
+			continue;
+		for (size_t u = 0; u < sizeof(owners) / sizeof(owners[0]); u++) {
+			for (size_t g = 0; g < sizeof(owners) / sizeof(owners[0]); g++) {
+				struct stat st = file(owners[u], (gid_t)owners[g], m);
+				assert_true(perm_may_exec(&user, &st, false));
+				assert_true(perm_may_exec(&root, &st, false));
+				st.st_mode = S_IFDIR | m;
+				assert_true(perm_may_search(&user, &st));
+				assert_true(perm_may_search(&root, &st));
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_may_exec),
 		cmocka_unit_test(test_may_search),
 		cmocka_unit_test(test_many_groups),
+		cmocka_unit_test(test_x_for_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
