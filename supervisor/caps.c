@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <cap-ng.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "macros.h"
 
 int caps_drop_to_supervisor(void)
 {
@@ -13,4 +15,12 @@ int caps_drop_to_supervisor(void)
 	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
 		      CAP_DAC_READ_SEARCH, CAP_KILL, -1);
 	return capng_apply(CAPNG_SELECT_CAPS) < 0 ? -EPERM : 0;
+}
+
+int caps_raise_priority(int nice_value)
+{
+	/* PRIO_PROCESS with 0 is the calling thread on Linux. */
+	if (setpriority(PRIO_PROCESS, 0, nice_value) < 0)
+		return negative_errno();
+	return 0;
 }

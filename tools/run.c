@@ -290,6 +290,10 @@ int cmd_run(int argc, char **argv)
 		kill(state.child, SIGKILL);
 		return log_error_errno(r, "cannot watch the exec listener: %m"), 125;
 	}
+	/* The child runs already, at the caller's priority; the loop's thread inherits this one. */
+	r = caps_raise_priority(CAPS_SUPERVISOR_NICE);
+	if (r < 0)
+		log_debug_errno(r, "cannot raise the supervisor's priority, keeping it: %m");
 	/* Everything that needed root's full powers is done: keep what the rewrites need. */
 	if (caps_drop_to_supervisor() < 0)
 		log_debug("cannot drop capabilities, keeping them");

@@ -35,6 +35,7 @@ static const char *arg_trace_path;
 static bool arg_trace;
 static bool arg_json;
 static int arg_decision_timeout_ms; /* 0: the engine's default */
+static int arg_nice = CAPS_SUPERVISOR_NICE;
 
 static const char usage[] =
 	"Usage: ubinfmtd [OPTION…]\n"
@@ -50,6 +51,8 @@ static const char usage[] =
 	"  --json                 trace lines as JSON\n"
 	"  --decision-timeout=MS  give up an exec decision that waits this long on a sandbox's\n"
 	"                         files or memory (a hung FUSE server) and serve the others (1000)\n"
+	"  --nice=N               the daemon's scheduling priority, -20 to 19 (default -10: every\n"
+	"                         exec waits for it, so it should not wait behind them)\n"
 	"  -v, --verbose          more log output (repeat for debug, trace)\n"
 	"\n"
 	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
@@ -259,7 +262,7 @@ static int make_parent_dir(const char *path)
 
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
+	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "oci-socket", required_argument, NULL, OPT_OCI },
@@ -268,6 +271,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
+		{ "nice", required_argument, NULL, OPT_NICE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -302,6 +306,10 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			if (parse_int(optarg, 10, 3600000, &arg_decision_timeout_ms) < 0)
 				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
 								"10 to 3600000", optarg);
+			break;
+		case OPT_NICE:
+			if (parse_int(optarg, -20, 19, &arg_nice) < 0)
+				return log_error_errno(-EINVAL, "--nice '%s': expected -20 to 19", optarg);
 			break;
 		case 'v':
 			if (log_get_level() < LOG_TRACE)
@@ -398,6 +406,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	r = caps_raise_priority(arg_nice);
+	if (r < 0)
+		log_full_errno(LOG_INFO, r, "cannot set the scheduling priority to %d, keeping it: %m", arg_nice);
 	if (caps_drop_to_supervisor() < 0)
 		log_warn("cannot drop capabilities, keeping them");
 	else
