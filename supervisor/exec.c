@@ -141,49 +141,34 @@ static int may_exec_file(struct lazy_creds *cr, const struct stat *st, int fd)
 	return perm_may_exec(c, st, noexec);
 }
 
+/* resolve_check_search's question, with the caller's credentials read only if a mode asks. */
+static int dir_searchable(void *ctx, const struct stat *st)
+{
+	struct lazy_creds *cr = ctx;
+	const struct creds *c;
+
+	if (perm_x_for_all(st->st_mode))
+		return 1;
+	c = need_creds(cr);
+	if (!c)
+		return cr->state;
+	return perm_may_search(c, st);
+}
+
 /*
- * The kernel's walk needs search (x) permission on every directory of the path, for the
- * caller's credentials; our resolution ran with ours.  Checks the start directory (root or
- * cwd) and each directory prefix of path as the task would reach it.  A prefix that does not
- * resolve is left alone: the kernel then answers for itself.  The path is the sandbox's: at
- * most PATH_MAX bytes, one resolution per '/'.  1: searchable; 0: EACCES; < 0: the caller's
- * credentials cannot be read.
+ * The kernel's walk needs search (x) permission on every directory it looks a name up in, for
+ * the caller's credentials; our resolution ran with ours.  Walks path again in the task's view
+ * (symlink targets included) and checks each.  1: searchable; 0: EACCES; < 0: the caller's
+ * credentials cannot be read, or it is gone.
  */
 static int may_search_path(struct exec_ctx *c, struct lazy_creds *cr, int start_fd, const char *path)
 {
-	char prefix[PATH_MAX];
-	size_t len = strnlen(path, sizeof(prefix) - 1);
+	const struct resolve_search_check check = { .may_search = dir_searchable, .ctx = cr };
+	int r = resolve_check_search(&c->view, start_fd, path, &check);
 
-	for (size_t i = 0; i <= len; i++) {
-		size_t n;
-		if (i == 0)
-			n = 0; /* the start directory itself */
-		else if (i < len && path[i] == '/' && path[i - 1] != '/')
-			n = i;
-		else
-			continue;
-		if (n == 0) {
-			prefix[0] = path[0] == '/' ? '/' : '.';
-			prefix[1] = '\0';
-		} else {
-			memcpy(prefix, path, n);
-			prefix[n] = '\0';
-		}
-		int fd = resolve_path(&c->view, path[0] == '/' ? -1 : start_fd, prefix, true);
-		if (fd < 0)
-			continue;
-		struct stat st;
-		int r = fstat(fd, &st);
-		close(fd);
-		if (r < 0 || !S_ISDIR(st.st_mode) || perm_x_for_all(st.st_mode))
-			continue;
-		const struct creds *cred = need_creds(cr);
-		if (!cred)
-			return cr->state;
-		if (!perm_may_search(cred, &st))
-			return 0;
-	}
-	return 1;
+	if (r == -EACCES)
+		return cr->state < 0 ? cr->state : 0;
+	return r < 0 ? r : 1;
 }
 
 enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,

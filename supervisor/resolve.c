@@ -132,13 +132,37 @@ static int open_proc_self(const struct target_view *v, bool thread)
  * path crosses a mount (procfs, /dev) or a magic link.  buf holds the unresolved rest of the
  * path; symlink targets are spliced in front of it.
  */
-static int walk(struct target_view *v, int start_fd, const char *path, bool follow_last)
+/*
+ * With a check, every directory the walk looks a component up in (".", ".." and the
+ * directories inside symlink targets included) must pass it first, as may_lookup does in the
+ * kernel's own walk.
+ */
+static int check_dir(const struct resolve_search_check *check, int fd, struct stat *st, bool *st_valid)
+{
+	if (!check)
+		return 0;
+	if (!*st_valid) {
+		if (fstat(fd, st) < 0)
+			return negative_errno();
+		*st_valid = true;
+	}
+	if (!S_ISDIR(st->st_mode))
+		return 0; /* the lookup itself fails with ENOTDIR */
+	int r = check->may_search(check->ctx, st);
+	return r < 0 ? r : r ? 0 : -EACCES;
+}
+
+static int walk(struct target_view *v, int start_fd, const char *path, bool follow_last,
+		const struct resolve_search_check *check)
 {
 	char buf[2 * PATH_MAX + 2];
 	char link[PATH_MAX + 1];
 	_cleanup_close_ int cur = -1;
 	unsigned links = 0;
 	size_t pos = 0;
+	struct stat cur_st;
+	bool cur_st_valid = false;
+	int r;
 
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
@@ -162,6 +186,9 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 
 		if (len > NAME_MAX)
 			return -ENAMETOOLONG;
+		r = check_dir(check, cur, &cur_st, &cur_st_valid);
+		if (r < 0)
+			return r;
 		comp[len] = '\0';
 
 		if (strcmp(comp, ".") == 0) {
@@ -178,6 +205,7 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 			if (fd < 0)
 				return negative_errno();
 			step_to(&cur, fd);
+			cur_st_valid = false;
 			continue;
 		}
 
@@ -187,7 +215,7 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 
 		struct stat st;
 		if (fstat(fd, &st) < 0) {
-			int r = negative_errno();
+			r = negative_errno();
 			close(fd);
 			return r;
 		}
@@ -212,6 +240,7 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 				comp[len] = saved;
 				pos = next;
 				step_to(&cur, fd);
+				cur_st_valid = false;
 				continue;
 			}
 			ssize_t n = readlinkat(fd, "", link, sizeof(link));
@@ -235,6 +264,7 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 				if (fd < 0)
 					return negative_errno();
 				step_to(&cur, fd);
+				cur_st_valid = false;
 			}
 			continue;
 		}
@@ -246,6 +276,8 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 			return -ENOTDIR;
 		}
 		step_to(&cur, fd);
+		cur_st = st;
+		cur_st_valid = true;
 	}
 }
 
@@ -293,7 +325,28 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 		if (fd >= 0 || (fd != -EXDEV && fd != -ELOOP && fd != -EAGAIN && fd != -ENOSYS))
 			return fd;
 	}
-	return walk(v, path[0] == '/' ? v->root_fd : start_fd, path, follow_last);
+	return walk(v, path[0] == '/' ? v->root_fd : start_fd, path, follow_last, NULL);
+}
+
+int resolve_check_search(struct target_view *v, int start_fd, const char *path,
+			 const struct resolve_search_check *check)
+{
+	int fd;
+
+	if (path[0] == '\0')
+		return 0;
+	if (start_fd < 0 && path[0] != '/') {
+		start_fd = view_cwd(v);
+		if (start_fd < 0)
+			return 0; /* the kernel answers for a task without a cwd */
+	}
+	fd = walk(v, path[0] == '/' ? v->root_fd : start_fd, path, true, check);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	/* Refused by the check, or its own error; any other failure is the kernel's to report. */
+	return fd == -EACCES || fd == -ESRCH ? fd : 0;
 }
 
 /* Our /proc/self/fd, opened once (resolve_init) before any thread could race for it. */

@@ -38,6 +38,21 @@ void resolve_view_close(struct target_view *v);
  */
 int resolve_path(struct target_view *v, int start_fd, const char *path, bool follow_last);
 
+struct resolve_search_check {
+	/* 1: the task may search (look names up in) a directory with st; 0: it may not; < 0: -errno. */
+	int (*may_search)(void *ctx, const struct stat *st);
+	void *ctx;
+};
+
+/*
+ * Walks path in the task's view the way the kernel's exec would (following the final
+ * symlink), asking check about every directory it looks a name up in, including those inside
+ * symlink targets.  0: every one passed, or the path fails in some other way (the kernel's to
+ * report); -EACCES: one did not; -ESRCH: the task is gone.
+ */
+int resolve_check_search(struct target_view *v, int start_fd, const char *path,
+			 const struct resolve_search_check *check);
+
 /* Opens what resolve_open_regular keeps open; called once before the loop starts. */
 void resolve_init(void);
 

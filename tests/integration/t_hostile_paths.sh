@@ -184,9 +184,22 @@ else
 	run urun -- sh -c "cd '$T' && exec ${as_nobody[*]} secret/busybox echo hi"
 	expect_eq "unsearchable directory, relative path: the kernel's EACCES" "errno EACCES" "$(head -n 1 <<<"$out")" \
 		"exit status $status, output: ${out:-none}"
+	# The same directory crossed inside a symlink's target: the kernel still needs to search it.
+	ln -s secret "$T/dirlink"
+	ln -s secret/busybox "$T/filelink"
+	ln -s "$T/secret/busybox" "$T/abslink"
+	for p in dirlink/busybox filelink abslink; do
+		run "${as_nobody[@]}" "$T/$p" echo hi
+		kernel=$(head -n 1 <<<"$out")
+		run urun -- "${as_nobody[@]}" "$T/$p" echo hi
+		expect_eq "unsearchable directory inside a symlink ($p): the kernel's answer ($kernel)" "$kernel" \
+			"$(head -n 1 <<<"$out")" "exit status $status, output: ${out:-none}"
+	done
 	chmod 711 "$T/secret"
 	run urun -- "${as_nobody[@]}" "$T/secret/busybox" echo hi
 	expect_match "search-only directory (711): the foreign file runs" '^hi$' "$out"
+	run urun -- "${as_nobody[@]}" "$T/dirlink/busybox" echo hi
+	expect_match "search-only directory (711) inside a symlink: the foreign file runs" '^hi$' "$out"
 	chmod 700 "$T/secret"
 	run urun -- "${as_nobody[@]}" "$T/secret/missing" echo hi
 	expect_eq "unsearchable directory, missing file: the kernel's EACCES" "errno EACCES" "$(head -n 1 <<<"$out")"
