@@ -280,9 +280,15 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 		warn_out_of_resources(r, c.tid, c.path);
 		goto answer;
 	}
-	seq = guard_enter(e->guard, sb->serial, listener, c.id, c.tid);
-	d = decide(&env, &c, sb->cfg.trace || e->cfg.hooks.exec_done, &err, &fail);
-	if (!guard_leave(e->guard, seq)) {
+	/*
+	 * Once abandoned, this thread may come back after the engine is gone (the process
+	 * exiting): the guard, which then stays, is all it may touch.
+	 */
+	struct guard *guard = e->guard;
+	bool want_resolved = sb->cfg.trace || e->cfg.hooks.exec_done;
+	seq = guard_enter(guard, sb->serial, listener, c.id, c.tid);
+	d = decide(&env, &c, want_resolved, &err, &fail);
+	if (!guard_leave(guard, seq)) {
 		/* Too late: the exec went to the kernel and another thread runs the loop. */
 		exec_ctx_close(&c);
 		guard_retire();
@@ -688,12 +694,17 @@ struct engine *engine_free(struct engine *e)
 	if (e->sigfd >= 0)
 		close(e->sigfd);
 	notif_bufs_free(&e->bufs);
-	e->guard = guard_free(e->guard);
-	/* An abandoned thread never uses the overrun buffers, but may outlive us: they stay if it does. */
 	notif_bufs_free(&e->overrun_bufs);
 	free(e->listeners);
 	free(e->pending);
-	free(e);
+	/*
+	 * A decision abandoned to a wait that has not ended may still read the settings it was
+	 * given (e->cfg): only a process on its way out frees an engine with one, so leave it.
+	 */
+	bool idle = !e->guard || guard_idle(e->guard);
+	e->guard = guard_free(e->guard);
+	if (idle)
+		free(e);
 	return NULL;
 }
 

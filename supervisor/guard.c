@@ -128,6 +128,11 @@ _Noreturn void guard_retire(void)
 	pthread_exit(NULL);
 }
 
+bool guard_idle(struct guard *g)
+{
+	return atomic_load(&g->n_abandoned_fast) == 0;
+}
+
 unsigned guard_abandoned(struct guard *g, uint64_t owner)
 {
 	unsigned n = 0;

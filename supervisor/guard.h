@@ -51,6 +51,8 @@ bool guard_leave(struct guard *g, uint64_t seq);
 /* Ends the calling thread, whose section was abandoned. */
 _Noreturn void guard_retire(void);
 
+/* Whether no abandoned section is waiting (nothing may still come back to what it used). */
+bool guard_idle(struct guard *g);
 /* How many abandoned sections of owner are still waiting. */
 unsigned guard_abandoned(struct guard *g, uint64_t owner);
 /* Closes fd now, or once no abandoned section is waiting (one may still use its number). */
