@@ -405,9 +405,13 @@ static void handle_notification(struct engine *e, struct listener *l)
 	/* Until it is answered, a received notification exists only here: note it in the journal. */
 	if (l->journal)
 		slot = journal_put(l->journal, e->bufs.req->id, (pid_t)e->bufs.req->pid);
+	/* Where on_overrun finds it if this thread gets stuck deciding (set before guard_enter). */
+	e->cur_journal = l->journal;
+	e->cur_journal_slot = slot;
 	dispatch_notification(e, l, engine_now_ns(CLOCK_MONOTONIC));
 	if (l->journal)
 		journal_clear(l->journal, slot);
+	e->cur_journal = NULL;
 }
 
 /* ---- listeners ----------------------------------------------------------------------------- */
@@ -748,6 +752,10 @@ static void on_overrun(void *ctx, const struct guard_section *s)
 	r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
 	if (r < 0 && r != -ENOENT)
 		log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);
+	/* Answered: a restarted daemon must not find it in flight (the stuck thread never clears it). */
+	if (e->cur_journal)
+		journal_clear(e->cur_journal, e->cur_journal_slot);
+	e->cur_journal = NULL;
 }
 
 int engine_run(struct engine *e)

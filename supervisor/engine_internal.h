@@ -86,6 +86,10 @@ struct engine {
 	struct guard *guard;        /* the deadline on decisions (guard.h) */
 	struct notif_bufs overrun_bufs; /* the watching thread's, to answer an abandoned decision */
 	uint64_t next_serial;
+	/* The journal slot of the notification being handled (the loop's thread writes it before
+	 * guard_enter, the watching thread reads it in on_overrun while that thread is stuck). */
+	struct journal *cur_journal;
+	int cur_journal_slot;
 	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
 };
 

@@ -195,6 +195,9 @@ static void *resume_main(void *arg)
 {
 	struct guard *g = arg;
 
+	/* The watcher holds the lock until the overrun callback is done: nothing runs beside it. */
+	pthread_mutex_lock(&g->lock);
+	pthread_mutex_unlock(&g->lock);
 	runner_finished(g, g->ops->resume(g->ops->ctx));
 	return NULL;
 }

@@ -61,7 +61,10 @@ void guard_close_later(struct guard *g, int fd);
 struct guard_ops {
 	int (*run)(void *ctx);    /* the loop, on its first thread */
 	int (*resume)(void *ctx); /* the loop again, on a fresh thread after an abandon */
-	/* On the watching thread, before resume: answer the abandoned section's notification. */
+	/*
+	 * On the watching thread, before resume runs (nothing of the loop runs meanwhile): answer
+	 * the abandoned section's notification.  Must not call the guard.
+	 */
 	void (*overrun)(void *ctx, const struct guard_section *s);
 	void *ctx;
 };
