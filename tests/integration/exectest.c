@@ -15,7 +15,7 @@
  *   exectest errno [--thread] [--arg-bytes N] PATH [ARGV0 ARG…]
  *   exectest storm [--status N] N PATH [ARGV0 ARG…]
  *   exectest concurrent [--status N] N PATH [ARGV0 ARG…]
- *   exectest args|race-path|kill-race|forkstorm|fusehang …   (hostile modes, see exectest_hostile.c)
+ *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem …   (hostile modes, see exectest_hostile.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
  * execs once only returns when the exec failed: it prints "errno NAME".  spawn (in
@@ -477,6 +477,7 @@ static const struct {
 	{ "kill-race", et_kill_race },
 	{ "forkstorm", et_forkstorm },
 	{ "fusehang", et_fusehang },
+	{ "execmem", et_execmem },
 };
 
 int main(int argc, char **argv)

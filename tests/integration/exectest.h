@@ -63,5 +63,6 @@ int et_race_path(int argc, char **argv);  /* exectest_hostile.c */
 int et_kill_race(int argc, char **argv);  /* exectest_hostile.c */
 int et_forkstorm(int argc, char **argv);  /* exectest_hostile.c */
 int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
+int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
 
 #endif

@@ -16,7 +16,11 @@
  *       N times: a child execs PATH and is SIGKILLed after a pseudo-random 0..MAXUS µs (the
  *       delays sweep the whole range); prints "killed K", "exited K".
  *   exectest fusehang [--release-after SECS] MNT CMD [ARG…]
- *       serves a FUSE file system at MNT whose lookup of "hang" never returns (see below).
+ *       serves a FUSE file system at MNT whose lookup of "hang" never returns, and whose file
+ *       "mem" opens but is never read (see below).
+ *   exectest execmem FILE
+ *       maps FILE and execs the path that its first page would hold, without reading it: the
+ *       exec path lies in memory only FILE's server can fill; prints "errno NAME".
  *   exectest forkstorm N PAR PATH [ARGV0 ARG…]
  *       N children, at most PAR alive at once, each execs PATH; prints "ok K/N" (exit 0) and the
  *       other statuses.
@@ -37,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "exectest.h"
@@ -351,7 +356,9 @@ int et_forkstorm(int argc, char **argv)
  * exectest fusehang [--release-after SECS] MNT CMD [ARG…]
  *     Mounts a FUSE file system at MNT (root only; run it in a private mount namespace) whose
  *     root directory answers every lookup with ENOENT except "hang", which is never answered:
- *     whoever looks up MNT/hang waits until the file system goes away.  Runs CMD, serving the
+ *     whoever looks up MNT/hang waits until the file system goes away; and "mem", a 4 KiB file
+ *     that opens, but whose reads are never answered (a page of it mapped into memory waits
+ *     the same way when touched).  Runs CMD, serving the
  *     file system until CMD exits or SECS seconds have passed; then the connection is closed
  *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
  *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
@@ -377,6 +384,18 @@ static long ms_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+#define FUSEHANG_MEM_NODE 2
+
+static void fusehang_mem_attr(struct fuse_attr *a)
+{
+	a->ino = FUSEHANG_MEM_NODE;
+	a->mode = S_IFREG | 0644;
+	a->nlink = 1;
+	a->size = 4096;
+	a->blocks = 8;
+	a->blksize = 4096;
 }
 
 int et_fusehang(int argc, char **argv)
@@ -441,17 +460,39 @@ int et_fusehang(int argc, char **argv)
 		}
 		case FUSE_GETATTR: {
 			struct fuse_attr_out o = { .attr_valid = 1 };
-			o.attr.ino = 1;
-			o.attr.mode = S_IFDIR | 0755;
-			o.attr.nlink = 2;
+			if (in->nodeid == FUSEHANG_MEM_NODE)
+				fusehang_mem_attr(&o.attr);
+			else {
+				o.attr.ino = 1;
+				o.attr.mode = S_IFDIR | 0755;
+				o.attr.nlink = 2;
+			}
 			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			break;
 		}
 		case FUSE_LOOKUP:
-			if (strcmp(name, "hang") == 0)
+			if (strcmp(name, "hang") == 0) {
 				hung++; /* never answered */
-			else
+			} else if (strcmp(name, "mem") == 0) {
+				struct fuse_entry_out o = { .nodeid = FUSEHANG_MEM_NODE, .generation = 1,
+							    .entry_valid = 60, .attr_valid = 60 };
+				fusehang_mem_attr(&o.attr);
+				fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+			} else {
 				fuse_reply(fd, in->unique, ENOENT, NULL, 0);
+			}
+			break;
+		case FUSE_OPEN: {
+			struct fuse_open_out o = { .fh = 1 };
+			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ:
+			hung++; /* never answered */
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+			fuse_reply(fd, in->unique, 0, NULL, 0);
 			break;
 		case FUSE_INTERRUPT:
 		case FUSE_FORGET:
@@ -469,4 +510,32 @@ int et_fusehang(int argc, char **argv)
 	(void)umount2(mnt, MNT_DETACH);
 	printf("hung %d\n", hung);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* --- execmem ----------------------------------------------------------------------------------- */
+
+/*
+ * exectest execmem FILE
+ *     Maps the first page of FILE and execs the path it would hold, never touching the page
+ *     itself: whoever reads the path (the supervisor first, then the kernel) faults it in from
+ *     FILE's file system.  Prints "errno NAME" when the exec fails.
+ */
+int et_execmem(int argc, char **argv)
+{
+	char *args[] = { "execmem-child", NULL };
+	int fd, err;
+	void *p;
+
+	et_need_operands(argc, 1, 1, "execmem");
+	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		et_die(EXIT_FAIL, "execmem: open %s: %m", argv[1]);
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		et_die(EXIT_FAIL, "execmem: mmap %s: %m", argv[1]);
+	fflush(stdout);
+	execve((const char *)p, args, environ);
+	err = errno;
+	printf("errno %s\n", et_errno_name(err));
+	return 0;
 }

@@ -101,44 +101,51 @@ else
 	fail "a file rewritten during its execs: each ends" "exit status $status"$'\n'"$out"
 fi
 
-# ---- a FUSE file whose lookup never returns ------------------------------------------------------
+# ---- a FUSE file whose lookup or read never returns ----------------------------------------------
 
 # A sandbox that can mount FUSE (root in it, or root of its own user namespace) can make any
-# lookup inside its mount wait forever, and no signal ends that wait.  exectest fusehang serves
-# such a file system on $F (in a private mount namespace, gone with the test) and aborts it
-# after 10 s; meanwhile a background process execs $F/hang and the foreground runs a foreign
-# program.  The supervisor gives up on the stuck decision after its deadline (1 s), hands that
-# exec to the kernel (where it waits, as it would without ubinfmt) and serves the foreground on
-# a fresh thread: "served" comes long before the release.  The run itself ends only after the
-# release, since the hung process is still in it.
+# lookup or read inside its mount wait forever, and no signal ends that wait.  exectest fusehang
+# serves such a file system on $F (in a private mount namespace, gone with the test) and aborts
+# it after 10 s: $F/hang never answers its lookup, $F/mem opens but never answers a read.  A
+# background process execs $F/hang, or execs a path that lies in a mapped page of $F/mem (so
+# reading the path itself waits); the foreground runs a foreign program.  The supervisor gives
+# up on the stuck decision after its deadline (1 s), hands that exec to the kernel (where it
+# waits, as it would without ubinfmt) and serves the foreground on a fresh thread: "served"
+# comes long before the release.  The run itself ends only after the release, since the hung
+# process is still in it.
 F=$T/fuse
 mkdir -p "$F"
 BB=$(busybox arm64)
-fuse_hang() { # $1: the deadline ubinfmt should report; the rest: options of ubinfmt run
-	local ms=$1 served_ms released_ms
-	shift
+fuse_hang() { # $1: the deadline ubinfmt should report; $2: lookup or memory; the rest: options of ubinfmt run
+	local ms=$1 what=$2 served_ms released_ms stuck label
+	shift 2
+	case $what in
+	lookup) stuck="$EXECTEST errno $F/hang" label="FUSE lookup" ;;
+	memory) stuck="$EXECTEST execmem $F/mem" label="FUSE read under the exec path" ;;
+	esac
 	run timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 10 "$F" \
 		"$UBINFMT" run --trace="$T/fuse.trace" "$@" -- /bin/sh -c \
-		"s=\$(date +%s%3N); ($EXECTEST errno $F/hang >/dev/null 2>&1 &); sleep 0.5; $BB echo served;
+		"s=\$(date +%s%3N); ($stuck >/dev/null 2>&1 &); sleep 0.5; $BB echo served;
 		 echo served-after \$((\$(date +%s%3N) - s)); $BB echo served-again"
 	served_ms=$(sed -n 's/^served-after //p' <<<"$out")
 	released_ms=$(sed -n 's/^released-at //p' <<<"$out")
 	if grep -q '^skip' <<<"$out"; then
-		skip_check "a hanging FUSE lookup does not stall the supervisor ($ms ms)" "$(grep '^skip' <<<"$out")"
+		skip_check "a hanging $label does not stall the supervisor ($ms ms)" "$(grep '^skip' <<<"$out")"
 		return
 	fi
 	if grep -qx served <<<"$out" && grep -qx served-again <<<"$out" && [ -n "$served_ms" ] &&
 		{ [ "$released_ms" = never ] || [ "$served_ms" -lt "$released_ms" ]; }; then
-		pass "a hanging FUSE lookup does not stall the supervisor (deadline $ms ms: served after ${served_ms} ms, FUSE released at ${released_ms} ms)"
+		pass "a hanging $label does not stall the supervisor (deadline $ms ms: served after ${served_ms} ms, FUSE released at ${released_ms} ms)"
 	else
-		fail "a hanging FUSE lookup does not stall the supervisor ($ms ms)" \
+		fail "a hanging $label does not stall the supervisor ($ms ms)" \
 			"$out"$'\n'"trace:"$'\n'"$(cut -c1-200 "$T/fuse.trace")"
 	fi
-	expect_match "the stuck decision is reported ($ms ms)" "took longer than $ms ms" "$out"
-	expect_eq "the run ends normally once the FUSE server is gone ($ms ms)" 0 "$status" "$out"
+	expect_match "the stuck decision is reported ($what, $ms ms)" "took longer than $ms ms" "$out"
+	expect_eq "the run ends normally once the FUSE server is gone ($what, $ms ms)" 0 "$status" "$out"
 }
-fuse_hang 1000
-fuse_hang 200 --decision-timeout=200
+fuse_hang 1000 lookup
+fuse_hang 200 lookup --decision-timeout=200
+fuse_hang 1000 memory
 
 # ---- another sandbox of the same ubinfmtd -------------------------------------------------------
 
