@@ -270,7 +270,8 @@ static void wr_status_entry(struct writer *w, const struct proto_status_entry *e
 	/* Appended in version 1's lifetime: older decoders skip them (the entry has its size). */
 	wr_u64(w, e->native_cpu_ns);
 	wr_u64(w, e->foreign_cpu_ns);
-	/* At most 72 + 2 + 65 bytes, far below a u16. */
+	wr_u64(w, e->abandoned);
+	/* At most 80 + 2 + 65 bytes, far below a u16. */
 	put_le16(size_field, (uint16_t)(w->pos - start));
 }
 
@@ -482,6 +483,7 @@ static void rd_status_entry(struct reader *r, struct proto_status_entry *e)
 	/* Fields an older daemon did not send read as 0. */
 	e->native_cpu_ns = er.len - er.pos >= 16 ? rd_u64(&er, "native cpu time") : 0;
 	e->foreign_cpu_ns = er.len - er.pos >= 8 ? rd_u64(&er, "foreign cpu time") : 0;
+	e->abandoned = er.len - er.pos >= 8 ? rd_u64(&er, "abandoned decisions") : 0;
 	if (er.why)
 		rd_fail(r, er.field, er.why);
 }
@@ -724,7 +726,8 @@ static bool entry_equal(const struct proto_status_entry *a, const struct proto_s
 	return str_equal(a->id, b->id) && a->init_pid == b->init_pid && a->listeners == b->listeners &&
 	       a->native == b->native && a->emulated == b->emulated && a->failed == b->failed &&
 	       a->kernel == b->kernel && a->p50_ns == b->p50_ns && a->p99_ns == b->p99_ns &&
-	       a->native_cpu_ns == b->native_cpu_ns && a->foreign_cpu_ns == b->foreign_cpu_ns;
+	       a->native_cpu_ns == b->native_cpu_ns && a->foreign_cpu_ns == b->foreign_cpu_ns &&
+	       a->abandoned == b->abandoned;
 }
 
 bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)

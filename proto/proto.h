@@ -118,7 +118,7 @@ struct proto_attach {
 /*
  * STATUS: u32 flags, u16 n, then n entries, each: u16 size, then size bytes holding
  * u32 init_pid, u32 listeners, u64 native, emulated, failed, kernel, u64 p50_ns, p99_ns, str id,
- * u64 native_cpu_ns, foreign_cpu_ns (appended; absent from older daemons, read as 0)
+ * u64 native_cpu_ns, foreign_cpu_ns, u64 abandoned (appended; absent from older daemons, read as 0)
  * (init_pid 0: not known, e.g. an OCI container whose state had none).
  */
 #define PROTO_STATUS_F_MORE (UINT32_C(1) << 0) /* more STATUS messages follow */
@@ -135,6 +135,7 @@ struct proto_status_entry {
 	uint64_t p99_ns;
 	uint64_t native_cpu_ns;  /* supervisor CPU time spent on native/kernel execs, in total */
 	uint64_t foreign_cpu_ns; /* and on foreign ones (every trip of a rewrite) */
+	uint64_t abandoned;      /* decisions given up after the deadline (stuck on the sandbox's files) */
 };
 
 struct proto_status {

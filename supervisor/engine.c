@@ -752,6 +752,16 @@ static void on_overrun(void *ctx, const struct guard_section *s)
 	r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
 	if (r < 0 && r != -ENOENT)
 		log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);
+	/* Counted as the kernel's: that is who answers it now. */
+	e->stats.abandoned++;
+	e->stats.kernel++;
+	for (struct sandbox *sb = e->sandboxes; sb; sb = sb->next) {
+		if (sb->serial != s->owner)
+			continue;
+		sb->stats.abandoned++;
+		sb->stats.kernel++;
+		break;
+	}
 	/* Answered: a restarted daemon must not find it in flight (the stuck thread never clears it). */
 	if (e->cur_journal)
 		journal_clear(e->cur_journal, e->cur_journal_slot);

@@ -190,6 +190,7 @@ static int on_status(struct daemon *d, struct client *c)
 				.p99_ns = st.p99_ns,
 				.native_cpu_ns = st.native_cpu_ns,
 				.foreign_cpu_ns = st.foreign_cpu_ns,
+				.abandoned = st.abandoned,
 			};
 		}
 		m.status.more = sb && engine_sandbox_next(d->engine, sb);

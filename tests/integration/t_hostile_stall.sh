@@ -198,4 +198,29 @@ else
 	fail "two sandboxes: ubinfmtd starts" "$(cat "$T/d.log" 2>/dev/null)"
 fi
 
+# The FUSE hang under ubinfmtd: the sandbox keeps being served, and `ubinfmt status` counts the
+# decision it gave up (the STUCK column, "abandoned" in JSON).
+if daemon_start f --decision-timeout=300 >/dev/null; then
+	A=$(agent_sock f)
+	C=$(control_sock f)
+	run timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 8 "$F" \
+		"$UBINFMT_INIT" --socket "$A" --id fusehang -- /bin/sh -c \
+		"($EXECTEST errno $F/hang >/dev/null 2>&1 &); sleep 1; $BB echo served;
+		 $UBINFMT status --json --control $C"
+	abandoned=$(grep '^\[' <<<"$out" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["id"] == "fusehang":
+        print(s.get("abandoned"))' 2>/dev/null)
+	if grep -q '^skip' <<<"$out"; then
+		skip_check "ubinfmtd: a hanging FUSE lookup" "$(grep '^skip' <<<"$out")"
+	else
+		expect_match "ubinfmtd: the sandbox is served beside its hung FUSE lookup" $'(^|\n)served\n' "$out"
+		expect_eq "ubinfmtd: status counts the abandoned decision" 1 "$abandoned" "$out"
+	fi
+	daemon_stop f
+else
+	fail "ubinfmtd --decision-timeout starts" "$(cat "$T/f.log" 2>/dev/null)"
+fi
+
 finish

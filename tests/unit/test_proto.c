@@ -113,7 +113,7 @@ static int setup_samples(void **state)
 		*e = (struct proto_status_entry){ .id = i == 5 ? id_max : status_ids[i], .init_pid = (uint32_t)i,
 						  .listeners = (uint32_t)i % 3, .native = i * 1000003u,
 						  .emulated = UINT64_MAX - i, .failed = i, .kernel = (uint64_t)i << 40,
-						  .p50_ns = 1000 + i, .p99_ns = UINT64_MAX };
+						  .p50_ns = 1000 + i, .p99_ns = UINT64_MAX, .abandoned = i * 7 };
 	}
 
 	m = add(PROTO_MSG_TRACE_SUB);
