@@ -143,7 +143,7 @@ static void warn_out_of_resources(int r, pid_t tid, const char *path)
 	last_ns = now;
 	log_warn_errno(r, "pid %d: exec of '%.200s' left to the kernel undecided, the supervisor is out of "
 			  "resources: %m (a foreign program fails with ENOEXEC)",
-		       (int)tid, path);
+		       (int)tid, path[0] ? path : "(its path not read yet)");
 }
 
 /* The view of the task's filesystem: the listener's cached root, or the task's own. */
