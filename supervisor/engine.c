@@ -663,7 +663,9 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = notif_bufs_alloc(&e->overrun_bufs);
 	if (r < 0)
 		goto fail;
-	r = guard_new(cfg->decision_timeout_ms ? cfg->decision_timeout_ms : ENGINE_DECISION_TIMEOUT_MS, &e->guard);
+	if (!e->cfg.decision_timeout_ms)
+		e->cfg.decision_timeout_ms = ENGINE_DECISION_TIMEOUT_MS;
+	r = guard_new(e->cfg.decision_timeout_ms, &e->guard);
 	if (r < 0)
 		goto fail;
 	r = loop_new(ENGINE_RING_ENTRIES, &e->loop);
@@ -748,7 +750,7 @@ static void on_overrun(void *ctx, const struct guard_section *s)
 	log_warn("pid %d: deciding its exec took longer than %u ms (its file or its memory is on a file "
 		 "system that does not answer, such as a hung FUSE server?): the kernel gets the exec as it "
 		 "is, and the supervisor goes on without waiting",
-		 (int)s->tid, e->cfg.decision_timeout_ms ? e->cfg.decision_timeout_ms : ENGINE_DECISION_TIMEOUT_MS);
+		 (int)s->tid, e->cfg.decision_timeout_ms);
 	r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
 	if (r < 0 && r != -ENOENT)
 		log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);

@@ -77,16 +77,15 @@ struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb)
 
 /* ---- rewriting ----------------------------------------------------------------------------- */
 
-static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, uint64_t t0)
+/*
+ * Gives the task the emulator (and, for an ELF named through an fd, the file, which the
+ * emulator must open after the exec) and builds the emulator's argv plan.  fds go in while the
+ * notification is pending: after the interrupt, ADDFD is refused.
+ */
+static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
 {
-	uint64_t sp, pc;
 	int r, file_target_fd = -1;
 
-	if (c->call.abi != EXEC_ABI_X86_64)
-		return -EPERM;
-	r = stub_probe(c->tid, &sp, &pc);
-	if (r < 0)
-		return r;
 	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
 	if (r < 0)
 		return r;
@@ -96,7 +95,27 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 		if (file_target_fd < 0)
 			return file_target_fd;
 	}
-	r = exec_build_plan(c, &p->inj, file_target_fd);
+	return exec_build_plan(c, &p->inj, file_target_fd);
+}
+
+/* The supervisor's time on the exec so far, wall and CPU, for its trace line and counters. */
+static void note_busy(struct engine *e, struct pending *p, uint64_t t0)
+{
+	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
+	p->busy_cpu_ns = engine_cpu_since_mark(e);
+}
+
+static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, uint64_t t0)
+{
+	uint64_t sp, pc;
+	int r;
+
+	if (c->call.abi != EXEC_ABI_X86_64)
+		return -EPERM;
+	r = stub_probe(c->tid, &sp, &pc);
+	if (r < 0)
+		return r;
+	r = add_fds_and_plan(c, p);
 	if (r < 0)
 		return r;
 	r = stub_install(&p->inj, sp, pc);
@@ -111,8 +130,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 		return r == -ENOENT ? -ESRCH : r;
 	}
 	p->inj.state = INJECT_WAIT_RESTART;
-	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
-	p->busy_cpu_ns = engine_cpu_since_mark(e);
+	note_busy(e, p, t0);
 	log_debug("pid %d is traced by another process: rewrote its exec with a code stub", (int)c->tid);
 	return 0;
 }
@@ -124,7 +142,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0)
 {
 	struct pending *p;
-	int r, file_target_fd = -1;
+	int r;
 
 	p = pending_new(e, sb);
 	if (!p)
@@ -147,45 +165,29 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 		return r;
 	}
 
-	/* fds go in while the notification is pending: after the interrupt, ADDFD is refused. */
-	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
-	if (r < 0)
-		goto abort;
-	p->inj.emu_fd_target = r;
-	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
-		/* The emulator must be able to open the same file after the exec. */
-		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
-		if (file_target_fd < 0) {
-			r = file_target_fd;
-			goto abort;
-		}
-	}
-	r = exec_build_plan(c, &p->inj, file_target_fd);
+	r = add_fds_and_plan(c, p);
 	if (r < 0)
 		goto abort;
 	p->inj.rewrite = true;
 	r = inject_release(&p->inj, c->listener, &e->bufs, c->id);
 	if (r < 0)
 		goto abort;
-	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
-	p->busy_cpu_ns = engine_cpu_since_mark(e);
+	note_busy(e, p, t0);
 	return 0;
 
 abort:
 	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
 	log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
 	p->inj.rewrite = false;
-	/* An argv the kernel could not read either (t_hostile_args): its EFAULT, not ENOEXEC. */
+	/* An argv too long once the emulator's own arguments are in (t_hostile_args): E2BIG. */
 	p->inj.fail_errno = r == -E2BIG || r == -EFAULT ? -r : ENOEXEC;
 	p->rec.decision = DECISION_FAILED;
 	p->rec.error = p->inj.fail_errno;
-	p->busy_ns = engine_now_ns(CLOCK_MONOTONIC) - t0;
-	p->busy_cpu_ns = engine_cpu_since_mark(e);
+	note_busy(e, p, t0);
 	if (inject_release(&p->inj, c->listener, &e->bufs, c->id) < 0)
 		pending_free(p);
 	return 0;
 }
-
 
 static bool blocked_in_exec(pid_t tid, pid_t ref)
 {

@@ -20,8 +20,7 @@ struct guard {
 	struct guard_section cur; /* the open section of the current runner, seq 0 when none */
 
 	struct guard_section abandoned[GUARD_MAX_ABANDONED];
-	size_t n_abandoned;
-	atomic_uint n_abandoned_fast; /* the same, read without the lock on the hot path */
+	atomic_uint n_abandoned; /* changed under the lock, read without it on the hot path */
 	bool warned_full;
 
 	int *late_fds; /* closed once no abandoned section is waiting */
@@ -113,8 +112,7 @@ bool guard_leave(struct guard *g, uint64_t seq)
 	for (size_t i = 0; i < g->n_abandoned; i++) {
 		if (g->abandoned[i].seq != seq)
 			continue;
-		g->abandoned[i] = g->abandoned[--g->n_abandoned];
-		atomic_fetch_sub(&g->n_abandoned_fast, 1);
+		g->abandoned[i] = g->abandoned[atomic_fetch_sub(&g->n_abandoned, 1) - 1];
 		break;
 	}
 	if (g->n_abandoned == 0)
@@ -130,14 +128,14 @@ _Noreturn void guard_retire(void)
 
 bool guard_idle(struct guard *g)
 {
-	return atomic_load(&g->n_abandoned_fast) == 0;
+	return atomic_load(&g->n_abandoned) == 0;
 }
 
 unsigned guard_abandoned(struct guard *g, uint64_t owner)
 {
 	unsigned n = 0;
 
-	if (atomic_load_explicit(&g->n_abandoned_fast, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&g->n_abandoned, memory_order_relaxed) == 0)
 		return 0;
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->n_abandoned; i++)
@@ -151,7 +149,7 @@ void guard_close_later(struct guard *g, int fd)
 	if (fd < 0)
 		return;
 	/* The loop's thread calls this outside any section, so nothing can be abandoned meanwhile. */
-	if (atomic_load(&g->n_abandoned_fast) == 0) {
+	if (atomic_load(&g->n_abandoned) == 0) {
 		close(fd);
 		return;
 	}
@@ -227,8 +225,7 @@ static void abandon(struct guard *g)
 	 * The stuck thread keeps its place in the wait; the section is counted as abandoned before
 	 * the fresh thread can open another one, so guard_leave tells them apart.
 	 */
-	g->abandoned[g->n_abandoned++] = s;
-	atomic_fetch_add(&g->n_abandoned_fast, 1);
+	g->abandoned[atomic_fetch_add(&g->n_abandoned, 1)] = s;
 	g->cur.seq = 0;
 	pthread_detach(g->runner);
 	g->runner = fresh;
@@ -274,7 +271,6 @@ int guard_run(struct guard *g, const struct guard_ops *ops)
 			continue;
 		}
 		if (now - first_seen >= g->timeout_ns) {
-			g->cur.since_ns = first_seen;
 			abandon(g);
 			last_seq = 0;
 		}

@@ -31,7 +31,6 @@ struct guard_section {
 	int listener;
 	uint64_t id;       /* the notification it decides */
 	pid_t tid;
-	uint64_t since_ns; /* CLOCK_MONOTONIC at guard_enter */
 };
 
 /* A thread that is still waiting after this many abandoned sections is not replaced again. */
