@@ -284,6 +284,18 @@ need_qemu() {
 	done
 }
 
+# What every hostile-sandbox test needs: root, the real ubinfmt, exectest, the arm64 busybox
+# rootfs, busybox for both architectures and qemu for arm64.
+need_hostile_sandbox() {
+	need_root
+	need_real_ubinfmt
+	need_exectest
+	need_fixtures
+	need_rootfs busybox-arm64
+	need_busybox amd64 arm64
+	need_qemu arm64
+}
+
 # ---- rootfs copies --------------------------------------------------------------------------
 
 # make_rootfs NAME: copies the cached rootfs NAME to $T/NAME (the cache itself is never
@@ -296,6 +308,19 @@ make_rootfs() {
 	mkdir -p "$dst/bin" "$dst/proc" "$dst/dev" "$dst/tmp"
 	[ -x "$EXECTEST" ] && cp "$EXECTEST" "$dst/bin/exectest"
 	echo "$dst"
+}
+
+# make_twin_rootfs: the arm64 busybox rootfs (make_rootfs) with a native busybox in /n, the
+# foreign one in /f and a native shell as /e/sh, for tests whose foreign cases must end as
+# their native twins do; prints its path.
+make_twin_rootfs() {
+	local r
+	r=$(make_rootfs busybox-arm64) || return 1
+	mkdir -p "$r/n" "$r/f" "$r/e"
+	cp "$(busybox amd64)" "$r/n/busybox" &&
+		cp "$(busybox arm64)" "$r/f/busybox" &&
+		cp "$(busybox amd64)" "$r/e/sh" || return 1
+	echo "$r"
 }
 
 # ---- running --------------------------------------------------------------------------------

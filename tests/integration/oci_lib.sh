@@ -12,6 +12,17 @@
 UBINFMTD=${UBINFMTD:-$(dirname "$UBINFMT")/ubinfmtd}
 UBINFMT_OCI_TIMEOUT=${UBINFMT_OCI_TIMEOUT:-60}
 
+# What every OCI runtime test needs besides its runtime: root, the real ubinfmt and ubinfmtd,
+# the arm64 and amd64 busybox rootfs, qemu for arm64.
+need_oci_base() {
+	need_root
+	need_real_ubinfmt
+	need_ubinfmtd
+	need_fixtures
+	need_rootfs busybox-arm64 busybox-amd64
+	need_qemu arm64
+}
+
 OCI_DAEMON_PID=
 OCI_SOCK=$T/oci.sock
 OCI_CONTROL=$T/control.sock

@@ -12,20 +12,10 @@
 # Afterwards the supervisor still serves a foreign exec.
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 need_cmd python3
 
-R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
-mkdir -p "$R/n" "$R/f" "$R/e"
-cp "$(busybox amd64)" "$R/n/busybox"
-cp "$(busybox arm64)" "$R/f/busybox"
-cp "$(busybox amd64)" "$R/e/sh"
+R=$(make_twin_rootfs) || skip "cannot copy the rootfs"
 
 # Long paths: "/./././…/X/busybox" and 200-byte directory names, PATH_MAX - 1 and PATH_MAX long.
 python3 - "$R" <<'PY'

@@ -13,23 +13,14 @@
 #     grow by more than UBINFMT_SOAK_RSS_KB (default 512).
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 need_cmd prlimit
 
 SOAK_N=${UBINFMT_SOAK_N:-5000}
 SOAK_RSS_KB=${UBINFMT_SOAK_RSS_KB:-512}
 QEMU=$(command -v qemu-aarch64-static || command -v qemu-aarch64)
 
-R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
-mkdir -p "$R/n" "$R/f" "$R/e"
-cp "$(busybox amd64)" "$R/n/busybox"
-cp "$(busybox arm64)" "$R/f/busybox"
+R=$(make_twin_rootfs) || skip "cannot copy the rootfs"
 NSH=/n/busybox
 
 # bg_run LOG ARG…: `ubinfmt ARG…` in the background (its pid in $UPID, no wrapper in between).

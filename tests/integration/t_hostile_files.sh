@@ -7,20 +7,10 @@
 # qemu's refusal.  After all of them the supervisor still serves a foreign exec.
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 need_cmd python3
 
-R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
-mkdir -p "$R/n" "$R/f" "$R/e"
-cp "$(busybox amd64)" "$R/n/busybox"
-cp "$(busybox arm64)" "$R/f/busybox"
-cp "$(busybox amd64)" "$R/e/sh"
+R=$(make_twin_rootfs) || skip "cannot copy the rootfs"
 
 # Every target in /n (native variant) has a twin in /f (foreign variant) built from the same
 # recipe; python writes both.

@@ -12,13 +12,7 @@
 # the supervisor's fd table or pid namespace.
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 need_cmd python3 setpriv
 
 X=/usr/bin

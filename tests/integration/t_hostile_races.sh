@@ -14,23 +14,14 @@
 # command's status, leaving no stopped or traced task behind.
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 
 RACES=${UBINFMT_HOSTILE_RACES:-200}
 KILLS=${UBINFMT_HOSTILE_KILLS:-300}
 NATIVE_STORM=${UBINFMT_HOSTILE_NATIVE_STORM:-3000}
 FOREIGN_STORM=${UBINFMT_HOSTILE_FOREIGN_STORM:-300}
 
-R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"
-mkdir -p "$R/n" "$R/f"
-cp "$(busybox amd64)" "$R/n/busybox"
-cp "$(busybox arm64)" "$R/f/busybox"
+R=$(make_twin_rootfs) || skip "cannot copy the rootfs"
 
 # alive LABEL: the same sandbox's last command was `/f/busybox echo alive`.
 alive() {

@@ -7,13 +7,7 @@
 # get their foreign execs done within a deadline.
 source "$(dirname "$0")/lib.sh"
 
-need_root
-need_real_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_hostile_sandbox
 need_cmd mkfifo mknod
 
 R=$(make_rootfs busybox-arm64) || skip "cannot copy the rootfs"

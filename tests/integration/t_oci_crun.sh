@@ -7,12 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci_lib.sh"
 
-need_root
-need_real_ubinfmt
-need_ubinfmtd
-need_fixtures
-need_rootfs busybox-arm64 busybox-amd64
-need_qemu arm64
+need_oci_base
 need_cmd crun runc python3 timeout
 
 if hybrid_cgroups; then

@@ -10,13 +10,10 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci_lib.sh"
 
-need_root
-need_real_ubinfmt
-need_ubinfmtd
-need_fixtures
-need_rootfs busybox-arm64 busybox-armhf busybox-amd64
+need_oci_base
+need_rootfs busybox-armhf
 need_busybox arm64 armhf amd64
-need_qemu arm64 armhf
+need_qemu armhf
 need_cmd runc python3 timeout
 
 oci_probe rt_runc

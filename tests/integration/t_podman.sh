@@ -13,12 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci_lib.sh"
 
-need_root
-need_real_ubinfmt
-need_ubinfmtd
-need_fixtures
-need_rootfs busybox-arm64 busybox-amd64
-need_qemu arm64
+need_oci_base
 need_cmd podman runc python3 timeout
 
 cgparent="ubinfmt-$TEST_NAME-$$"
