@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "log.h"
 #include "macros.h"
+#include "procfs.h"
 #include "stub.h"
 
 /* ---- pending foreign execs ---------------------------------------------------------------- */
@@ -193,9 +194,7 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 {
 	char path[64], buf[256];
 	struct stat a, b;
-	_cleanup_close_ int fd = -1;
 	long nr;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
 	if (stat(path, &a) < 0)
@@ -203,14 +202,8 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ref);
 	if (ref > 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (procfs_read(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	nr = strtol(buf, NULL, 10);
 	/* x86-64 execve/execveat, or the i386 ones */
 	return nr == 59 || nr == 322 || nr == 11 || nr == 358;

@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "macros.h"
 #include "perm.h"
+#include "procfs.h"
 #include "tmem.h"
 
 void exec_ctx_close(struct exec_ctx *c)
@@ -43,18 +44,11 @@ int exec_open_target_fd(pid_t tid, int fd)
 /* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo). */
 bool exec_target_fd_cloexec(pid_t tid, int fd)
 {
-	char path[64], buf[512];
-	_cleanup_close_ int f = -1;
-	ssize_t n;
+	char name[32], buf[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)tid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	if (procfs_read(tid, name, buf, sizeof(buf)) <= 0)
 		return true;
-	n = read(f, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
 	const char *flags = strstr(buf, "flags:");
 	if (!flags)
 		return true;

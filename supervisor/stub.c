@@ -9,6 +9,7 @@
 
 #include "macros.h"
 #include "parse.h"
+#include "procfs.h"
 #include "stub.h"
 #include "tmem.h"
 
@@ -49,38 +50,27 @@ size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp,
 	return n;
 }
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : negative_errno();
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return negative_errno();
-	buf[n] = '\0';
-	return (int)n;
-}
+/* /proc/TID/status with NGROUPS_MAX groups of 10 digits stays below this. */
+#define STUB_STATUS_MAX (1u << 20)
 
 int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc)
 {
-	char path[64], buf[4096];
+	_cleanup_free_ char *status = NULL;
+	char buf[256];
 	unsigned long long v[9];
 	const char *threads;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	r = read_text(path, buf, sizeof(buf));
+	/* Threads: comes after Groups:, which may hold 65536 groups: read the whole file. */
+	r = procfs_read_all(tid, "status", STUB_STATUS_MAX, &status);
 	if (r < 0)
 		return r;
-	threads = strstr(buf, "\nThreads:");
+	threads = strstr(status, "\nThreads:");
 	if (!threads || strtoul(threads + 9, NULL, 10) != 1)
 		return -EBUSY;
 
 	/* "nr a0 a1 a2 a3 a4 a5 sp pc" while the task is blocked in a syscall. */
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	r = read_text(path, buf, sizeof(buf));
+	r = procfs_read(tid, "syscall", buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	long nr;

@@ -30,6 +30,18 @@ fi
 run urun -- strace -f -o /dev/null "$EXECTEST" errno "$H/busybox" echo traced-direct-ok
 expect_eq "traced single-threaded caller: execve in place" traced-direct-ok "$out" "exit status $status"
 
+# The same with 1000 supplementary groups: the stub's probe looks for Threads: in
+# /proc/PID/status, which comes after a Groups: line of ~5 KB (it read only the first 4 KiB and
+# took the caller for a multithreaded one: ENOEXEC).
+if command -v setpriv >/dev/null 2>&1; then
+	run urun -- setpriv --groups "$(seq -s, 1000 1999)" strace -f -o /dev/null "$EXECTEST" errno "$H/busybox" \
+		echo traced-groups-ok
+	expect_eq "traced single-threaded caller with 1000 groups: execve in place" traced-groups-ok "$out" \
+		"exit status $status"
+else
+	skip_check "traced caller with 1000 groups" "no setpriv"
+fi
+
 run urun -- strace -f -o /dev/null "$EXECTEST" spawn thread --status 7 "$H/busybox" sh -c 'echo $$; exit 7'
 echo "info: traced caller, execve from a non-main thread: exit status $status, $(grep -E '^(ok thread|status|errno)' <<<"$out" | paste -sd' ')"
 
