@@ -38,6 +38,13 @@ struct engine_hooks {
 	void *ctx;
 };
 
+/*
+ * The range front ends accept for engine_config.decision_timeout_ms: the watcher looks four
+ * times per deadline, so a shorter one would wake it hundreds of times a second.
+ */
+#define ENGINE_DECISION_TIMEOUT_MIN_MS 100
+#define ENGINE_DECISION_TIMEOUT_MAX_MS 3600000
+
 struct engine_config {
 	uint64_t native_mask;       /* 1 << arch for every natively runnable architecture */
 	struct hostbinfmt host;     /* the host's enabled binfmt_misc magic entries */

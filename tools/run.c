@@ -129,9 +129,12 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 			a.json = true;
 			break;
 		case OPT_DECISION_TIMEOUT:
-			if (parse_int(optarg, 10, 3600000, &a.decision_timeout_ms) < 0)
+			if (parse_int(optarg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
+				      &a.decision_timeout_ms) < 0)
 				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
-								"10 to 3600000", optarg);
+								"%d to %d",
+						       optarg, ENGINE_DECISION_TIMEOUT_MIN_MS,
+						       ENGINE_DECISION_TIMEOUT_MAX_MS);
 			break;
 		case OPT_NO_NATIVE: {
 			enum arch arch;

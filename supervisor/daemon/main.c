@@ -303,9 +303,12 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			arg_json = true;
 			break;
 		case OPT_DECISION_TIMEOUT:
-			if (parse_int(optarg, 10, 3600000, &arg_decision_timeout_ms) < 0)
+			if (parse_int(optarg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
+				      &arg_decision_timeout_ms) < 0)
 				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
-								"10 to 3600000", optarg);
+								"%d to %d",
+						       optarg, ENGINE_DECISION_TIMEOUT_MIN_MS,
+						       ENGINE_DECISION_TIMEOUT_MAX_MS);
 			break;
 		case OPT_NICE:
 			if (parse_int(optarg, -20, 19, &arg_nice) < 0)
