@@ -38,6 +38,17 @@ step() {
 }
 
 fds_of() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# fds_settled PID: the fewest fds of 5 looks 50 ms apart: the sandbox keeps exec'ing, and each
+# exec in flight holds an fd or two for a moment; a leaked fd shows in every look.
+fds_settled() {
+	local i n least=
+	for i in 1 2 3 4 5; do
+		n=$(fds_of "$1")
+		[ -z "$least" ] || [ "$n" -lt "$least" ] && least=$n
+		sleep 0.05
+	done
+	echo "$least"
+}
 lowest_free_fd() {
 	local n=0
 	while [ -e "/proc/$1/fd/$n" ]; do n=$((n + 1)); done
@@ -104,7 +115,7 @@ bg_run "$T/fd.log" run --rootfs "$R" -- $NSH sh -c '
 	/f/busybox echo foreign-after-release; touch /e/recovered
 	while [ ! -e /e/end ]; do /n/busybox usleep 20000; done'
 if step warm; then
-	before=$(fds_of "$UPID")
+	before=$(fds_settled "$UPID")
 	# The limit is the lowest free fd number: every further open fails with EMFILE.
 	free=$(lowest_free_fd "$UPID")
 	prlimit --pid "$UPID" --nofile="$free:"
@@ -113,7 +124,7 @@ if step warm; then
 	prlimit --pid "$UPID" --nofile=1024:
 	touch "$R/e/released"
 	step recovered || true
-	after=$(fds_of "$UPID")
+	after=$(fds_settled "$UPID")
 	touch "$R/e/end"
 fi
 wait_exit "$UPID" 60
@@ -151,10 +162,10 @@ bg_run "$T/soak.log" run --rootfs "$R" -- $NSH sh -c '
 	while [ ! -e /e/end ]; do /n/busybox usleep 20000; done
 	echo soaked'
 if step warm; then
-	fd0=$(fds_of "$UPID") rss0=$(rss_of "$UPID")
+	fd0=$(fds_settled "$UPID") rss0=$(rss_of "$UPID")
 	touch "$R/e/go"
 	wait_file "$R/e/done" $((60 + SOAK_N / 20)) || true
-	fd1=$(fds_of "$UPID") rss1=$(rss_of "$UPID")
+	fd1=$(fds_settled "$UPID") rss1=$(rss_of "$UPID")
 	touch "$R/e/end"
 fi
 wait_exit "$UPID" 60
