@@ -77,6 +77,18 @@ const char *proto_role_name(enum proto_role role)
 	return role > 0 && role < PROTO_ROLE_MAX ? names[role] : "?";
 }
 
+const char *proto_origin_name(enum proto_origin origin)
+{
+	static const char *const names[PROTO_ORIGIN_MAX] = {
+		[PROTO_ORIGIN_UNKNOWN] = "?",
+		[PROTO_ORIGIN_AGENT] = "agent",
+		[PROTO_ORIGIN_OCI] = "oci",
+		[PROTO_ORIGIN_ATTACH] = "attach",
+	};
+
+	return (unsigned)origin < PROTO_ORIGIN_MAX ? names[origin] : "?";
+}
+
 size_t proto_type_max_fds(enum proto_type type)
 {
 	return type == PROTO_MSG_LISTENER ? 2 : 0;
@@ -166,6 +178,8 @@ static const char *msg_check(const struct proto_msg *m)
 				return "sandbox id is not 1 to 64 bytes of [A-Za-z0-9._-]";
 			if (e->init_pid > PROTO_MAX_PID)
 				return "init pid out of range";
+			if ((unsigned)e->origin >= PROTO_ORIGIN_MAX)
+				return "origin unknown";
 		}
 		return NULL;
 	case PROTO_MSG_TRACE_SUB:
@@ -271,7 +285,9 @@ static void wr_status_entry(struct writer *w, const struct proto_status_entry *e
 	wr_u64(w, e->native_cpu_ns);
 	wr_u64(w, e->foreign_cpu_ns);
 	wr_u64(w, e->abandoned);
-	/* At most 80 + 2 + 65 bytes, far below a u16. */
+	wr_u32(w, e->owner_uid);
+	wr_u16(w, (uint16_t)e->origin);
+	/* At most 110 + 2 + 65 bytes, far below a u16. */
 	put_le16(size_field, (uint16_t)(w->pos - start));
 }
 
@@ -480,10 +496,28 @@ static void rd_status_entry(struct reader *r, struct proto_status_entry *e)
 	e->p50_ns = rd_u64(&er, "p50 latency");
 	e->p99_ns = rd_u64(&er, "p99 latency");
 	e->id = rd_str(&er, PROTO_MAX_ID_LEN, "sandbox id");
-	/* Fields an older daemon did not send read as 0. */
-	e->native_cpu_ns = er.len - er.pos >= 16 ? rd_u64(&er, "native cpu time") : 0;
-	e->foreign_cpu_ns = er.len - er.pos >= 8 ? rd_u64(&er, "foreign cpu time") : 0;
-	e->abandoned = er.len - er.pos >= 8 ? rd_u64(&er, "abandoned decisions") : 0;
+	/*
+	 * Fields appended later, each group present only if the ones before it are; what an older
+	 * daemon did not send reads as 0, what a newer one appended after them is skipped.
+	 */
+	e->native_cpu_ns = e->foreign_cpu_ns = e->abandoned = 0;
+	e->owner_uid = 0;
+	e->origin = PROTO_ORIGIN_UNKNOWN;
+	if (er.len - er.pos < 16)
+		goto done;
+	e->native_cpu_ns = rd_u64(&er, "native cpu time");
+	e->foreign_cpu_ns = rd_u64(&er, "foreign cpu time");
+	if (er.len - er.pos < 8)
+		goto done;
+	e->abandoned = rd_u64(&er, "abandoned decisions");
+	if (er.len - er.pos < 6)
+		goto done;
+	e->owner_uid = rd_u32(&er, "owner uid");
+	e->origin = (enum proto_origin)rd_u16(&er, "origin");
+	/* An origin a newer daemon added reads as unknown, not as an error. */
+	if ((unsigned)e->origin >= PROTO_ORIGIN_MAX)
+		e->origin = PROTO_ORIGIN_UNKNOWN;
+done:
 	if (er.why)
 		rd_fail(r, er.field, er.why);
 }
@@ -727,7 +761,7 @@ static bool entry_equal(const struct proto_status_entry *a, const struct proto_s
 	       a->native == b->native && a->emulated == b->emulated && a->failed == b->failed &&
 	       a->kernel == b->kernel && a->p50_ns == b->p50_ns && a->p99_ns == b->p99_ns &&
 	       a->native_cpu_ns == b->native_cpu_ns && a->foreign_cpu_ns == b->foreign_cpu_ns &&
-	       a->abandoned == b->abandoned;
+	       a->abandoned == b->abandoned && a->owner_uid == b->owner_uid && a->origin == b->origin;
 }
 
 bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)

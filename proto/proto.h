@@ -118,10 +118,19 @@ struct proto_attach {
 /*
  * STATUS: u32 flags, u16 n, then n entries, each: u16 size, then size bytes holding
  * u32 init_pid, u32 listeners, u64 native, emulated, failed, kernel, u64 p50_ns, p99_ns, str id,
- * u64 native_cpu_ns, foreign_cpu_ns, u64 abandoned (appended; absent from older daemons, read as 0)
- * (init_pid 0: not known, e.g. an OCI container whose state had none).
+ * u64 native_cpu_ns, foreign_cpu_ns, u64 abandoned, u32 owner_uid, u16 origin (appended; absent from
+ * older daemons, read as 0) (init_pid 0: not known, e.g. an OCI container whose state had none).
  */
 #define PROTO_STATUS_F_MORE (UINT32_C(1) << 0) /* more STATUS messages follow */
+
+/* Who made a sandbox: its id is unique only among sandboxes of the same origin and owner. */
+enum proto_origin {
+	PROTO_ORIGIN_UNKNOWN, /* an older daemon's entry */
+	PROTO_ORIGIN_AGENT,   /* an agent on the agent socket (owner_uid: its uid) */
+	PROTO_ORIGIN_OCI,     /* an OCI runtime: the container id */
+	PROTO_ORIGIN_ATTACH,  /* ubinfmt attach */
+	PROTO_ORIGIN_MAX,
+};
 
 struct proto_status_entry {
 	const char *id;
@@ -136,6 +145,8 @@ struct proto_status_entry {
 	uint64_t native_cpu_ns;  /* supervisor CPU time spent on native/kernel execs, in total */
 	uint64_t foreign_cpu_ns; /* and on foreign ones (every trip of a rewrite) */
 	uint64_t abandoned;      /* decisions given up after the deadline (stuck on the sandbox's files) */
+	uint32_t owner_uid;      /* the uid that made it */
+	enum proto_origin origin;
 };
 
 struct proto_status {
@@ -152,7 +163,11 @@ struct proto_trace_sub {
 	const char *id;
 };
 
-/* TRACE_LINE: str id (the sandbox), str line (one formatted line, newline included or not). */
+/*
+ * TRACE_LINE: str id (the sandbox), str line (one formatted line, newline included or not).  An
+ * agent's sandbox id is unique only among its owner's: the line then names the owner (a text
+ * line ends with " owner=agent:UID", a JSON line has "owner":"agent:UID").
+ */
 struct proto_trace_line {
 	const char *id;
 	const char *line;
@@ -210,6 +225,8 @@ struct proto_hdr {
 /* "HELLO", "STATUS"…, or "?" for a value outside the enum. */
 const char *proto_type_name(enum proto_type type);
 const char *proto_role_name(enum proto_role role);
+/* "agent", "oci", "attach", or "?". */
+const char *proto_origin_name(enum proto_origin origin);
 
 /* Most fds that travel with a message of this type: 2 for LISTENER, 0 for the rest. */
 size_t proto_type_max_fds(enum proto_type type);

@@ -133,8 +133,8 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-32s %8s %4s %10s %10s %8s %8s %9s %9s %9s %9s %6s\n", "SANDBOX", "PID", "LSN", "NATIVE",
-		       "EMULATED", "FAILED", "KERNEL", "P50(us)", "P99(us)", "CPU/N(us)", "CPU/F(us)", "STUCK");
+		printf("%-32s %8s %4s %10s %10s %8s %8s %9s %9s %9s %9s %6s %s\n", "SANDBOX", "PID", "LSN", "NATIVE",
+		       "EMULATED", "FAILED", "KERNEL", "P50(us)", "P99(us)", "CPU/N(us)", "CPU/F(us)", "STUCK", "OWNER");
 	do {
 		r = recv_msg(fd, buf, sizeof(buf), &m);
 		if (r < 0)
@@ -151,10 +151,17 @@ int cmd_status(int argc, char **argv)
 			double cpu_n = n_native ? (double)e->native_cpu_ns / (double)n_native / 1000.0 : 0;
 			double cpu_f = n_foreign ? (double)e->foreign_cpu_ns / (double)n_foreign / 1000.0 : 0;
 			if (!json) {
+				/* The same id may be two sandboxes: each agent's ids are its own uid's. */
+				char owner[32];
+				if (e->origin == PROTO_ORIGIN_AGENT)
+					snprintf(owner, sizeof(owner), "agent:%" PRIu32, e->owner_uid);
+				else
+					snprintf(owner, sizeof(owner), "%s", proto_origin_name(e->origin));
 				printf("%-32s %8" PRIu32 " %4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
-				       " %9.1f %9.1f %9.1f %9.1f %6" PRIu64 "\n",
+				       " %9.1f %9.1f %9.1f %9.1f %6" PRIu64 " %s\n",
 				       e->id, e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned);
+				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned,
+				       owner);
 				continue;
 			}
 			printf("%s{\"id\":", first ? "" : ",");
@@ -162,9 +169,10 @@ int cmd_status(int argc, char **argv)
 			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
 			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
 			       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
-			       ",\"abandoned\":%" PRIu64 "}",
+			       ",\"abandoned\":%" PRIu64 ",\"origin\":\"%s\",\"owner_uid\":%" PRIu32 "}",
 			       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned);
+			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned,
+			       proto_origin_name(e->origin), e->owner_uid);
 			first = false;
 		}
 	} while (m.status.more);

@@ -113,7 +113,8 @@ static int setup_samples(void **state)
 		*e = (struct proto_status_entry){ .id = i == 5 ? id_max : status_ids[i], .init_pid = (uint32_t)i,
 						  .listeners = (uint32_t)i % 3, .native = i * 1000003u,
 						  .emulated = UINT64_MAX - i, .failed = i, .kernel = (uint64_t)i << 40,
-						  .p50_ns = 1000 + i, .p99_ns = UINT64_MAX, .abandoned = i * 7 };
+						  .p50_ns = 1000 + i, .p99_ns = UINT64_MAX, .abandoned = i * 7,
+						  .owner_uid = (uint32_t)(i * 65537u), .origin = (enum proto_origin)(i % PROTO_ORIGIN_MAX) };
 	}
 
 	m = add(PROTO_MSG_TRACE_SUB);
@@ -416,6 +417,57 @@ static void test_trailing_bytes(void **state)
 	want.status.sandboxes[1] = want.status.sandboxes[0];
 	want.status.sandboxes[1].id = "xyz";
 	want.status.sandboxes[1].init_pid = 10;
+	assert_int_equal(decode_tight(r->buf, raw_end(r), &want), 0);
+}
+
+/*
+ * STATUS entries of each revision: without the cpu times, without the owner, with it, and with
+ * an origin from a newer daemon, which reads as unknown instead of failing the whole message.
+ */
+static void test_status_revisions(void **state)
+{
+	struct proto_msg want = { .type = PROTO_MSG_STATUS };
+	struct raw *r;
+
+	(void)state;
+	r = raw_begin(PROTO_MSG_STATUS);
+	raw_u32(r, 0);
+	raw_u16(r, 4);
+	raw_status_entry(r, 56 + 6, 1, "old");
+	raw_status_entry(r, 56 + 6 + 24, 2, "abn");
+	raw_u64(r, 7);
+	raw_u64(r, 8);
+	raw_u64(r, 9);
+	raw_status_entry(r, 56 + 6 + 24 + 6, 3, "own");
+	raw_u64(r, 7);
+	raw_u64(r, 8);
+	raw_u64(r, 9);
+	raw_u32(r, 1000);
+	raw_u16(r, PROTO_ORIGIN_AGENT);
+	raw_status_entry(r, 56 + 6 + 24 + 6 + 2, 4, "new");
+	raw_u64(r, 7);
+	raw_u64(r, 8);
+	raw_u64(r, 9);
+	raw_u32(r, 0);
+	raw_u16(r, 77);
+	raw_u16(r, 0xffff);
+	want.status.n = 4;
+	for (size_t i = 0; i < 4; i++)
+		want.status.sandboxes[i] = (struct proto_status_entry){ .init_pid = (uint32_t)i + 1, .listeners = 1,
+									.emulated = 1, .failed = 2, .kernel = 3,
+									.p50_ns = 4, .p99_ns = 5 };
+	want.status.sandboxes[0].id = "old";
+	want.status.sandboxes[1].id = "abn";
+	want.status.sandboxes[2].id = "own";
+	want.status.sandboxes[3].id = "new";
+	for (size_t i = 1; i < 4; i++) {
+		want.status.sandboxes[i].native_cpu_ns = 7;
+		want.status.sandboxes[i].foreign_cpu_ns = 8;
+		want.status.sandboxes[i].abandoned = 9;
+	}
+	want.status.sandboxes[2].owner_uid = 1000;
+	want.status.sandboxes[2].origin = PROTO_ORIGIN_AGENT;
+	want.status.sandboxes[3].origin = PROTO_ORIGIN_UNKNOWN;
 	assert_int_equal(decode_tight(r->buf, raw_end(r), &want), 0);
 }
 
@@ -1164,6 +1216,7 @@ int main(void)
 		cmocka_unit_test(test_wire_layout),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_trailing_bytes),
+		cmocka_unit_test(test_status_revisions),
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_bad_type),
