@@ -90,11 +90,21 @@ static int connect_daemon(void)
 }
 
 /*
+ * How long the daemon may take to answer HELLO: it answers at once unless it is wedged, and a
+ * container must not hang at start waiting for it.
+ */
+#define HELLO_ACK_TIMEOUT_MS 10000
+
+/* The daemon's last refusal, for the error message. */
+static char daemon_said[PROTO_MAX_ERROR_LEN];
+
+/*
  * HELLO, HELLO_ACK, LISTENER: hands the listener (and the journal) to the daemon.  The daemon's
  * answer is a message from a privileged peer, but decoded like any other input.
  */
 static int hand_over(int sock, int listener, int journal, bool reattach, char *ret_id, size_t id_size)
 {
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	struct proto_msg m = { .type = PROTO_MSG_HELLO };
 	uint8_t buf[PROTO_MAX_MSG];
 	size_t n_fds;
@@ -109,6 +119,11 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 	if (r < 0)
 		return r;
 
+	r = poll(&pfd, 1, HELLO_ACK_TIMEOUT_MS);
+	if (r == 0) {
+		snprintf(daemon_said, sizeof(daemon_said), "no answer within %d s", HELLO_ACK_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
 	n = proto_recv(sock, buf, sizeof(buf), fds, PROTO_MAX_FDS, &n_fds);
 	if (n < 0)
 		return n;
@@ -118,8 +133,11 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 	r = proto_decode(buf, (size_t)n, &m);
 	if (r < 0)
 		return r;
-	if (m.type == PROTO_MSG_ERROR)
+	if (m.type == PROTO_MSG_ERROR) {
+		/* The daemon's words are shown quoted: it is privileged, but this is still input. */
+		snprintf(daemon_said, sizeof(daemon_said), "%s", m.error.message);
 		return m.error.error < 0 ? m.error.error : -EPROTO;
+	}
 	if (m.type != PROTO_MSG_HELLO_ACK)
 		return -EPROTO;
 	if (m.hello_ack.status < 0)
@@ -444,7 +462,8 @@ int main(int argc, char **argv)
 		log_warn_errno(journal, "no in-flight journal (%m): a daemon restart may lose execs in flight");
 	r = hand_over(sock, listener, journal, false, id, sizeof(id));
 	if (r < 0) {
-		log_error_errno(r, "ubinfmtd at '%s' refused the sandbox: %m", arg_socket);
+		log_error_errno(r, "ubinfmtd at '%s' refused the sandbox: %s", arg_socket,
+				daemon_said[0] ? daemon_said : strerror(-r));
 		return 125;
 	}
 	log_debug("sandbox '%s' handed to ubinfmtd", id);

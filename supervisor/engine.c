@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -472,12 +474,22 @@ static int on_listener(void *ctx, int fd, int events)
 
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener)
 {
-	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, 0, false);
+	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, NULL, false);
 }
 
-/* Whether tid is a task blocked in an exec syscall, in the same pid namespace as ref. */
+bool engine_serves_listener(const struct engine *e, int fd)
+{
+	pid_t self = getpid();
+
+	/* kcmp tells whether two fds are one open file: a listener dup'd or passed around is. */
+	for (size_t i = 0; i < e->n_listeners; i++)
+		if (e->listeners[i].used && syscall(SYS_kcmp, self, self, KCMP_FILE, e->listeners[i].fd, fd) == 0)
+			return true;
+	return false;
+}
+
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
-					pid_t agent, bool late)
+					const struct journal_scope *scope, bool late)
 {
 	size_t i;
 	int r;
@@ -511,7 +523,7 @@ int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, in
 	};
 	sb->n_listeners++;
 	if (journal)
-		engine_recover(e, &e->listeners[i], agent);
+		engine_recover(e, &e->listeners[i], scope);
 	return 0;
 }
 
@@ -523,8 +535,6 @@ int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struc
 
 	if (!cfg->emus || cfg->id[0] == '\0' || strnlen(cfg->id, SANDBOX_ID_MAX) >= SANDBOX_ID_MAX)
 		return -EINVAL;
-	if (engine_sandbox_find(e, cfg->id))
-		return -EEXIST;
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;

@@ -91,21 +91,36 @@ struct loop *engine_loop(struct engine *e);
 int engine_run(struct engine *e);
 void engine_exit(struct engine *e, int value);
 
+/* Ids are labels (status, traces): a front end that needs them unique keeps them so. */
 int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struct sandbox **ret);
 /* Closes the sandbox's listeners (its tasks' execs then fail with ENOSYS unless another holder exists). */
 void engine_sandbox_free(struct engine *e, struct sandbox *sb);
 /* Starts serving a listener fd for sb; the engine owns the fd from now on. */
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener);
 /*
+ * Which tasks an agent's journal may name.  The page is the agent's to write, so an entry is
+ * acted on only for a task of the agent's own: in its pid namespace, a descendant of it, with
+ * its uid unless that is 0, blocked in an exec, and whose notification is pending on this very
+ * listener.  A task outside that is never ptraced, whatever the page says.
+ */
+struct journal_scope {
+	pid_t agent;  /* the agent (or the process attached to), in our pid namespace */
+	uid_t uid;    /* the agent's uid: tasks of other uids are left alone unless it is 0 */
+	bool recover; /* false: a first hand-over, whose journal cannot name anything a daemon
+	               * received; its entries are cleared, not acted on */
+};
+
+/*
  * The same, with the agent's in-flight journal (owned by the engine from now on, may be NULL):
- * execs that a previous daemon received and never answered are restarted.  agent is the
- * agent's pid, whose pid namespace every journaled task must share.  late: the listener's
- * tasks ran under another supervisor before (re-attach, attach), so some may have changed
- * their root unseen: no root is shared between its execs.
+ * execs that a previous daemon received and never answered are restarted, within scope.
+ * late: the listener's tasks ran under another supervisor before (re-attach, attach), so some
+ * may have changed their root unseen: no root is shared between its execs.
  */
 struct journal;
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
-					pid_t agent, bool late);
+					const struct journal_scope *scope, bool late);
+/* Whether fd is the same open listener (dup, received copy) as one the engine serves. */
+bool engine_serves_listener(const struct engine *e, int fd);
 struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
 /* Iterates: NULL starts, NULL ends. */
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);

@@ -116,7 +116,7 @@ void pending_free(struct pending *p);
  */
 int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0);
 /* Restarts the execs a previous daemon left received but unanswered (see journal.h). */
-void engine_recover(struct engine *e, struct listener *l, pid_t agent);
+void engine_recover(struct engine *e, struct listener *l, const struct journal_scope *scope);
 /* A wait status: a rewrite's ptrace stop, or a child of the front end's. */
 void engine_on_wait_status(struct engine *e, pid_t pid, int status);
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,18 @@
 #include "macros.h"
 #include "procfs.h"
 #include "stub.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for a thread, not only a process */
+#endif
+
+/* Whether the task behind pidfd has exited (a pidfd polls readable then). */
+static bool task_gone(int pidfd)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
+}
 
 /* ---- pending foreign execs ---------------------------------------------------------------- */
 
@@ -200,7 +214,7 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	if (stat(path, &a) < 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ref);
-	if (ref > 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+	if (ref <= 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
 		return false;
 	if (procfs_read(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
@@ -209,29 +223,97 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
 }
 
+/* A number field ("PPid:", "Uid:") of /proc/TID/status: its first value, or -errno. */
+static int status_field(pid_t tid, const char *field, uint64_t *ret)
+{
+	_cleanup_free_ char *status = NULL;
+	char key[32];
+	const char *p;
+	int r;
+
+	r = procfs_read_all(tid, "status", 1 << 20, &status);
+	if (r < 0)
+		return r;
+	snprintf(key, sizeof(key), "\n%s\t", field);
+	p = strstr(status, key);
+	if (!p)
+		return -EPROTO;
+	p += strlen(key);
+	if (*p < '0' || *p > '9')
+		return -EPROTO;
+	*ret = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Whether tid's process descends from ancestor (its parent chain, as our procfs shows it). */
+static bool descends_from(pid_t tid, pid_t ancestor)
+{
+	pid_t cur = tid;
+
+	/* The chain is as long as the sandbox makes it; pid_max bounds a real one far below this. */
+	for (unsigned depth = 0; depth < 4096; depth++) {
+		uint64_t ppid;
+		if (status_field(cur, "PPid:", &ppid) < 0 || ppid == 0 || ppid > INT32_MAX)
+			return false;
+		if ((pid_t)ppid == ancestor)
+			return true;
+		cur = (pid_t)ppid;
+	}
+	return false;
+}
+
+/* Whether the journal may name tid: see struct journal_scope. */
+static bool in_scope(pid_t tid, const struct journal_scope *scope)
+{
+	uint64_t uid;
+
+	if (!blocked_in_exec(tid, scope->agent) || !descends_from(tid, scope->agent))
+		return false;
+	if (scope->uid == 0)
+		return true;
+	return status_field(tid, "Uid:", &uid) == 0 && uid == scope->uid;
+}
+
 /*
  * A previous daemon received these notifications and died before answering: their tasks wait
  * for an answer nobody will give.  Answer -ERESTARTNOINTR while the task sits in a ptrace
  * interrupt, so that its exec starts over and traps again, to be handled from scratch.
- * The journal comes from the sandbox: each entry is checked against the listener (the id must
- * be pending on it) and the task (blocked in an exec, in the agent's pid namespace).
+ *
+ * The journal comes from the sandbox's agent, which may write anything in it: a notification id
+ * it received itself, and any tid.  An entry is acted on only if its id is pending on this
+ * listener and its task is the agent's own (in_scope); the task is pinned by a pidfd across
+ * the checks, so that a pid reused meanwhile is let go at once.  Without scope->recover (a
+ * first hand-over) nothing is acted on: no daemon can have received anything yet.
  */
-void engine_recover(struct engine *e, struct listener *l, pid_t agent)
+void engine_recover(struct engine *e, struct listener *l, const struct journal_scope *scope)
 {
 	struct journal *j = l->journal;
 
 	for (size_t i = 0; i < JOURNAL_SLOTS; i++) {
 		struct journal_slot s = j->slots[i];
+		_cleanup_close_ int pidfd = -1;
 		struct pending *p;
 
 		if (!s.used)
 			continue;
+		if (!scope || !scope->recover) {
+			journal_clear(j, (int)i);
+			continue;
+		}
 		/*
 		 * The entry goes only once its outcome is settled: a daemon killed in the middle of
 		 * this recovery must leave it for the next one.
 		 */
-		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0 ||
-		    !blocked_in_exec((pid_t)s.tid, agent)) {
+		if (s.tid == 0 || s.tid > INT32_MAX || notif_id_valid(l->fd, s.id) < 0) {
+			journal_clear(j, (int)i);
+			continue;
+		}
+		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)s.tid, PIDFD_THREAD);
+		if (pidfd < 0 || !in_scope((pid_t)s.tid, scope)) {
+			if (pidfd >= 0)
+				log_warn("sandbox '%s': its journal names pid %u, which is not one of its agent's "
+					 "tasks blocked in an exec: ignoring the entry",
+					 l->sb->cfg.id, s.tid);
 			journal_clear(j, (int)i);
 			continue;
 		}
@@ -243,6 +325,13 @@ void engine_recover(struct engine *e, struct listener *l, pid_t agent)
 		p->inj.rewrite = false;
 		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
 		int r = inject_seize(p->inj.tid);
+		/*
+		 * Seized after the task we checked died and its tid was taken (a few microseconds'
+		 * window): the interrupt below stops the stranger once, and its stop detaches it
+		 * unchanged (not a rewrite).
+		 */
+		if (r == 0 && task_gone(pidfd))
+			log_debug("pid %u exited during the recovery checks", s.tid);
 		if (r == 0)
 			r = inject_release(&p->inj, l->fd, &e->bufs, s.id);
 		journal_clear(j, (int)i);

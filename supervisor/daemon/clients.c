@@ -1,382 +1,154 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The agent and control sockets of ubinfmtd.  Agents (ubinfmt-init, inside containers) hand
- * over their seccomp listeners; the ubinfmt command asks for status, live traces and attach.
- * Every byte and fd from a client is untrusted: messages are decoded by proto_decode, fds are
- * checked for what they claim to be, and nothing a client does can block the loop (all
- * sockets are non-blocking; a trace subscriber that cannot keep up loses lines, not us time).
+ * The connections on ubinfmtd's agent and control sockets: accepting them within the tenant's
+ * quota and the fd reserve, reading their messages, queueing replies, and dropping clients that
+ * never get to the point.  What a client may ask is the socket's business (agents.c, control.c):
+ * agent.sock is reachable from every container and takes an agent's HELLO and LISTENER only;
+ * control.sock is root's.  Every byte and fd from a client is untrusted: messages are decoded by
+ * proto_decode, and nothing a client does can block the loop (all sockets are non-blocking).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "clients.h"
 #include "fdpass.h"
-#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
-#include "paths.h"
-#include "proto.h"
 
-struct client {
-	struct client *next;
-	struct daemon *daemon;
-	int fd;
-	int watch;
-	pid_t peer_pid;
-	uid_t peer_uid;
-	enum proto_role role; /* 0 until HELLO */
-	struct sandbox *sb;   /* agents: their sandbox */
-	pid_t agent_pid;
-	bool reattach;        /* its listener ran under another daemon before */
-	bool trace_sub;
-	bool trace_json;
-	char trace_id[PROTO_MAX_ID_LEN + 1]; /* "" for every sandbox */
-	uint64_t dropped;
-};
+static const char *const kind_names[CLIENT_KIND_MAX] = { "agent", "control" };
 
-static int send_msg(struct client *c, const struct proto_msg *m)
+static int on_client(void *ctx, int fd, int events);
+
+static void out_free(struct client *c)
 {
-	return proto_send_msg(c->fd, m, NULL, 0);
+	while (c->out) {
+		struct client_out *o = c->out;
+		c->out = o->next;
+		free(o);
+	}
+	c->out_tail = &c->out;
+	c->out_bytes = 0;
 }
 
-static int send_error(struct client *c, int err, const char *what)
+static void client_free(struct client *c)
 {
-	struct proto_msg m = { .type = PROTO_MSG_ERROR };
-	char text[PROTO_MAX_ERROR_LEN];
+	struct daemon *d = c->daemon;
 
-	snprintf(text, sizeof(text), "%s: %s", what, strerror(-err));
-	m.error.error = err;
-	m.error.message = text;
-	return send_msg(c, &m);
-}
-
-static void client_free(struct daemon *d, struct client *c)
-{
-	struct client **pp;
-
-	for (pp = &d->clients; *pp; pp = &(*pp)->next)
+	for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	(void)loop_unwatch(d->loop, c->watch);
 	close(c->fd);
+	if (c->counted)
+		quota_give(d->quota, &c->tenant, QUOTA_CONNECTIONS);
+	if (c->holds_sandbox)
+		quota_give(d->quota, &c->tenant, QUOTA_SANDBOXES);
+	peer_release(&c->peer);
+	out_free(c);
 	free(c);
 	d->n_clients--;
 }
 
-/* ---- agents --------------------------------------------------------------------------------- */
-
-static int on_agent_hello(struct daemon *d, struct client *c, const struct proto_hello *h)
+/* Watches for what the client needs now: always input, and output while replies wait. */
+static int watch_events(struct client *c, bool want_out)
 {
-	struct proto_msg ack = { .type = PROTO_MSG_HELLO_ACK };
-	char id[SANDBOX_ID_MAX];
-	struct sandbox *sb;
-	int r;
+	struct daemon *d = c->daemon;
+	int w;
 
-	if (h->id[0])
-		snprintf(id, sizeof(id), "%s", h->id);
-	else
-		snprintf(id, sizeof(id), "agent-%d", (int)c->peer_pid);
-	sb = engine_sandbox_find(d->engine, id);
-	if (sb && !(h->flags & PROTO_HELLO_F_REATTACH))
-		return send_error(c, -EEXIST, "a sandbox with this id is already served"), -EEXIST;
-	if (!sb) {
-		struct sandbox_data *sd = calloc(1, sizeof(*sd));
-		if (!sd)
-			return -ENOMEM;
-		sd->init_pid = c->peer_pid;
-		r = daemon_sandbox_new(d, id, sd, (h->flags & PROTO_HELLO_F_TRACE) ? DAEMON_TRACE_TEXT : 0, &sb);
-		if (r < 0) {
-			send_error(c, r, "cannot create the sandbox");
+	if (c->want_out == want_out)
+		return 0;
+	(void)loop_unwatch(d->loop, c->watch);
+	w = loop_watch(d->loop, c->fd, POLLIN | (want_out ? POLLOUT : 0), on_client, c);
+	if (w < 0) {
+		c->watch = -1;
+		return w;
+	}
+	c->watch = w;
+	c->want_out = want_out;
+	return 0;
+}
+
+/* Sends queued replies until the socket is full: 0, or -errno when the client is lost. */
+static int flush(struct client *c)
+{
+	while (c->out) {
+		struct client_out *o = c->out;
+		int r = proto_send(c->fd, o->data, o->len, NULL, 0);
+		if (r == -EAGAIN)
+			return watch_events(c, true);
+		if (r < 0)
 			return r;
-		}
+		c->out = o->next;
+		c->out_bytes -= o->len;
+		free(o);
 	}
-	c->sb = sb;
-	c->agent_pid = c->peer_pid;
-	c->reattach = h->flags & PROTO_HELLO_F_REATTACH;
-	ack.hello_ack.status = 0;
-	ack.hello_ack.version = UBINFMT_VERSION_STRING;
-	ack.hello_ack.id = id;
-	log_info("sandbox '%s': agent pid %d connected%s", id, (int)c->peer_pid,
-		 (h->flags & PROTO_HELLO_F_REATTACH) ? " again (re-attach)" : "");
-	return send_msg(c, &ack);
+	c->out_tail = &c->out;
+	return watch_events(c, false);
 }
 
-/* Whether fd really is a seccomp listener, and not some other file a client sent. */
-static bool is_seccomp_listener(int fd)
+int client_send(struct client *c, const struct proto_msg *m)
 {
-	char path[64], target[64];
-	ssize_t n;
+	/* Behind queued replies it would arrive out of order: a trace line is dropped instead. */
+	if (c->out)
+		return -EAGAIN;
+	return proto_send_msg(c->fd, m, NULL, 0);
+}
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
+int client_queue(struct client *c, const struct proto_msg *m)
+{
+	uint8_t buf[PROTO_MAX_MSG];
+	struct client_out *o;
+	int n = proto_encode(m, buf, sizeof(buf));
+
 	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:seccomp notify") == 0;
-}
-
-static int adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int journal_fd, pid_t agent, bool late)
-{
-	struct journal *j = NULL;
-
-	if (!is_seccomp_listener(listener))
-		return -EBADF;
-	if (journal_fd >= 0) {
-		j = journal_map(journal_fd);
-		if (!j)
-			log_warn_errno(negative_errno(), "sandbox '%s': unusable in-flight journal (%m), ignoring",
-				       sandbox_id(sb));
-	}
-	int r = engine_sandbox_add_listener_journal(d->engine, sb, listener, j, agent, late);
-	if (r < 0)
-		journal_unmap(j);
-	return r;
-}
-
-static int on_agent_listener(struct daemon *d, struct client *c, int *fds, size_t n_fds)
-{
-	int r;
-
-	if (!c->sb || n_fds < 1 || n_fds > 2)
-		return send_error(c, -EPROTO, "LISTENER needs a HELLO first and one or two fds"), -EPROTO;
-	r = adopt_listener(d, c->sb, fds[0], n_fds == 2 ? fds[1] : -1, c->agent_pid, c->reattach);
-	if (n_fds == 2)
-		close(TAKE_FD(fds[1]));
-	if (r < 0) {
-		send_error(c, r, "cannot serve this listener");
-		return r;
-	}
-	fds[0] = -1; /* the engine owns it now */
-	log_debug("sandbox '%s': serving a listener from pid %d", sandbox_id(c->sb), (int)c->peer_pid);
-	return 0;
-}
-
-/* ---- the ubinfmt command --------------------------------------------------------------------- */
-
-static int on_status(struct daemon *d, struct client *c)
-{
-	struct proto_msg m = { .type = PROTO_MSG_STATUS };
-	struct sandbox *sb = NULL;
-	int r = 0;
-
-	do {
-		m.status.n = 0;
-		while (m.status.n < PROTO_MAX_STATUS && (sb = engine_sandbox_next(d->engine, sb))) {
-			struct proto_status_entry *e = &m.status.sandboxes[m.status.n++];
-			struct sandbox_data *sd = sandbox_userdata(sb);
-			struct engine_stats st;
-			sandbox_get_stats(sb, &st);
-			*e = (struct proto_status_entry){
-				.id = sandbox_id(sb),
-				.init_pid = sd && sd->init_pid > 0 ? (uint32_t)sd->init_pid : 0,
-				.listeners = (uint32_t)sandbox_listener_count(sb),
-				.native = st.native,
-				.emulated = st.emulated,
-				.failed = st.failed,
-				.kernel = st.kernel,
-				.p50_ns = st.p50_ns,
-				.p99_ns = st.p99_ns,
-				.native_cpu_ns = st.native_cpu_ns,
-				.foreign_cpu_ns = st.foreign_cpu_ns,
-				.abandoned = st.abandoned,
-			};
-		}
-		m.status.more = sb && engine_sandbox_next(d->engine, sb);
-		r = send_msg(c, &m);
-	} while (r >= 0 && m.status.more);
-	return r;
-}
-
-static int on_stats(struct daemon *d, struct client *c)
-{
-	struct proto_msg m = { .type = PROTO_MSG_STATS };
-	struct engine_stats st;
-	uint64_t sandboxes = 0, listeners = 0;
-
-	engine_get_stats(d->engine, &st);
-	for (struct sandbox *sb = NULL; (sb = engine_sandbox_next(d->engine, sb));) {
-		sandboxes++;
-		listeners += sandbox_listener_count(sb);
-	}
-	m.stats.counters[PROTO_STAT_NOTIFICATIONS] = st.native + st.emulated + st.failed + st.kernel;
-	m.stats.counters[PROTO_STAT_NATIVE] = st.native;
-	m.stats.counters[PROTO_STAT_EMULATED] = st.emulated;
-	m.stats.counters[PROTO_STAT_FAILED] = st.failed;
-	m.stats.counters[PROTO_STAT_KERNEL] = st.kernel;
-	m.stats.counters[PROTO_STAT_SANDBOXES] = sandboxes;
-	m.stats.counters[PROTO_STAT_LISTENERS] = listeners;
-	m.stats.counters[PROTO_STAT_CLIENTS] = d->n_clients;
-	return send_msg(c, &m);
-}
-
-/* Finds the fd numbers of pid's seccomp listener and in-flight journal through /proc. */
-static int find_agent_fds(pid_t pid, int *ret_listener, int *ret_journal)
-{
-	char path[64];
-	DIR *dir;
-	struct dirent *de;
-	int listener = -1, journal = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : negative_errno();
-	while ((de = readdir(dir))) {
-		char link[96], target[128];
-		int n;
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(link, sizeof(link), "/proc/%d/fd/%.16s", (int)pid, de->d_name);
-		n = (int)readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		if (listener < 0 && strcmp(target, "anon_inode:seccomp notify") == 0)
-			listener = atoi(de->d_name);
-		else if (journal < 0 && strncmp(target, "/memfd:ubinfmt-journal", 22) == 0)
-			journal = atoi(de->d_name);
-	}
-	closedir(dir);
-	if (listener < 0)
-		return -ENOENT;
-	*ret_listener = listener;
-	*ret_journal = journal;
-	return 0;
-}
-
-/*
- * Takes over the sandbox whose agent is pid: copies its listener (and journal) out of it with
- * pidfd_getfd, which needs the same ptrace rights the rewrites already need.
- */
-static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
-{
-	_cleanup_close_ int pidfd = -1, listener = -1, journal = -1;
-	int lno, jno, r;
-	struct sandbox *sb;
-
-	for (sb = NULL; (sb = engine_sandbox_next(d->engine, sb));) {
-		struct sandbox_data *sd = sandbox_userdata(sb);
-		if (sd && sd->init_pid == pid)
-			return -EALREADY;
-	}
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return negative_errno();
-	r = find_agent_fds(pid, &lno, &jno);
-	if (r < 0)
-		return r;
-	listener = (int)syscall(SYS_pidfd_getfd, pidfd, lno, 0);
-	if (listener < 0)
-		return negative_errno();
-	if (jno >= 0)
-		journal = (int)syscall(SYS_pidfd_getfd, pidfd, jno, 0);
-
-	struct sandbox_data *sd = calloc(1, sizeof(*sd));
-	if (!sd)
+		return n;
+	if (c->out_bytes + (size_t)n > CLIENT_OUT_MAX)
+		return -ENOBUFS;
+	o = malloc(sizeof(*o) + (size_t)n);
+	if (!o)
 		return -ENOMEM;
-	sd->init_pid = pid;
-	snprintf(ret_id, id_size, "attach-%d", (int)pid);
-	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
-	if (r < 0)
-		return r;
-	r = adopt_listener(d, sb, listener, journal, pid, true);
-	if (r < 0) {
-		engine_sandbox_free(d->engine, sb);
-		return r;
-	}
-	listener = -1;
-	return 0;
+	o->next = NULL;
+	o->len = (size_t)n;
+	memcpy(o->data, buf, (size_t)n);
+	*c->out_tail = o;
+	c->out_tail = &o->next;
+	c->out_bytes += (size_t)n;
+	return flush(c);
 }
 
-static int on_attach(struct daemon *d, struct client *c, pid_t pid)
+int client_errorf(struct client *c, int err, const char *fmt, ...)
 {
-	struct proto_msg ack = { .type = PROTO_MSG_HELLO_ACK };
-	char id[SANDBOX_ID_MAX];
-	int r;
+	struct proto_msg m = { .type = PROTO_MSG_ERROR };
+	char text[PROTO_MAX_ERROR_LEN];
+	va_list ap;
 
-	if (pid <= 0)
-		return send_error(c, -EINVAL, "attach");
-	r = attach(d, pid, id, sizeof(id));
-	if (r < 0) {
-		char what[96];
-		snprintf(what, sizeof(what), "cannot attach to pid %d", (int)pid);
-		log_warn_errno(r, "%s: %m", what);
-		return send_error(c, r, what);
-	}
-	log_info("attached to the sandbox of pid %d as '%s'", (int)pid, id);
-	ack.hello_ack.version = UBINFMT_VERSION_STRING;
-	ack.hello_ack.id = id;
-	return send_msg(c, &ack);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	m.error.error = err;
+	m.error.message = text;
+	(void)client_queue(c, &m);
+	return err;
 }
 
-/*
- * A JSON trace line for subscribers: the record with the sandbox in front, since the object
- * alone does not say whose exec it was ({"sandbox":"ID","time":…}).
- */
-static void json_with_sandbox(const char *id, const char *record, char *buf, size_t size)
+int client_error(struct client *c, int err, const char *what)
 {
-	size_t pos = 0;
-
-	pos += (size_t)snprintf(buf, size, "{\"sandbox\":\"");
-	for (; *id && pos + 8 < size; id++) {
-		unsigned char ch = (unsigned char)*id;
-		if (ch == '"' || ch == '\\')
-			pos += (size_t)snprintf(buf + pos, size - pos, "\\%c", ch);
-		else if (ch < 0x20)
-			pos += (size_t)snprintf(buf + pos, size - pos, "\\u%04x", ch);
-		else
-			buf[pos++] = (char)ch;
-	}
-	buf[pos] = '\0';
-	if (record[0] == '{' && record[1] != '}' && record[1] != '\0')
-		snprintf(buf + pos, size - pos, "\",%s", record + 1);
-	else
-		snprintf(buf + pos, size - pos, "\"}");
+	return client_errorf(c, err, "%s: %s", what, strerror(-err));
 }
 
-void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec)
-{
-	char text[2048], record[2048], json[2048 + PROTO_MAX_ID_LEN * 6 + 16];
-	bool have_text = false, have_json = false;
+/* ---- messages ------------------------------------------------------------------------------ */
 
-	for (struct client *c = d->clients; c; c = c->next) {
-		if (!c->trace_sub || (c->trace_id[0] && strcmp(c->trace_id, sandbox_id(sb)) != 0))
-			continue;
-		char *line = c->trace_json ? json : text;
-		bool *have = c->trace_json ? &have_json : &have_text;
-		if (!*have) {
-			char *dst = c->trace_json ? record : text;
-			size_t n = trace_format(rec, c->trace_json, dst, sizeof(record));
-			if (n > 0 && dst[n - 1] == '\n')
-				dst[n - 1] = '\0';
-			if (c->trace_json)
-				json_with_sandbox(sandbox_id(sb), record, json, sizeof(json));
-			*have = true;
-		}
-		struct proto_msg m = { .type = PROTO_MSG_TRACE_LINE };
-		m.trace_line.id = sandbox_id(sb);
-		m.trace_line.line = line;
-		/* A slow reader loses lines; the loop never waits for it. */
-		if (send_msg(c, &m) < 0)
-			c->dropped++;
-	}
-}
-
-/* ---- dispatch -------------------------------------------------------------------------------- */
-
-static int on_message(struct daemon *d, struct client *c, const uint8_t *buf, size_t len, int *fds, size_t n_fds)
+static int on_message(struct client *c, const uint8_t *buf, size_t len, int *fds, size_t n_fds)
 {
 	struct proto_msg m;
 	char why[256];
@@ -385,67 +157,37 @@ static int on_message(struct daemon *d, struct client *c, const uint8_t *buf, si
 	r = proto_decode(buf, len, &m);
 	if (r < 0) {
 		proto_strerror(r, buf, len, why, sizeof(why));
-		log_warn("client pid %d sent a bad message: %s", (int)c->peer_pid, why);
-		send_error(c, r, why);
-		return r;
+		log_debug("%s client pid %d uid %u sent a bad message: %s", kind_names[c->kind], (int)c->peer.pid,
+			  c->peer.uid, why);
+		return client_error(c, r, why);
 	}
-	if (m.type != PROTO_MSG_LISTENER && n_fds > 0)
-		return -EPROTO;
-	if (!c->role && m.type != PROTO_MSG_HELLO)
-		return send_error(c, -EPROTO, "HELLO first"), -EPROTO;
-
-	switch (m.type) {
-	case PROTO_MSG_HELLO:
-		if (c->role)
-			return -EPROTO;
-		c->role = m.hello.role;
-		if (c->role == PROTO_ROLE_AGENT)
-			return on_agent_hello(d, c, &m.hello);
-		{
-			struct proto_msg ack = { .type = PROTO_MSG_HELLO_ACK };
-			ack.hello_ack.version = UBINFMT_VERSION_STRING;
-			ack.hello_ack.id = "";
-			return send_msg(c, &ack);
-		}
-	case PROTO_MSG_LISTENER:
-		if (c->role != PROTO_ROLE_AGENT)
-			return -EPROTO;
-		return on_agent_listener(d, c, fds, n_fds);
-	case PROTO_MSG_STATUS_REQ:
-		return on_status(d, c);
-	case PROTO_MSG_STATS:
-		return on_stats(d, c);
-	case PROTO_MSG_TRACE_SUB:
-		c->trace_sub = true;
-		c->trace_json = m.trace_sub.json;
-		snprintf(c->trace_id, sizeof(c->trace_id), "%s", m.trace_sub.id);
-		return 0;
-	case PROTO_MSG_ATTACH:
-		/* Taking over a process's fds is for root (the control socket is root's alone, too). */
-		if (c->peer_uid != 0)
-			return send_error(c, -EPERM, "attach"), 0;
-		return on_attach(d, c, (pid_t)m.attach.pid);
-	case PROTO_MSG_BYE:
+	if (n_fds > proto_type_max_fds(m.type))
+		return client_errorf(c, -EPROTO, "%s carries no fds", proto_type_name(m.type));
+	/* A received fd that eats into the loop's reserve is refused like a connection would be. */
+	for (size_t i = 0; i < n_fds; i++)
+		if (!daemon_fd_affordable(c->daemon, fds[i]))
+			return client_errorf(c, -ENFILE, "ubinfmtd is short of file descriptors; try again later");
+	if (m.type == PROTO_MSG_BYE)
 		return -ECONNRESET;
-	case PROTO_MSG_HELLO_ACK:
-	case PROTO_MSG_STATUS:
-	case PROTO_MSG_TRACE_LINE:
-	case PROTO_MSG_ERROR:
-	case PROTO_MSG_MAX:
-	default:
-		return -EPROTO;
-	}
+	if (c->kind == CLIENT_AGENT)
+		return agent_on_message(c, &m, fds, n_fds);
+	return control_on_message(c, &m);
 }
 
 static int on_client(void *ctx, int fd, int events)
 {
 	struct client *c = ctx;
-	struct daemon *d = c->daemon;
 
-	if (events < 0 || !(events & POLLIN)) {
-		client_free(d, c);
+	if (events < 0 || (events & (POLLERR | POLLNVAL))) {
+		client_free(c);
 		return -1;
 	}
+	if ((events & POLLOUT) && flush(c) < 0) {
+		client_free(c);
+		return -1;
+	}
+	if (!(events & (POLLIN | POLLHUP)))
+		return 0;
 	for (;;) {
 		uint8_t buf[PROTO_MAX_MSG];
 		int fds[PROTO_MAX_FDS];
@@ -456,60 +198,142 @@ static int on_client(void *ctx, int fd, int events)
 			return 0;
 		if (n <= 0) {
 			if (n < 0 && n != -ECONNRESET)
-				log_debug_errno(n, "client pid %d: %m", (int)c->peer_pid);
-			client_free(d, c);
+				log_debug_errno(n, "%s client pid %d: %m", kind_names[c->kind], (int)c->peer.pid);
+			client_free(c);
 			return -1;
 		}
-		int r = on_message(d, c, buf, (size_t)n, fds, n_fds);
+		int r = on_message(c, buf, (size_t)n, fds, n_fds);
 		proto_close_fds(fds, n_fds); /* whatever the handler did not take */
 		if (r < 0) {
-			client_free(d, c);
+			/* Whatever error went out is queued: one last try to deliver it, then go. */
+			(void)flush(c);
+			client_free(c);
 			return -1;
 		}
 	}
 }
 
+/* ---- accepting ----------------------------------------------------------------------------- */
+
+/*
+ * Whether this new client may stay: a control client must be root of our user namespace, an
+ * agent within its tenant's connection quota, and either within the fd reserve.  A refused
+ * client gets one ERROR saying why before the connection closes.
+ */
+static int admit(struct client *c)
+{
+	struct daemon *d = c->daemon;
+	enum quota_scope scope;
+	unsigned limit;
+	int r;
+
+	if (!daemon_fd_affordable(d, c->fd)) {
+		static uint64_t last_ns;
+		uint64_t now = daemon_now_ns();
+		if (!last_ns || now - last_ns > 10000000000ull)
+			log_warn("%u file descriptors in use, %u kept for exec decisions: refusing new clients "
+				 "(raise LimitNOFILE, or find who holds so many connections with 'ss -xp')",
+				 d->fd_limit - DAEMON_FD_RESERVE, DAEMON_FD_RESERVE);
+		last_ns = now;
+		return client_errorf(c, -ENFILE, "ubinfmtd is short of file descriptors; try again later");
+	}
+	if (c->kind == CLIENT_CONTROL) {
+		if (!control_peer_allowed(&c->peer))
+			return client_errorf(c, -EPERM, "the control socket answers root of ubinfmtd's user "
+							"namespace only (uid %u)",
+					     c->peer.uid);
+		return 0;
+	}
+	r = quota_take(d->quota, &c->tenant, QUOTA_CONNECTIONS, &scope, &limit);
+	if (r == -EDQUOT) {
+		daemon_warn_quota(d, &c->tenant, QUOTA_CONNECTIONS, scope, limit);
+		return client_errorf(c, r, "too many connections to ubinfmtd from uid %u%s (%u)", c->tenant.uid,
+				     scope == QUOTA_SCOPE_PIDNS ? " in this container" : "", limit);
+	}
+	if (r < 0)
+		return r;
+	c->counted = true;
+	return 0;
+}
+
 static int on_accept(void *ctx, int fd, int events)
 {
-	struct daemon *d = ctx;
+	struct daemon_socket *s = ctx;
+	struct daemon *d = s->daemon;
 
 	if (events < 0)
-		return log_error_errno(events, "agent/control socket failed: %m");
+		return log_error_errno(events, "%s socket failed: %m", kind_names[s->kind]);
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct ucred cred = { 0 };
 		struct client *c;
 
 		if (cfd < 0)
-			return daemon_accept_failed(d, fd, errno, on_accept, d);
+			return daemon_accept_failed(d, fd, errno, on_accept, s);
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
 			continue;
 		}
-		(void)proto_peer_cred(cfd, &cred);
-		*c = (struct client){ .daemon = d, .fd = cfd, .peer_pid = cred.pid, .peer_uid = cred.uid };
-		c->watch = loop_watch(d->loop, cfd, POLLIN, on_client, c);
-		if (c->watch < 0) {
+		*c = (struct client){
+			.daemon = d,
+			.kind = (enum client_kind)s->kind,
+			.fd = cfd,
+			.watch = -1,
+			.peer = { .pidfd = -1 },
+			.deadline_ns = daemon_now_ns() + CLIENT_GREETING_TIMEOUT_NS,
+		};
+		c->out_tail = &c->out;
+		if (peer_identify(cfd, &c->peer) < 0) {
 			close(cfd);
 			free(c);
 			continue;
 		}
+		c->tenant = (struct quota_owner){ .uid = c->peer.uid, .pidns = c->peer.pidns, .exempt = c->peer.privileged };
 		c->next = d->clients;
 		d->clients = c;
 		d->n_clients++;
+		if (admit(c) < 0) {
+			client_free(c);
+			continue;
+		}
+		c->watch = loop_watch(d->loop, cfd, POLLIN, on_client, c);
+		if (c->watch < 0)
+			client_free(c);
 	}
 }
 
-int clients_listen(struct daemon *d, int listen_fd)
+int clients_listen(struct daemon *d, struct daemon_socket *s)
 {
-	int r = loop_watch(d->loop, listen_fd, POLLIN, on_accept, d);
+	int r;
 
+	s->daemon = d;
+	r = loop_watch(d->loop, s->fd, POLLIN, on_accept, s);
 	return r < 0 ? r : 0;
+}
+
+void clients_tick(struct daemon *d)
+{
+	uint64_t now = daemon_now_ns();
+
+	for (struct client *c = d->clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->deadline_ns || now < c->deadline_ns)
+			continue;
+		log_debug("%s client pid %d uid %u said nothing useful for %llu s: dropping it", kind_names[c->kind],
+			  (int)c->peer.pid, c->peer.uid, CLIENT_GREETING_TIMEOUT_NS / 1000000000ull);
+		client_free(c);
+	}
+}
+
+void clients_sandbox_gone(struct daemon *d, struct sandbox *sb)
+{
+	for (struct client *c = d->clients; c; c = c->next)
+		if (c->join == sb)
+			c->join = NULL;
 }
 
 void clients_close_all(struct daemon *d)
 {
 	while (d->clients)
-		client_free(d, d->clients);
+		client_free(d->clients);
 }

@@ -10,17 +10,49 @@
 #include "emu.h"
 #include "engine.h"
 #include "loop.h"
+#include "quota.h"
 
-/* ubinfmtd's state, shared by its front ends (agents and CLI clients, OCI runtimes). */
+/*
+ * ubinfmtd's state, shared by its front ends (agents and CLI clients, OCI runtimes).  One daemon
+ * serves every container of a node, so every client is a tenant that must not see, name, steer
+ * or starve another's sandboxes: sandboxes have owners, and ids are looked up only within the
+ * owner's own namespace.
+ */
 
 struct client;
 struct oci_conn;
 
+/* Who made a sandbox; ids of one origin never name a sandbox of another. */
+enum sandbox_origin {
+	SANDBOX_ORIGIN_AGENT = 1, /* an agent on the agent socket: ids per (uid, pid namespace) */
+	SANDBOX_ORIGIN_OCI,       /* a runtime on the OCI socket: the container id */
+	SANDBOX_ORIGIN_ATTACH,    /* `ubinfmt attach` on the control socket */
+	SANDBOX_ORIGIN_MAX,
+};
+
+struct sandbox_owner {
+	enum sandbox_origin origin;
+	struct quota_owner tenant; /* agents: the peer that made it; the others: root, exempt */
+};
+
 /* What the daemon keeps per sandbox, beside the engine's own state (sandbox userdata). */
 struct sandbox_data {
+	struct sandbox_owner owner;
 	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
 	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
-	bool from_oci;
+	bool counted;              /* holds one QUOTA_SANDBOXES of owner.tenant */
+	int agent_pidfd;           /* agents: the agent that made it, or -1 */
+	/* Agents: the in-flight journal page it came with; a re-attach must bring the same one. */
+	bool has_journal;
+	uint64_t journal_dev;
+	uint64_t journal_ino;
+};
+
+/* A listening socket of the daemon, and what its clients may ask (enum client_kind). */
+struct daemon_socket {
+	struct daemon *daemon;
+	int fd;
+	int kind;
 };
 
 struct daemon {
@@ -29,6 +61,9 @@ struct daemon {
 	struct emu_registry emus; /* the default emulators */
 	FILE *trace;              /* --trace: every sandbox's execs */
 	bool trace_json;
+	struct quota *quota;      /* per-tenant connections and sandboxes */
+	unsigned fd_limit;        /* RLIMIT_NOFILE, raised to its hard limit at start */
+	struct daemon_socket agent_socket, control_socket;
 	struct client *clients;
 	uint64_t n_clients;
 	struct {
@@ -46,22 +81,57 @@ struct daemon {
 #define DAEMON_TRACE_JSON 2
 
 /*
+ * File descriptors kept free for the loop's own work (deciding an exec opens a few, a rewrite
+ * adds the emulator): a client whose connection or fds would eat into them is refused, so that a
+ * flood of idle connections cannot make other sandboxes' execs fail.
+ */
+#define DAEMON_FD_RESERVE 256
+
+/*
+ * Whether fd, just made (accepted, received), leaves the reserve untouched.  fds are allocated
+ * lowest first, so every number below fd is in use: fewer than the reserve are left once fd
+ * comes within it of the limit.
+ */
+bool daemon_fd_affordable(const struct daemon *d, int fd);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t daemon_now_ns(void);
+
+/*
  * What an accept loop does when accept4 fails: 0 to wait for the next readiness report
  * (EAGAIN and other passing conditions), or -1 to stop watching the socket.  Out of fds or
  * memory, the socket is parked and watched again on the next daemon tick (a second later), so a
  * full fd table does not spin the loop; a socket that can never accept is dropped, once logged.
  */
 int daemon_accept_failed(struct daemon *d, int listen_fd, int err, loop_handler handler, void *ctx);
-/* Once a second (from the OCI front end's timer): re-watches parked sockets. */
+/* Once a second (from the OCI front end's timer): re-watches parked sockets, expires clients. */
 void daemon_tick(struct daemon *d);
 
-/* Creates a sandbox with the daemon's defaults (and owns sd); trace is 0 or DAEMON_TRACE_*. */
+/*
+ * Creates a sandbox with the daemon's defaults; sd (owned from now on, even on failure) must
+ * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->counted
+ * says it holds its place already): -EDQUOT when full.
+ * trace is 0 or DAEMON_TRACE_*.
+ */
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
 		       struct sandbox **ret);
+/* The sandbox named id in owner's namespace: same origin, and for agents the same tenant. */
+struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner *owner, const char *id);
+/* Frees sb and everything the daemon keeps for it (its listeners close). */
+void daemon_sandbox_free(struct daemon *d, struct sandbox *sb);
+/* A new sandbox_data: zeroed, no pidfd, owned by owner. */
+struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner);
+/* A rate-limited warning that tenant hit a quota (one line per tenant and cap every 10 s at most). */
+void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
+		       enum quota_scope scope, unsigned limit);
 
 /* clients.c: the agent and control sockets (SOCK_SEQPACKET, the proto/ messages). */
-int clients_listen(struct daemon *d, int listen_fd);
+int clients_listen(struct daemon *d, struct daemon_socket *s);
 void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec);
+/* A sandbox is going away: no client may still point at it. */
+void clients_sandbox_gone(struct daemon *d, struct sandbox *sb);
+/* Drops clients whose greeting is overdue. */
+void clients_tick(struct daemon *d);
 void clients_close_all(struct daemon *d);
 
 /* oci.c: the OCI seccomp-agent socket (runc, crun: one JSON state and one listener fd). */

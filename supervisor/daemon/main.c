@@ -15,10 +15,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "clients.h"
 #include "daemon.h"
 #include "hostbinfmt.h"
 #include "log.h"
@@ -36,6 +39,8 @@ static bool arg_trace;
 static bool arg_json;
 static int arg_decision_timeout_ms; /* 0: the engine's default */
 static int arg_nice = CAPS_SUPERVISOR_NICE;
+static int arg_max_per_uid = QUOTA_DEFAULT_SANDBOXES_PER_UID;
+static int arg_max_per_container = QUOTA_DEFAULT_SANDBOXES_PER_PIDNS;
 
 static const char usage[] =
 	"Usage: ubinfmtd [OPTION…]\n"
@@ -53,11 +58,77 @@ static const char usage[] =
 	"                         files or memory (a hung FUSE server) and serve the others (1000)\n"
 	"  --nice=N               the daemon's scheduling priority, -20 to 19 (default -10: every\n"
 	"                         exec waits for it, so it should not wait behind them)\n"
+	"  --max-per-uid=N        sandboxes one user other than root may hold through the agent\n"
+	"                         socket (twice as many connections; default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_UID) ")\n"
+	"  --max-per-container=N  the same per user and pid namespace, root's containers included\n"
+	"                         (default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_PIDNS) ")\n"
 	"  -v, --verbose          more log output (repeat for debug, trace)\n"
 	"\n"
 	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
 
+uint64_t daemon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- sandboxes --------------------------------------------------------------------------- */
+
+struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner)
+{
+	struct sandbox_data *sd = calloc(1, sizeof(*sd));
+
+	if (!sd)
+		return NULL;
+	sd->owner = *owner;
+	sd->agent_pidfd = -1;
+	return sd;
+}
+
+static void sandbox_data_free(struct daemon *d, struct sandbox_data *sd)
+{
+	if (!sd)
+		return;
+	if (sd->counted)
+		quota_give(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES);
+	if (sd->emus) {
+		emu_registry_close(sd->emus);
+		free(sd->emus);
+	}
+	if (sd->agent_pidfd >= 0)
+		close(sd->agent_pidfd);
+	free(sd);
+}
+
+void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
+		       enum quota_scope scope, unsigned limit)
+{
+	static struct {
+		uint32_t uid;
+		uint64_t pidns;
+		int what;
+		uint64_t at_ns;
+	} last[16];
+	static unsigned next;
+	uint64_t now = daemon_now_ns();
+
+	(void)d;
+	for (size_t i = 0; i < ARRAY_SIZE(last); i++)
+		if (last[i].at_ns && last[i].uid == tenant->uid && last[i].pidns == tenant->pidns &&
+		    last[i].what == (int)what && now - last[i].at_ns < 10000000000ull)
+			return;
+	last[next % ARRAY_SIZE(last)] = (typeof(last[0])){ tenant->uid, tenant->pidns, (int)what, now };
+	next++;
+	if (scope == QUOTA_SCOPE_UID)
+		log_warn("uid %u holds %u %s, the most ubinfmtd allows one user (--max-per-uid): refusing more",
+			 tenant->uid, limit, quota_what_name(what));
+	else
+		log_warn("uid %u in pid namespace %llu holds %u %s, the most ubinfmtd allows one container "
+			 "(--max-per-container): refusing more",
+			 tenant->uid, (unsigned long long)tenant->pidns, limit, quota_what_name(what));
+}
 
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
 		       struct sandbox **ret)
@@ -67,8 +138,20 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 		.emulate_mask = UINT64_MAX,
 		.userdata = sd,
 	};
+	enum quota_scope scope;
+	unsigned limit;
 	int r;
 
+	if (sd->owner.origin == SANDBOX_ORIGIN_AGENT && !sd->counted) {
+		r = quota_take(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES, &scope, &limit);
+		if (r == -EDQUOT)
+			daemon_warn_quota(d, &sd->owner.tenant, QUOTA_SANDBOXES, scope, limit);
+		if (r < 0) {
+			sandbox_data_free(d, sd);
+			return r;
+		}
+		sd->counted = true;
+	}
 	snprintf(cfg.id, sizeof(cfg.id), "%s", id);
 	if (d->trace) {
 		cfg.trace = d->trace;
@@ -78,26 +161,38 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 		cfg.trace_json = trace == DAEMON_TRACE_JSON || d->trace_json;
 	}
 	r = engine_sandbox_new(d->engine, &cfg, ret);
-	if (r < 0) {
-		if (sd->emus) {
-			emu_registry_close(sd->emus);
-			free(sd->emus);
-		}
-		free(sd);
-	}
+	if (r < 0)
+		sandbox_data_free(d, sd);
 	return r;
 }
 
-static void free_sandbox(struct daemon *d, struct sandbox *sb)
+static bool same_owner(const struct sandbox_owner *a, const struct sandbox_owner *b)
+{
+	if (a->origin != b->origin)
+		return false;
+	/* Agents' ids are their own tenant's: nobody else can squat or join them. */
+	if (a->origin == SANDBOX_ORIGIN_AGENT)
+		return a->tenant.uid == b->tenant.uid && a->tenant.pidns == b->tenant.pidns;
+	return true;
+}
+
+struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner *owner, const char *id)
+{
+	for (struct sandbox *sb = NULL; (sb = engine_sandbox_next(d->engine, sb));) {
+		const struct sandbox_data *sd = sandbox_userdata(sb);
+		if (sd && same_owner(&sd->owner, owner) && strcmp(sandbox_id(sb), id) == 0)
+			return sb;
+	}
+	return NULL;
+}
+
+void daemon_sandbox_free(struct daemon *d, struct sandbox *sb)
 {
 	struct sandbox_data *sd = sandbox_userdata(sb);
 
+	clients_sandbox_gone(d, sb);
 	engine_sandbox_free(d->engine, sb);
-	if (sd && sd->emus) {
-		emu_registry_close(sd->emus);
-		free(sd->emus);
-	}
-	free(sd);
+	sandbox_data_free(d, sd);
 }
 
 static void on_sandbox_empty(void *ctx, struct sandbox *sb)
@@ -105,7 +200,7 @@ static void on_sandbox_empty(void *ctx, struct sandbox *sb)
 	struct daemon *d = ctx;
 
 	log_info("sandbox '%s': every task is gone", sandbox_id(sb));
-	free_sandbox(d, sb);
+	daemon_sandbox_free(d, sb);
 }
 
 static void on_exec_done(void *ctx, struct sandbox *sb, const struct trace_record *rec)
@@ -160,8 +255,42 @@ int daemon_accept_failed(struct daemon *d, int listen_fd, int err, loop_handler 
 	}
 }
 
+bool daemon_fd_affordable(const struct daemon *d, int fd)
+{
+	return fd >= 0 && (unsigned)fd + DAEMON_FD_RESERVE < d->fd_limit;
+}
+
+/*
+ * Every connection and listener is an fd, and systemd's default soft limit is 1024: take what
+ * the hard limit allows, so that the limits above, not the fd table, decide who is refused.
+ */
+static void raise_fd_limit(struct daemon *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		d->fd_limit = 1024;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+		else
+			log_warn_errno(negative_errno(), "cannot raise the open file limit from %llu to %llu (%m)",
+				       (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	}
+	d->fd_limit = rl.rlim_cur > INT32_MAX ? INT32_MAX : (unsigned)rl.rlim_cur;
+	if (d->fd_limit < 4 * DAEMON_FD_RESERVE)
+		log_warn("the open file limit is %u: ubinfmtd keeps %u for exec decisions and serves few "
+			 "clients; raise LimitNOFILE=",
+			 d->fd_limit, DAEMON_FD_RESERVE);
+	log_debug("open file limit: %u", d->fd_limit);
+}
+
 void daemon_tick(struct daemon *d)
 {
+	clients_tick(d);
 	for (size_t i = 0; i < ARRAY_SIZE(d->parked); i++) {
 		if (!d->parked[i].handler)
 			continue;
@@ -262,7 +391,8 @@ static int make_parent_dir(const char *path)
 
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE };
+	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE,
+	       OPT_MAX_PER_UID, OPT_MAX_PER_CONTAINER };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "oci-socket", required_argument, NULL, OPT_OCI },
@@ -272,6 +402,8 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
 		{ "nice", required_argument, NULL, OPT_NICE },
+		{ "max-per-uid", required_argument, NULL, OPT_MAX_PER_UID },
+		{ "max-per-container", required_argument, NULL, OPT_MAX_PER_CONTAINER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -314,6 +446,14 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			if (parse_int(optarg, -20, 19, &arg_nice) < 0)
 				return log_error_errno(-EINVAL, "--nice '%s': expected -20 to 19", optarg);
 			break;
+		case OPT_MAX_PER_UID:
+			if (parse_int(optarg, 1, 1000000, &arg_max_per_uid) < 0)
+				return log_error_errno(-EINVAL, "--max-per-uid '%s': expected 1 to 1000000", optarg);
+			break;
+		case OPT_MAX_PER_CONTAINER:
+			if (parse_int(optarg, 1, 1000000, &arg_max_per_container) < 0)
+				return log_error_errno(-EINVAL, "--max-per-container '%s': expected 1 to 1000000", optarg);
+			break;
 		case 'v':
 			if (log_get_level() < LOG_TRACE)
 				log_set_level(log_get_level() + 1);
@@ -352,6 +492,16 @@ int main(int argc, char **argv)
 	emu_registry_init(&d.emus);
 	if (parse_args(argc, argv, &d) < 0)
 		return 2;
+
+	struct quota_limits limits = {
+		.per_uid = { [QUOTA_CONNECTIONS] = 2 * (unsigned)arg_max_per_uid,
+			     [QUOTA_SANDBOXES] = (unsigned)arg_max_per_uid },
+		.per_pidns = { [QUOTA_CONNECTIONS] = 2 * (unsigned)arg_max_per_container,
+			       [QUOTA_SANDBOXES] = (unsigned)arg_max_per_container },
+	};
+	if (quota_new(&limits, &d.quota) < 0)
+		return log_error_errno(-ENOMEM, "out of memory"), 1;
+	raise_fd_limit(&d);
 
 	/* What this machine runs by itself, and who serves the rest. */
 	cfg.native_mask = native_probe();
@@ -403,8 +553,10 @@ int main(int argc, char **argv)
 	control_fd = listen_at("control", arg_control_socket, SOCK_SEQPACKET, 0600);
 	if (agent_fd < 0 || oci_fd < 0 || control_fd < 0)
 		return 1;
-	if (clients_listen(&d, agent_fd) < 0 || clients_listen(&d, control_fd) < 0 || oci_front_listen(&d, oci_fd) < 0)
-	{
+	d.agent_socket = (struct daemon_socket){ .daemon = &d, .fd = agent_fd, .kind = CLIENT_AGENT };
+	d.control_socket = (struct daemon_socket){ .daemon = &d, .fd = control_fd, .kind = CLIENT_CONTROL };
+	if (clients_listen(&d, &d.agent_socket) < 0 || clients_listen(&d, &d.control_socket) < 0 ||
+	    oci_front_listen(&d, oci_fd) < 0) {
 		log_error("cannot watch the sockets");
 		return 1;
 	}
@@ -424,9 +576,10 @@ int main(int argc, char **argv)
 	clients_close_all(&d);
 	oci_front_close_all(&d);
 	for (struct sandbox *sb; (sb = engine_sandbox_next(d.engine, NULL));)
-		free_sandbox(&d, sb);
+		daemon_sandbox_free(&d, sb);
 	d.engine = engine_free(d.engine);
 	emu_registry_close(&d.emus);
+	d.quota = quota_free(d.quota);
 	if (systemd_fd("agent") < 0)
 		(void)unlink(arg_agent_socket);
 	if (systemd_fd("oci") < 0)

@@ -178,14 +178,14 @@ static void serve(struct oci_conn *c, struct oci_state *st_in)
 	/* The engine's ids are short; long container ids are cut (status shows the prefix). */
 	char id[SANDBOX_ID_MAX];
 	sandbox_id_for(st.id, id, sizeof(id));
-	sb = engine_sandbox_find(d->engine, id);
+	const struct sandbox_owner owner = { .origin = SANDBOX_ORIGIN_OCI, .tenant = { .exempt = true } };
+	sb = daemon_sandbox_find(d, &owner, id);
 	if (!sb) {
-		struct sandbox_data *sd = calloc(1, sizeof(*sd));
+		struct sandbox_data *sd = sandbox_data_new(&owner);
 		int trace = 0;
 		uint64_t mask = UINT64_MAX;
 		if (!sd)
 			goto out;
-		sd->from_oci = true;
 		sd->init_pid = st.init_pid > 0 ? st.init_pid : st.pid;
 		r = apply_options(d, &st, sd, &trace, &mask, reason, sizeof(reason));
 		if (r < 0) {
