@@ -71,6 +71,8 @@ static void client_free(struct daemon *d, struct client *c)
 		}
 	(void)loop_unwatch(d->loop, c->watch);
 	close(c->fd);
+	if (c->trace_sub)
+		engine_add_trace_readers(d->engine, -1);
 	free(c);
 	d->n_clients--;
 }
@@ -416,6 +418,8 @@ static int on_message(struct daemon *d, struct client *c, const uint8_t *buf, si
 	case PROTO_MSG_STATS:
 		return on_stats(d, c);
 	case PROTO_MSG_TRACE_SUB:
+		if (!c->trace_sub)
+			engine_add_trace_readers(d->engine, 1);
 		c->trace_sub = true;
 		c->trace_json = m.trace_sub.json;
 		snprintf(c->trace_id, sizeof(c->trace_id), "%s", m.trace_sub.id);
