@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "macros.h"
 
 static enum log_level log_level = LOG_WARN;
 static const char *log_program = "ubinfmt";
@@ -38,25 +39,81 @@ int log_parse_level(const char *s, enum log_level *ret_level)
 	return -EINVAL;
 }
 
+/* One byte of a message as it is printed: itself, or an escape that is not a control byte. */
+static size_t escape_byte(unsigned char c, char out[5])
+{
+	static const char hex[] = "0123456789abcdef";
+	char named = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\\' ? '\\' : 0;
+
+	if (named) {
+		out[0] = '\\';
+		out[1] = named;
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		out[0] = '\\';
+		out[1] = 'x';
+		out[2] = hex[c >> 4];
+		out[3] = hex[c & 0xf];
+		return 4;
+	}
+	out[0] = (char)c;
+	return 1;
+}
+
+size_t log_escape(char *dst, size_t size, const char *src)
+{
+	static const char cut_mark[] = "...";
+	size_t total = 0, pos = 0, room = size - 1;
+	char e[5];
+
+	for (const char *s = src; *s; s++)
+		total += escape_byte((unsigned char)*s, e);
+	/* Cut short: keep room for the mark, so that a reader knows the line does not end there. */
+	if (total > room)
+		room = room > strlen(cut_mark) ? room - strlen(cut_mark) : 0;
+	for (const char *s = src; *s; s++) {
+		size_t n = escape_byte((unsigned char)*s, e);
+		if (pos + n > room)
+			break;
+		memcpy(dst + pos, e, n);
+		pos += n;
+	}
+	if (total > size - 1) {
+		size_t m = MIN(strlen(cut_mark), size - 1 - pos);
+		memcpy(dst + pos, cut_mark, m);
+		pos += m;
+	}
+	dst[pos] = '\0';
+	return pos;
+}
+
 void log_emit(enum log_level level, int err, const char *fmt, ...)
 {
 	static const char *const prefixes[LOG_LEVEL_MAX] = { "error", "warning", "info", "debug", "trace" };
-	char line[2048];
+	/* A message as formatted (paths are cut to a few hundred bytes by their callers), and the
+	 * line, with room for it escaped: a path of control bytes grows fourfold. */
+	char msg[2048], line[4096];
 	va_list ap;
 	int n;
 
 	/* %m in fmt means the error passed in, not whatever errno happens to hold. */
 	if (err < 0)
 		errno = -err;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		msg[0] = '\0';
+	else if ((size_t)n >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4); /* cut by vsnprintf: say so */
 	n = snprintf(line, sizeof(line), "%s[%d] %s: ", log_program, (int)getpid(),
 		     prefixes[level < LOG_LEVEL_MAX ? level : LOG_TRACE]);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (n < 0 || (size_t)n >= sizeof(line) / 2)
 		n = 0;
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
-	/* One write per line, so concurrent writers do not interleave mid-line. */
-	size_t len = strnlen(line, sizeof(line) - 2);
+	/* The '\n' always fits: it is the only line end this call writes. */
+	size_t len = (size_t)n + log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg);
 	line[len++] = '\n';
+	/* One write per line, so concurrent writers do not interleave mid-line. */
 	(void)!write(STDERR_FILENO, line, len);
 }

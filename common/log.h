@@ -3,6 +3,7 @@
 #define UBINFMT_LOG_H
 
 #include <errno.h>
+#include <stddef.h>
 
 #include "macros.h"
 
@@ -22,7 +23,21 @@ void log_set_program(const char *name);
 /* Parses "error", "warn", "info", "debug", "trace" or a digit; -EINVAL otherwise. */
 int log_parse_level(const char *s, enum log_level *ret_level);
 
+/*
+ * Writes one line to stderr: "prog[pid] level: message\n", in one write.  The formatted message
+ * passes through log_escape, so that no argument (a path or a name from a sandbox) can end the
+ * line, start a forged one or steer a terminal: one call is exactly one line.
+ */
 void log_emit(enum log_level level, int err, const char *fmt, ...) _printf_(3, 4);
+
+/*
+ * Pure: copies src into dst (size bytes, size >= 1, always NUL-terminated) with every byte
+ * below 0x20, DEL and the backslash as a visible escape (\n, \r, \t, \\, \xNN), so that the
+ * copy holds no control character and reads back unambiguously.  Bytes from 0x80 up (UTF-8
+ * names) are kept.  What does not fit is cut after a whole escape and ends in "...".  Returns
+ * the length written.
+ */
+size_t log_escape(char *dst, size_t size, const char *src);
 
 /* Every macro preserves errno so that %m and the caller's errno survive. */
 #define log_at(level, err, ...)                                   \
@@ -42,9 +57,10 @@ void log_emit(enum log_level level, int err, const char *fmt, ...) _printf_(3, 4
 /* Logs with %m meaning strerror(-r), and evaluates to r (which must be negative). */
 #define log_full_errno(level, r, ...)                             \
 	({                                                        \
-		int log_r_ = (r);                                 \
+		int log_r_ = (r), log_saved_errno_ = errno;       \
 		if ((level) <= log_get_level())                   \
 			log_emit((level), log_r_, __VA_ARGS__);   \
+		errno = log_saved_errno_;                         \
 		log_r_;                                           \
 	})
 #define log_error_errno(r, ...) log_full_errno(LOG_ERROR, (r), __VA_ARGS__)

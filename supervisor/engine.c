@@ -173,8 +173,7 @@ static int open_view(struct listener *l, pid_t tid, struct target_view *ret)
  * env.  Anything that fails before a decision is the kernel's to answer: DECISION_KERNEL, with
  * *ret_fail set to why, for the caller's warning.
  */
-static enum decision decide(const struct exec_env *env, struct exec_ctx *c, bool want_resolved, int *ret_err,
-			    int *ret_fail)
+static enum decision decide(const struct exec_env *env, struct exec_ctx *c, int *ret_err, int *ret_fail)
 {
 	const struct exec_call *call = &c->call;
 	uint8_t head[CLASSIFY_HEAD_SIZE];
@@ -204,16 +203,19 @@ static enum decision decide(const struct exec_env *env, struct exec_ctx *c, bool
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
 		*ret_fail = r;
+		if (c->traced)
+			exec_check_unresolved(c);
 		return DECISION_KERNEL;
 	}
-	if (want_resolved) {
+
+	d = exec_classify(env, c, head, len, ret_err);
+	/* The name the caller could have found itself by readlink: only for a file it reaches. */
+	if (c->traced && (c->reach == EXEC_REACH_ALL || c->reach == EXEC_REACH_NAMED)) {
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->file_fd);
 		ssize_t n = readlink(proc, c->rec.resolved, sizeof(c->rec.resolved) - 1);
 		c->rec.resolved[n > 0 ? n : 0] = '\0';
 	}
-
-	d = exec_classify(env, c, head, len, ret_err);
 	if (d != DECISION_EMULATE)
 		return d;
 	if (exec_fd_based(call, c->path) && c->chain.depth > 0 && exec_target_fd_cloexec(c->tid, call->dirfd))
@@ -287,9 +289,10 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 	 * exiting): the guard, which then stays, is all it may touch.
 	 */
 	struct guard *guard = e->guard;
-	bool want_resolved = sb->cfg.trace || e->cfg.hooks.exec_done;
+	/* Only then is the permission walk worth its cost on a native exec (exec_classify). */
+	c.traced = sb->cfg.trace || (e->cfg.hooks.exec_done && e->trace_readers > 0);
 	seq = guard_enter(guard, sb->serial, listener, c.id, c.tid);
-	d = decide(&env, &c, want_resolved, &err, &fail);
+	d = decide(&env, &c, &err, &fail);
 	if (!guard_leave(guard, seq)) {
 		/* Too late: the exec went to the kernel and another thread runs the loop. */
 		exec_ctx_close(&c);
@@ -326,8 +329,7 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 	}
 
 answer:
-	c.rec.decision = d;
-	c.rec.error = err;
+	exec_record_decision(&c, d, err);
 	if (c.emu)
 		c.rec.emulator = c.emu->path;
 	switch (d) {
@@ -582,6 +584,14 @@ struct sandbox *engine_sandbox_find(struct engine *e, const char *id)
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev)
 {
 	return prev ? prev->next : e->sandboxes;
+}
+
+void engine_add_trace_readers(struct engine *e, int delta)
+{
+	if (delta < 0 && e->trace_readers < (unsigned)-delta)
+		e->trace_readers = 0;
+	else
+		e->trace_readers += (unsigned)delta;
 }
 
 void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask)

@@ -125,6 +125,14 @@ struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
 /* Iterates: NULL starts, NULL ends. */
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);
 
+/*
+ * The front end's count of live readers of hooks.exec_done (the daemon's trace subscribers),
+ * changed by delta.  With none, an exec of a sandbox without a trace of its own skips what only
+ * a trace record needs (the target's name, the walk that decides what its caller may see), so
+ * that a native exec costs no extra syscall.
+ */
+void engine_add_trace_readers(struct engine *e, int delta);
+
 /* Which architectures sb may emulate (1 << arch each); the others fail with ENOEXEC. */
 void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask);
 const char *sandbox_id(const struct sandbox *sb);

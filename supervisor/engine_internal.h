@@ -91,6 +91,7 @@ struct engine {
 	struct journal *cur_journal;
 	int cur_journal_slot;
 	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
+	unsigned trace_readers; /* live readers of hooks.exec_done (engine_add_trace_readers) */
 };
 
 uint64_t engine_now_ns(clockid_t clock);

@@ -95,13 +95,6 @@ static bool file_noexec(int fd)
 }
 
 /*
- * Classifies the file that the exec finally loads, following #! interpreters like
- * fs/binfmt_script.c.  Returns DECISION_EMULATE (c->emu set) for a foreign ELF that an
- * emulator serves and whose whole chain the caller may execute, else what to answer.  Every
- * byte read here is sandbox-controlled: the depth is bounded by the kernel's own limit and each
- * head by CLASSIFY_HEAD_SIZE.
- */
-/*
  * The caller's credentials, read from /proc/TID/status (the costliest step of a foreign
  * decision) only when a mode leaves the answer to them: a file or directory with all three x
  * bits may be executed or searched by anyone (perm_x_for_all).
@@ -165,33 +158,67 @@ static int may_search_path(struct exec_ctx *c, struct lazy_creds *cr, int start_
 	return r < 0 ? r : 1;
 }
 
-enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
-			    size_t first_len, int *ret_err)
-{
-	uint8_t head[CLASSIFY_HEAD_SIZE];
+/* The files of an exec's #! chain, each kept open (and its stat) for the permission checks. */
+struct chain_files {
 	struct stat st[SHEBANG_MAX_DEPTH + 1];
-	int fds[SHEBANG_MAX_DEPTH + 1]; /* each file of the chain, kept open for the final checks */
-	enum decision d = DECISION_KERNEL;
-	size_t len = MIN(first_len, sizeof(head)), depth, n_fds = 1;
+	int fd[SHEBANG_MAX_DEPTH + 1];
+	size_t n;
+};
 
-	memcpy(head, first_head, len);
-	st[0] = c->st;
-	fds[0] = c->file_fd;
+/*
+ * How far the caller gets along the files of its exec, in the kernel's order: the directories
+ * to the file it named, that file's exec permission, then for each #! interpreter its
+ * directories and its exec permission.  n_paths names are checked (the exec's own path, then
+ * c->interp[0…]), of which the first f->n were opened (an interpreter that did not resolve is
+ * searched for, not executed).  Every answer here is derived from the caller's credentials
+ * (read from its /proc/TID/status) and files already open: nothing in the sandbox is trusted
+ * beyond what the kernel's own walk would trust.
+ */
+static enum exec_reach check_reach(struct exec_ctx *c, const struct chain_files *f, size_t n_paths)
+{
+	struct lazy_creds creds = { .tid = c->tid };
 
-	for (depth = 0;; depth++) {
+	for (size_t i = 0; i < n_paths; i++) {
+		const char *path = i == 0 ? c->path : c->interp[i - 1];
+		int ok = 1;
+
+		if (path[0] != '\0') /* "" is an fd's own file (AT_EMPTY_PATH): no walk */
+			ok = may_search_path(c, &creds, i == 0 ? c->start_fd : -1, path);
+		if (ok == 0)
+			return i == 0 ? EXEC_REACH_NONE : EXEC_REACH_NAMED;
+		if (ok > 0 && i < f->n)
+			ok = may_exec_file(&creds, &f->st[i], f->fd[i]);
+		if (ok < 0)
+			return EXEC_REACH_UNKNOWN;
+		if (ok == 0)
+			return EXEC_REACH_NAMED;
+	}
+	return EXEC_REACH_ALL;
+}
+
+/*
+ * Follows the #! chain from the first file like fs/binfmt_script.c and classifies the file the
+ * exec finally loads: the decision before any permission check.  Every byte read here is
+ * sandbox-controlled: the depth is bounded by the kernel's own limit and each head by
+ * CLASSIFY_HEAD_SIZE.  *ret_paths: how many names were looked at (the exec's own and each
+ * interpreter, also one that did not resolve).
+ */
+static enum decision classify_chain(const struct exec_env *env, struct exec_ctx *c, uint8_t *head, size_t len,
+				    struct chain_files *f, size_t *ret_paths, int *ret_err)
+{
+	for (size_t depth = 0;; depth++) {
 		int r = classify(head, len, &c->cls);
+		*ret_paths = depth + 1;
 		if (r == 0 && c->cls.kind == FILE_KIND_ELF)
 			c->rec.arch = c->cls.elf.arch;
-		if (hostbinfmt_matches(env->host, head, len)) {
-			d = DECISION_HOST_BINFMT;
-			goto out;
-		}
+		if (hostbinfmt_matches(env->host, head, len))
+			return DECISION_HOST_BINFMT;
 		if (r < 0 || c->cls.kind == FILE_KIND_OTHER)
-			goto out;
+			return DECISION_KERNEL;
 		if (c->cls.kind == FILE_KIND_ELF)
 			break;
 		if (depth >= SHEBANG_MAX_DEPTH)
-			goto out; /* the kernel answers ELOOP */
+			return DECISION_KERNEL; /* the kernel answers ELOOP */
 
 		/* A script: its interpreter is the next file, resolved from the target's cwd. */
 		trace_copy(c->interp[depth], sizeof(c->interp[depth]), c->cls.script.interp);
@@ -200,51 +227,102 @@ enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, cons
 		c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
 		c->chain.depth = depth + 1;
 
-		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &st[depth + 1], &fds[depth + 1]);
+		*ret_paths = depth + 2;
+		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &f->st[depth + 1],
+				       &f->fd[depth + 1]);
 		if (r < 0)
-			goto out;
-		n_fds++;
+			return DECISION_KERNEL;
+		f->n++;
 	}
 
 	enum arch arch = c->cls.elf.arch;
 	/* Relocatable objects, core files…: the kernel refuses them, whatever the machine. */
 	if (arch == ARCH_UNKNOWN || (c->cls.elf.type != ET_EXEC && c->cls.elf.type != ET_DYN))
-		goto out;
-	if (env->native_mask & (UINT64_C(1) << arch)) {
-		d = DECISION_NATIVE;
-		goto out;
-	}
+		return DECISION_KERNEL;
+	if (env->native_mask & (UINT64_C(1) << arch))
+		return DECISION_NATIVE;
 	if (!(env->emulate_mask & (UINT64_C(1) << arch))) {
 		*ret_err = ENOEXEC;
-		d = DECISION_NO_EMULATOR;
-		goto out;
+		return DECISION_NO_EMULATOR;
 	}
+	return DECISION_EMULATE;
+}
+
+enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
+			    size_t first_len, int *ret_err)
+{
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	struct chain_files f = { .n = 1 };
+	size_t len = MIN(first_len, sizeof(head)), n_paths = 1;
+	enum decision d;
+
+	memcpy(head, first_head, len);
+	f.st[0] = c->st;
+	f.fd[0] = c->file_fd;
+	d = classify_chain(env, c, head, len, &f, &n_paths, ret_err);
 
 	/*
-	 * The emulator is always executable for the caller; the foreign file and each interpreter
-	 * must still pass the checks the kernel would have made on them (x bits, noexec mounts).
+	 * Emulating, or answering ENOEXEC for want of an emulator, replaces the kernel's answer:
+	 * only for a caller that the kernel would have let this far, with its own credentials
+	 * (our resolution ran with ours).  The emulator is always executable for the caller; the
+	 * foreign file, each interpreter and the directories to each must still pass the checks
+	 * the kernel would have made (search and x bits, noexec mounts).  A native decision needs
+	 * no check (the kernel makes them itself) unless a trace record is to tell what it found.
 	 */
-	struct lazy_creds creds = { .tid = c->tid };
-	int ok = 1;
-	for (size_t i = 0; ok > 0 && i < n_fds; i++)
-		ok = may_exec_file(&creds, &st[i], fds[i]);
-	/* And the directories the kernel would have searched to reach each of them. */
-	if (ok > 0 && c->path[0] != '\0')
-		ok = may_search_path(c, &creds, c->start_fd, c->path);
-	for (size_t i = 0; ok > 0 && i < c->chain.depth; i++)
-		ok = may_search_path(c, &creds, -1, c->interp[i]);
-	if (ok < 0)
-		goto out; /* the task is gone, or its credentials unreadable: the kernel's call */
-	if (ok == 0) {
+	bool ours = d == DECISION_EMULATE || d == DECISION_NO_EMULATOR;
+	if (ours || c->traced)
+		c->reach = check_reach(c, &f, n_paths);
+	if (ours && c->reach == EXEC_REACH_UNKNOWN) {
+		*ret_err = 0;
+		d = DECISION_KERNEL; /* the task is gone, or its credentials unreadable: the kernel's call */
+	} else if (ours && c->reach != EXEC_REACH_ALL) {
 		*ret_err = EACCES;
 		d = DECISION_DENIED;
-		goto out;
 	}
-	d = DECISION_EMULATE;
-out:
-	for (size_t i = 1; i < n_fds; i++)
-		close(fds[i]);
+
+	for (size_t i = 1; i < f.n; i++)
+		close(f.fd[i]);
 	return d;
+}
+
+void exec_check_unresolved(struct exec_ctx *c)
+{
+	struct lazy_creds creds = { .tid = c->tid };
+	int ok = c->path[0] ? may_search_path(c, &creds, c->start_fd, c->path) : 1;
+
+	c->reach = ok < 0 ? EXEC_REACH_UNKNOWN : ok ? EXEC_REACH_ALL : EXEC_REACH_NONE;
+}
+
+void exec_record_decision(struct exec_ctx *c, enum decision d, int err)
+{
+	struct trace_record *r = &c->rec;
+
+	switch (c->reach) {
+	case EXEC_REACH_ALL:
+		r->decision = d;
+		r->error = err;
+		return;
+	case EXEC_REACH_NONE:
+	case EXEC_REACH_NAMED:
+		/* What the caller gets from the kernel too, whatever the file is. */
+		r->decision = DECISION_DENIED;
+		r->error = EACCES;
+		break;
+	case EXEC_REACH_UNCHECKED:
+	case EXEC_REACH_UNKNOWN:
+	case EXEC_REACH_MAX:
+	default:
+		/*
+		 * Unchecked: nothing was learned from a file (the exec failed before), or no
+		 * record was meant to be made; either way the kernel answers, for all it shows.
+		 */
+		r->decision = DECISION_KERNEL;
+		r->error = 0;
+		break;
+	}
+	r->arch = ARCH_UNKNOWN;
+	if (c->reach != EXEC_REACH_NAMED)
+		r->resolved[0] = '\0';
 }
 
 /* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */

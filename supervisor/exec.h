@@ -30,6 +30,21 @@ struct exec_env {
 	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed and with an emulator */
 };
 
+/*
+ * How far the caller itself could get to the files of its exec with its own credentials, which
+ * decides what a trace record may show of them: nothing that the caller could not learn by
+ * itself (stat, readlink, or running the program).
+ */
+enum exec_reach {
+	EXEC_REACH_UNCHECKED, /* not asked: a native exec that no trace record is made of */
+	EXEC_REACH_UNKNOWN,   /* its credentials could not be read (the task is gone?) */
+	EXEC_REACH_NONE,      /* a directory on the way to the file it named refuses it: EACCES */
+	EXEC_REACH_NAMED,     /* it reaches the file it named, but may not exec it (or reach or exec
+			       * an interpreter of its #! chain): EACCES */
+	EXEC_REACH_ALL,       /* every directory and file the decision looked at */
+	EXEC_REACH_MAX,
+};
+
 /* Everything one exec decision needs; lives on the stack of the notification handler. */
 struct exec_ctx {
 	int listener;
@@ -48,6 +63,8 @@ struct exec_ctx {
 	const struct emu *emu;
 	const uint64_t *argv; /* the caller's argv pointers (exec_read_argv), in thread-local scratch */
 	size_t argc;
+	bool traced;                  /* a trace record will be made of it: check what the caller may see */
+	enum exec_reach reach;
 	struct trace_record rec;
 };
 
@@ -72,10 +89,27 @@ int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool 
  * Classifies c->file_fd (whose first bytes are first_head) and the #! chain behind it.
  * DECISION_EMULATE when a foreign ELF with an emulator (env->emulate_mask) ends the chain and
  * the caller may execute every file of it; otherwise the answer, with *ret_err set for DENIED
- * and NO_EMULATOR.  Leaves c->emu to the caller: the registry may not outlive a stuck decision.
+ * and NO_EMULATOR.  Any answer but the kernel's own (emulate, no emulator) first passes the
+ * search and exec checks the kernel would make with the caller's credentials, and becomes
+ * DENIED (EACCES) when one fails; with c->traced, every decision is checked and c->reach set.
+ * Leaves c->emu to the caller: the registry may not outlive a stuck decision.
  */
 enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
 			    size_t first_len, int *ret_err);
+
+/*
+ * For a traced exec whose path did not resolve (ENOENT, ENOTDIR…): whether the caller may
+ * search the directories on its way, so that a missing name in a directory it cannot search
+ * looks like an existing one (EACCES either way).  Sets c->reach.
+ */
+void exec_check_unresolved(struct exec_ctx *c);
+
+/*
+ * Fills c->rec's decision and error from the answer d (error err), showing of the target only
+ * what c->reach lets the caller see: a file it could not reach or execute is "denied" (EACCES)
+ * whatever it is, with no architecture, and no resolved name unless it reached the file.
+ */
+void exec_record_decision(struct exec_ctx *c, enum decision d, int err);
 
 /*
  * Reads the caller's argv pointers into c->argv (a buffer of the calling thread's, reused by

@@ -16,7 +16,11 @@ enum decision {
 	DECISION_NO_EMULATOR,  /* foreign, nothing to run it with: the kernel's ENOEXEC */
 	DECISION_HOST_BINFMT,  /* the host's binfmt_misc handles it: left to the kernel */
 	DECISION_KERNEL,       /* not runnable at all (missing, not ELF, …): the kernel's answer */
-	DECISION_DENIED,       /* the kernel would refuse the foreign file: answered EACCES */
+	/*
+	 * The caller may not reach or execute the file or an interpreter of it: EACCES (ours for
+	 * what would be emulated, the kernel's otherwise), and a record says nothing more of it.
+	 */
+	DECISION_DENIED,
 	DECISION_FAILED,       /* the rewrite failed: answered with an error */
 	DECISION_MAX,
 };

@@ -53,6 +53,8 @@ static void client_free(struct client *c)
 		quota_give(d->quota, &c->tenant, QUOTA_CONNECTIONS);
 	if (c->holds_sandbox)
 		quota_give(d->quota, &c->tenant, QUOTA_SANDBOXES);
+	if (c->trace_sub)
+		engine_add_trace_readers(d->engine, -1);
 	peer_release(&c->peer);
 	out_free(c);
 	free(c);

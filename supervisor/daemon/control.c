@@ -333,6 +333,9 @@ int control_on_message(struct client *c, const struct proto_msg *m)
 	case PROTO_MSG_STATS:
 		return on_stats(c);
 	case PROTO_MSG_TRACE_SUB:
+		/* Decisions produce their trace records only while someone reads them. */
+		if (!c->trace_sub)
+			engine_add_trace_readers(c->daemon->engine, 1);
 		c->trace_sub = true;
 		c->trace_json = m->trace_sub.json;
 		snprintf(c->trace_id, sizeof(c->trace_id), "%s", m->trace_sub.id);
