@@ -137,8 +137,9 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 	ack.hello_ack.status = 0;
 	ack.hello_ack.version = UBINFMT_VERSION_STRING;
 	ack.hello_ack.id = c->id;
-	log_info("sandbox '%s': agent pid %d (uid %u) connected%s", c->id, (int)c->peer.pid, c->peer.uid,
-		 c->reattach ? " again (re-attach)" : "");
+	/* Said at debug level only: a HELLO costs the sender nothing, a log line costs the node. */
+	log_debug("sandbox '%s': agent pid %d (uid %u) said hello%s", c->id, (int)c->peer.pid, c->peer.uid,
+		  c->reattach ? " again (re-attach)" : "");
 	return client_queue(c, &ack);
 }
 
@@ -213,10 +214,11 @@ static int on_listener(struct client *c, int *fds, size_t n_fds)
 		return r;
 	if (r > 0)
 		fds[0] = -1; /* the engine owns it now */
+	log_info("sandbox '%s': serving the listener of agent pid %d (uid %u)%s", c->id, (int)c->peer.pid,
+		 c->peer.uid, c->reattach ? ", re-attached" : "");
 	c->served = true;
 	c->join = NULL;
 	c->deadline_ns = 0;
-	log_debug("sandbox '%s': serving a listener from pid %d", c->id, (int)c->peer.pid);
 	return 0;
 }
 

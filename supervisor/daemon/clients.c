@@ -241,8 +241,8 @@ static int admit(struct client *c)
 	}
 	if (c->kind == CLIENT_CONTROL) {
 		if (!control_peer_allowed(&c->peer))
-			return client_errorf(c, -EPERM, "the control socket answers root of ubinfmtd's user "
-							"namespace only (uid %u)",
+			return client_errorf(c, -EPERM, "the control socket answers root with CAP_SYS_ADMIN in "
+							"ubinfmtd's user namespace only (you are uid %u)",
 					     c->peer.uid);
 		return 0;
 	}
