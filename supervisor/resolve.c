@@ -349,9 +349,14 @@ static int task_ids_in(struct walk_task *t, int dir)
  */
 static int may_follow_magic(struct walk_task *t, int dir, const char *name)
 {
-	/* cwd, root and exe sit in a process's (or thread's) directory; fd/N, ns/X… one below. */
+	/*
+	 * cwd, root and exe sit in a process's (or thread's) directory; fd/N, ns/X… one below,
+	 * whose ".." must not cross a mount: over its own fd/, a sandbox could have mounted another
+	 * process's, whose ".." would be its own directory again.
+	 */
 	bool top = streq(name, "cwd") || streq(name, "root") || streq(name, "exe");
-	_cleanup_close_ int owner = top ? fcntl(dir, F_DUPFD_CLOEXEC, 3) : openat(dir, "..", O_PATH | O_CLOEXEC);
+	_cleanup_close_ int owner = top ? fcntl(dir, F_DUPFD_CLOEXEC, 3)
+					: openat2_path(dir, "..", RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS);
 	_cleanup_close_ int environ_fd = -1;
 	_cleanup_free_ char *text = NULL;
 	char userns[NS_LINK_MAX];
@@ -360,7 +365,7 @@ static int may_follow_magic(struct walk_task *t, int dir, const char *name)
 	int n, r;
 
 	if (owner < 0)
-		return negative_errno();
+		return top ? negative_errno() : -EPERM;
 	n = procfs_read_all_at(owner, "status", STATUS_MAX, &text);
 	if (n < 0 || procaccess_parse_status(text, (size_t)n, &target) < 0)
 		return -EPERM;
