@@ -230,8 +230,9 @@ static int link_text_beneath(int dirfd, const char *path, char *buf, size_t size
 }
 
 /*
- * The root of the procfs instance that dir is in, by "..", which nothing can be mounted on.
- * -EPERM when it is out of reach: dir is in a bind mount of a part of a procfs.
+ * The root of the procfs instance that dir is in, climbing "..".  -EPERM when it is out of
+ * reach: dir is in a bind mount of a part of a procfs, whose ".." leaves that procfs.  (A bind
+ * mount within the instance itself leads to the same root: one instance, one pid namespace.)
  */
 static int procfs_root(int dir)
 {
