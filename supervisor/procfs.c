@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "macros.h"
@@ -47,14 +49,12 @@ int procfs_read(pid_t tid, const char *name, char *buf, size_t size)
 	return (int)read_to_end(fd, buf, size);
 }
 
-int procfs_read_all(pid_t tid, const char *name, size_t max, char **ret)
+/* Reads fd whole, up to max bytes, into a NUL-terminated malloc'd text: its length, or -errno. */
+static int read_all(int fd, size_t max, char **ret)
 {
-	_cleanup_close_ int fd = open_task_file(tid, name);
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 8192, len = 0;
 
-	if (fd < 0)
-		return fd;
 	for (;;) {
 		char *grown = realloc(buf, size);
 		if (!grown)
@@ -72,4 +72,30 @@ int procfs_read_all(pid_t tid, const char *name, size_t max, char **ret)
 	}
 	*ret = TAKE_PTR(buf);
 	return (int)len;
+}
+
+int procfs_read_all(pid_t tid, const char *name, size_t max, char **ret)
+{
+	_cleanup_close_ int fd = open_task_file(tid, name);
+
+	if (fd < 0)
+		return fd;
+	return read_all(fd, max, ret);
+}
+
+int procfs_read_all_at(int dirfd, const char *name, size_t max, char **ret)
+{
+	/*
+	 * A sandbox may mount over files of its own procfs: crossing no mount and following no
+	 * link, what opens is the kernel's file under dirfd, or nothing.
+	 */
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS,
+	};
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	return read_all(fd, max, ret);
 }

@@ -24,4 +24,12 @@ int procfs_read(pid_t tid, const char *name, char *buf, size_t size);
  */
 int procfs_read_all(pid_t tid, const char *name, size_t max, char **ret);
 
+/*
+ * The same for NAME in a task's directory already open (dirfd: /proc/PID or /proc/PID/task/TID
+ * of any procfs instance, e.g. the sandbox's own, numbered in its pid namespace).  NAME is
+ * opened without crossing a mount or following a link (-EXDEV, -ELOOP): a file that the sandbox
+ * mounted over it is not read.
+ */
+int procfs_read_all_at(int dirfd, const char *name, size_t max, char **ret);
+
 #endif

@@ -4,19 +4,40 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "macros.h"
+#include "procaccess.h"
+#include "procfs.h"
 #include "resolve.h"
 
 #define RESOLVE_MAX_SYMLINKS 40 /* the kernel's MAXSYMLINKS */
+#define PROC_ROOT_INO 1 /* the root directory of every procfs instance */
+/* From a magic link's directory up to its procfs's root: /proc/PID/task/TID/fd is 4 levels down. */
+#define PROCFS_MAX_CLIMB 4
+/* /proc/PID/status: its Groups: line may hold 65536 numbers (see perm_read.c). */
+#define STATUS_MAX (1u << 20)
+#define NS_LINK_MAX 64 /* "user:[4026531837]" */
+
+/* Our own user namespace, as the text of /proc/self/ns/user (resolve_init); "" if unknown. */
+static char self_userns[NS_LINK_MAX];
+/* The device of our /proc, of our own pid namespace (resolve_init); 0 if unknown. */
+static dev_t self_proc_dev;
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 
 int resolve_view_open(pid_t tid, struct target_view *ret)
 {
@@ -110,28 +131,340 @@ static void step_to(int *cur, int next)
 	*cur = next;
 }
 
+/* ---- procfs, as the task sees it ---------------------------------------------------------- */
+
 /*
- * /proc/self and /proc/thread-self name the reader: read by the supervisor they would name the
- * supervisor.  Give the target's own directory instead, from the supervisor's procfs.
+ * The kernel's walk of procfs differs from a walk of other file systems in three ways, and the
+ * supervisor, walking with its own identity and privileges, must redo each for the task:
+ *   - self and thread-self read as the reader's ids in the pid namespace of that procfs
+ *     instance: the task's, never the supervisor's own /proc/TID (whose ".." would then lead
+ *     to the supervisor's procfs, and whose task/N would be numbered in its pid namespace);
+ *   - magic links (root, cwd, exe, fd/N, ns/X, map_files/X of a process) jump to that process's
+ *     objects, but only for a caller that may ptrace-read it;
+ *   - any other link (mounts, net: "self/…") is text, to be resolved like any symlink.
+ * So every object the walk reaches is one the task reaches: objects of the task's procfs
+ * instance (numbered in its namespace), or those its magic links lead to, and ".." from any of
+ * them stays in the task's mount tree.
  */
-static int open_proc_self(const struct target_view *v, bool thread)
+
+/*
+ * What a walk learns of the task, each at most once: its status and user namespace (from our
+ * own procfs, by its tid), and its ids in the pid namespace of the procfs instance met last.
+ */
+struct walk_task {
+	pid_t tid;
+	int status_state; /* 0: not read yet, 1: read, < 0: -errno */
+	struct proc_status status;
+	char userns[NS_LINK_MAX]; /* the text of its ns/user link; "" until read */
+	bool ids_known; /* tgid and tid (or ids_err) are for the procfs on ids_dev */
+	dev_t ids_dev;
+	int ids_err;
+	pid_t tgid, tid_there;
+};
+
+static int task_status(struct walk_task *t)
+{
+	_cleanup_free_ char *text = NULL;
+	int n;
+
+	if (t->status_state != 0)
+		return t->status_state < 0 ? t->status_state : 0;
+	n = procfs_read_all(t->tid, "status", STATUS_MAX, &text);
+	if (n < 0)
+		t->status_state = n;
+	else
+		t->status_state = procaccess_parse_status(text, (size_t)n, &t->status) < 0 ? -EIO : 1;
+	return t->status_state < 0 ? t->status_state : 0;
+}
+
+static int task_userns(struct walk_task *t)
 {
 	char path[64];
-	int fd;
+	ssize_t n;
 
-	if (thread)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)v->tid, (int)v->tid);
-	else
-		snprintf(path, sizeof(path), "/proc/%d", (int)v->tid);
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? negative_errno() : fd;
+	if (t->userns[0])
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
+	n = readlink(path, t->userns, sizeof(t->userns) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	t->userns[n] = '\0';
+	return 0;
 }
 
 /*
- * The slow walk, one component at a time: needed when the fast openat2 gave up because the
- * path crosses a mount (procfs, /dev) or a magic link.  buf holds the unresolved rest of the
- * path; symlink targets are spliced in front of it.
+ * An O_PATH fd of path under dirfd, the link itself if it is one, reached without crossing a
+ * mount or following a link: what a sandbox mounted over a file of its procfs is refused
+ * (-EXDEV), so what this opens is the kernel's own entry.
  */
+static int open_beneath(int dirfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	return fd < 0 ? negative_errno() : fd;
+}
+
+/* The text of the symlink open as fd (O_PATH|O_NOFOLLOW), NUL-terminated: its length or -errno. */
+static int link_text(int fd, char *buf, size_t size)
+{
+	ssize_t n = readlinkat(fd, "", buf, size);
+
+	if (n < 0)
+		return negative_errno();
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* The text of the link path under dirfd (open_beneath's rules): its length or -errno. */
+static int link_text_beneath(int dirfd, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_beneath(dirfd, path);
+
+	return fd < 0 ? fd : link_text(fd, buf, size);
+}
+
+/*
+ * The root of the procfs instance that dir is in, climbing "..".  -EPERM when it is out of
+ * reach: dir is in a bind mount of a part of a procfs, whose ".." leaves that procfs.  (A bind
+ * mount within the instance itself leads to the same root: one instance, one pid namespace.)
+ */
+static int procfs_root(int dir)
+{
+	_cleanup_close_ int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+	struct stat st, up_st;
+
+	if (cur < 0 || fstat(cur, &st) < 0)
+		return negative_errno();
+	for (int climbed = 0; st.st_ino != PROC_ROOT_INO; climbed++) {
+		if (climbed == PROCFS_MAX_CLIMB)
+			return -EPERM;
+		int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0)
+			return negative_errno();
+		step_to(&cur, up);
+		if (fstat(cur, &up_st) < 0)
+			return negative_errno();
+		if (up_st.st_dev != st.st_dev)
+			return -EPERM;
+		st = up_st;
+	}
+	return TAKE_FD(cur);
+}
+
+/*
+ * How many levels above the task's own pid namespace the one with inode number ino is: 0 for
+ * its own, climbing with NS_GET_PARENT up to ours at most.  -ENOENT if it is none of those.
+ */
+static int pidns_depth(pid_t tid, uint64_t ino)
+{
+	char path[64];
+	struct stat st;
+	_cleanup_close_ int ns = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	for (int depth = 0; depth < PROC_PIDNS_LEVELS; depth++) {
+		if (fstat(ns, &st) < 0)
+			return negative_errno();
+		if ((uint64_t)st.st_ino == ino)
+			return depth;
+		int parent = ioctl(ns, NS_GET_PARENT);
+		if (parent < 0)
+			return errno == EPERM ? -ENOENT : negative_errno(); /* above ours */
+		step_to(&ns, parent);
+	}
+	return -ENOENT;
+}
+
+/*
+ * The task's ids as the procfs instance of dir numbers them (what its self and thread-self
+ * read for the task), from its NStgid: and NSpid: lines, which run from our pid namespace
+ * down to its own: the first ids for our own procfs; for another instance, those of its pid
+ * namespace's depth among the task's.  That namespace is the one of the instance's pid 1 (pid 1
+ * of a namespace lives in it), named by that process's ns/pid link.  -ENOENT when the task is
+ * not in that namespace as far as the supervisor sees (the kernel's own ENOENT for self, or a
+ * namespace above ours: the kernel's to answer either way); -EPERM when it cannot be told.
+ */
+static int find_task_ids(struct walk_task *t, int dir)
+{
+	_cleanup_close_ int root = procfs_root(dir);
+	char link[NS_LINK_MAX];
+	struct stat st;
+	uint64_t ino;
+	int depth, r;
+
+	if (root < 0)
+		return root;
+	r = task_status(t);
+	if (r < 0)
+		return r;
+	if (t->status.n_levels == 0 || fstat(root, &st) < 0)
+		return -EPERM; /* no NStgid: line (before Linux 4.1) */
+	if (self_proc_dev && st.st_dev == self_proc_dev)
+		depth = (int)t->status.n_levels - 1;
+	else {
+		r = link_text_beneath(root, "1/ns/pid", link, sizeof(link));
+		if (r < 0)
+			return r == -ENOENT ? -ENOENT : -EPERM;
+		if (procaccess_parse_ns_link(link, "pid", &ino) < 0)
+			return -EPERM;
+		depth = pidns_depth(t->tid, ino);
+	}
+	if (depth < 0)
+		return depth;
+	return procaccess_ids_at_depth(&t->status, (size_t)depth, &t->tgid, &t->tid_there);
+}
+
+/* find_task_ids, remembered for the procfs instance last asked about. */
+static int task_ids_in(struct walk_task *t, int dir)
+{
+	struct stat st;
+
+	if (fstat(dir, &st) < 0)
+		return negative_errno();
+	if (!t->ids_known || t->ids_dev != st.st_dev) {
+		t->ids_err = find_task_ids(t, dir);
+		t->ids_known = true;
+		t->ids_dev = st.st_dev;
+	}
+	return t->ids_err;
+}
+
+/*
+ * Whether the task may follow the magic link name in dir: the kernel lets a caller follow the
+ * links of a process only if it may ptrace-read that process (proc_fd_access_allowed,
+ * proc_ns_get_link…), and answers EACCES otherwise.  0: it may; -EACCES: it may not; -EPERM:
+ * /proc does not tell (procaccess.h), so the supervisor does not decide.
+ * Trusts of the sandbox's procfs only what the kernel writes there: the owner's status, the
+ * owner of its environ and its ns/user link are opened without crossing a mount or a link
+ * (a file mounted over them answers -EXDEV, hence -EPERM).  The task's own side comes from our
+ * procfs.
+ */
+static int may_follow_magic(struct walk_task *t, int dir, const char *name)
+{
+	/*
+	 * cwd, root and exe sit in a process's (or thread's) directory; fd/N, ns/X… one below,
+	 * whose ".." must not cross a mount: over its own fd/, a sandbox could have mounted another
+	 * process's, whose ".." would be its own directory again.
+	 */
+	bool top = streq(name, "cwd") || streq(name, "root") || streq(name, "exe");
+	_cleanup_close_ int owner = top ? fcntl(dir, F_DUPFD_CLOEXEC, 3)
+					: openat2_path(dir, "..", RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS);
+	_cleanup_close_ int environ_fd = -1;
+	_cleanup_free_ char *text = NULL;
+	char userns[NS_LINK_MAX];
+	struct proc_status target;
+	struct stat env;
+	int n, r;
+
+	if (owner < 0)
+		return top ? negative_errno() : -EPERM;
+	n = procfs_read_all_at(owner, "status", STATUS_MAX, &text);
+	if (n < 0 || procaccess_parse_status(text, (size_t)n, &target) < 0)
+		return -EPERM;
+	r = task_ids_in(t, owner);
+	if (r == 0 && target.tgid == t->tgid)
+		return 0; /* its own thread group's: always */
+	if (r == -ESRCH)
+		return r;
+	r = task_status(t);
+	if (r == 0)
+		r = task_userns(t);
+	if (r < 0)
+		return r == -ESRCH ? r : -EPERM;
+	environ_fd = open_beneath(owner, "environ");
+	if (environ_fd < 0 || fstat(environ_fd, &env) < 0 ||
+	    link_text_beneath(owner, "ns/user", userns, sizeof(userns)) < 0)
+		return -EPERM;
+
+	bool ours = self_userns[0] && streq(userns, self_userns);
+	const struct proc_access_query q = {
+		.caller = &t->status,
+		.target = &target,
+		.same_userns = streq(userns, t->userns),
+		.target_in_our_userns = ours,
+		.dumpable = procaccess_dumpable(&target, env.st_uid, env.st_gid, ours),
+	};
+	switch (procaccess_may_read(&q)) {
+	case PROC_ACCESS_ALLOW:
+		return 0;
+	case PROC_ACCESS_DENY:
+		return -EACCES;
+	case PROC_ACCESS_UNSURE:
+	default:
+		return -EPERM;
+	}
+}
+
+/*
+ * Whether the procfs link name in dir is a magic one (nd_jump_link), which openat2 refuses
+ * with ELOOP under RESOLVE_NO_MAGICLINKS: 1, 0, or -errno when the probe fails otherwise.  A
+ * plain link (net: "self/net") is followed, here with our identity, only to see that it is one.
+ */
+static int is_magic_link(int dir, const char *name)
+{
+	int fd = openat2_path(dir, name, RESOLVE_NO_MAGICLINKS);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd == -ELOOP)
+		return 1;
+	return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd; /* a plain link to nothing, for us */
+}
+
+/*
+ * A symlink met in procfs (link_fd, O_PATH|O_NOFOLLOW, named name in dir), followed as the
+ * kernel would for the task: self and thread-self (which only an instance's root has) read as
+ * the task's ids there; a magic link jumps to its object, if the task may follow it; any other
+ * link is text.  Returns the length of the text put in text; 0 with *ret_fd the object jumped
+ * to; or -errno.
+ */
+static int procfs_link(struct walk_task *t, int dir, const char *name, int link_fd, char *text, size_t size,
+		       int *ret_fd)
+{
+	bool self = streq(name, "self"), thread = streq(name, "thread-self");
+	struct stat st;
+	int r, fd;
+
+	if (self || thread) {
+		if (fstat(dir, &st) < 0)
+			return negative_errno();
+		if (st.st_ino == PROC_ROOT_INO) {
+			r = task_ids_in(t, dir);
+			if (r < 0)
+				return r;
+			if (thread)
+				r = snprintf(text, size, "%d/task/%d", (int)t->tgid, (int)t->tid_there);
+			else
+				r = snprintf(text, size, "%d", (int)t->tgid);
+			return r > 0 && (size_t)r < size ? r : -ENAMETOOLONG;
+		}
+	}
+	r = is_magic_link(dir, name);
+	if (r < 0)
+		return -EPERM;
+	if (r == 0)
+		return link_text(link_fd, text, size);
+	r = may_follow_magic(t, dir, name);
+	if (r < 0)
+		return r;
+	fd = openat(dir, name, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	*ret_fd = fd;
+	return 0;
+}
+
 /*
  * With a check, every directory the walk looks a component up in (".", ".." and the
  * directories inside symlink targets included) must pass it first, as may_lookup does in the
@@ -152,12 +485,20 @@ static int check_dir(const struct resolve_search_check *check, int fd, struct st
 	return r < 0 ? r : r ? 0 : -EACCES;
 }
 
+/*
+ * The slow walk, one component at a time: needed when the fast openat2 gave up because the
+ * path crosses a mount (procfs, /dev) or a magic link.  buf holds the unresolved rest of the
+ * path; symlink targets are spliced in front of it.  Links in procfs are read for the task
+ * (procfs_link), so the walk never holds an object of the supervisor's own procfs: ".." is
+ * the plain kernel's, clamped at the task's root.
+ */
 static int walk(struct target_view *v, int start_fd, const char *path, bool follow_last,
 		const struct resolve_search_check *check)
 {
 	char buf[2 * PATH_MAX + 2];
 	char link[PATH_MAX + 1];
 	_cleanup_close_ int cur = -1;
+	struct walk_task task = { .tid = v->tid };
 	unsigned links = 0;
 	size_t pos = 0;
 	struct stat cur_st;
@@ -225,32 +566,21 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 				close(fd);
 				return -ELOOP;
 			}
-			if (is_procfs(cur)) {
-				/* self/thread-self, or a magic link the kernel resolves for us. */
-				close(fd);
-				if (strcmp(comp, "self") == 0 || strcmp(comp, "thread-self") == 0) {
-					fd = open_proc_self(v, comp[0] == 't');
-				} else {
-					fd = openat(cur, comp, O_PATH | O_CLOEXEC);
-					if (fd < 0)
-						fd = negative_errno();
-				}
-				if (fd < 0)
-					return fd;
-				comp[len] = saved;
+			int jump = -1, n;
+			if (is_procfs(cur))
+				n = procfs_link(&task, cur, comp, fd, link, sizeof(link), &jump);
+			else
+				n = link_text(fd, link, sizeof(link));
+			close(fd);
+			if (n < 0)
+				return n;
+			comp[len] = saved;
+			if (jump >= 0) {
 				pos = next;
-				step_to(&cur, fd);
+				step_to(&cur, jump);
 				cur_st_valid = false;
 				continue;
 			}
-			ssize_t n = readlinkat(fd, "", link, sizeof(link));
-			close(fd);
-			if (n < 0)
-				return negative_errno();
-			if ((size_t)n >= sizeof(link))
-				return -ENAMETOOLONG;
-			link[n] = '\0';
-			comp[len] = saved;
 			/* New unresolved rest: link target, '/', what followed the component. */
 			size_t rest = strlen(buf + next);
 			if ((size_t)n + 1 + rest + 1 > sizeof(buf))
@@ -322,6 +652,14 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 		 */
 		if (fd == -ENOENT && !(how & RESOLVE_NO_XDEV))
 			fd = openat2_path(dirfd, path, how | RESOLVE_NO_XDEV);
+		/*
+		 * From a start inside procfs (an execveat dirfd or a cwd there), self is reached
+		 * without crossing a mount, and names us: ENOENT where we are not in its pid
+		 * namespace.  The walk reads it for the task.  (Absolute paths, the common misses of
+		 * a PATH search, never start in procfs.)
+		 */
+		if (fd == -ENOENT && path[0] != '/' && is_procfs(dirfd))
+			fd = -EXDEV;
 		if (fd >= 0 || (fd != -EXDEV && fd != -ELOOP && fd != -EAGAIN && fd != -ENOSYS))
 			return fd;
 	}
@@ -356,6 +694,13 @@ void resolve_init(void)
 {
 	if (self_fd_dir < 0)
 		self_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (!self_userns[0]) {
+		ssize_t n = readlink("/proc/self/ns/user", self_userns, sizeof(self_userns) - 1);
+		self_userns[n > 0 ? n : 0] = '\0';
+	}
+	struct stat st;
+	if (!self_proc_dev && stat("/proc", &st) == 0)
+		self_proc_dev = st.st_dev;
 }
 
 int resolve_open_regular(int path_fd, struct stat *ret_st)

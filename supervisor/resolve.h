@@ -29,12 +29,16 @@ void resolve_view_close(struct target_view *v);
 /*
  * Resolves path like the kernel's exec does for the target: absolute paths from the target's
  * root, relative ones from start_fd (the target's cwd when start_fd is -1), ".." clamped at
- * the root, symlinks followed inside the root (at most 40), /proc/self and /proc/thread-self
- * meaning the target, and procfs magic links (/proc/PID/fd/N, exe, cwd) jumping to the
- * target's own objects.  follow_last is false for AT_SYMLINK_NOFOLLOW.
+ * the root, symlinks followed inside the root (at most 40), procfs's self and thread-self
+ * naming the target as that procfs numbers it, and procfs magic links (/proc/PID/fd/N, exe,
+ * cwd, root) jumping to their objects only where the target may ptrace-read their owner.
+ * follow_last is false for AT_SYMLINK_NOFOLLOW.
  * Returns an O_PATH fd of the result or the errno the kernel would give (-ENOENT, -ENOTDIR,
- * -ELOOP, -ENAMETOOLONG…).  Trusts nothing in path; never blocks on a FIFO or device because it
- * opens nothing but O_PATH.
+ * -ELOOP, -ENAMETOOLONG, -EACCES for a magic link the target may not follow…), or -EPERM where
+ * /proc does not tell what the kernel would do (the kernel's to decide).  Trusts nothing in
+ * path nor in the sandbox's procfs beyond what the kernel writes there; never blocks on a FIFO
+ * or device because it opens nothing but O_PATH, and the target's procfs files it reads
+ * (status) only without crossing a mount.
  */
 int resolve_path(struct target_view *v, int start_fd, const char *path, bool follow_last);
 

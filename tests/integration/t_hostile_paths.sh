@@ -9,7 +9,11 @@
 # `ubinfmt run --trace=FILE --json` says which file decided (its arch field): it must be
 # aarch64 (and the program must print aarch64).  Paths the sandbox cannot resolve (an fd it
 # does not have, a pid outside its namespace) must give the kernel's errno, not be served from
-# the supervisor's fd table or pid namespace.
+# the supervisor's fd table or pid namespace.  procfs is read as the caller reads it: self and
+# thread-self are its own ids there, so `..` after them stays in its procfs and task/N is
+# numbered in its namespace (a host pid reached that way, with an arm64 file that exists only
+# on the host, is the kernel's ENOENT); and another process's magic links are followed only for
+# a caller that may ptrace-read that process (else the kernel's EACCES).
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
@@ -53,6 +57,11 @@ cases=(
 	"/proc/self/fd/3 (the supervisor's: qemu-x86_64)|exec 3<$X/$P|/proc/self/fd/3"
 	"/dev/fd/9 through a dup|exec 8<$X/$P; exec 9<&8|/dev/fd/9"
 	"/proc/self/fd/7/$P with 7 a directory fd|exec 7<$X|/proc/self/fd/7/$P"
+	# The caller's own ids as its procfs numbers them ($me: from its /proc/self/stat).
+	"/proc/self/task/N/root (N: the caller's tid in its pid namespace)|read -r me _ </proc/self/stat|/proc/self/task/\$me/root$X/$P"
+	"/proc/self/../N/root (N: the caller's pid)|read -r me _ </proc/self/stat|/proc/self/../\$me/root$X/$P"
+	"/proc/thread-self/../../../\$\$/root (the parent shell)||/proc/thread-self/../../../\$\$/root$X/$P"
+	"/proc/net/../root (procfs's own link to self/net)||/proc/net/../root$X/$P"
 )
 
 driver=''
@@ -63,11 +72,11 @@ done
 run urun --trace="$TRACE" --json --rootfs "$R" -- /bin/sh -c "$driver"
 mapfile -t lines <<<"$out"
 
-# trace_of FILE PATH: "arch decision" of the last trace line for PATH ($$ matches any pid).
+# trace_of FILE PATH: "arch decision" of the last trace line for PATH ($$ and $me match any pid).
 trace_of() {
 	python3 - "$1" "$2" <<'PY'
 import json, re, sys
-want = re.escape(sys.argv[2]).replace(re.escape("$$"), "[0-9]+")
+want = re.escape(sys.argv[2]).replace(re.escape("$$"), "[0-9]+").replace(re.escape("$me"), "[0-9]+")
 got = "no trace line"
 for line in open(sys.argv[1]):
     try:
@@ -124,10 +133,60 @@ else
 	pass "none of these names was decided 'native' (from the supervisor's x86-64 fds)"
 fi
 
+# Out of the sandbox's procfs: `..` after self, thread-self, or a directory below them, to a pid
+# that exists only on the host ($HP: this script's), whose root holds $HF, an arm64 program that
+# exists only on the host.  The kernel's answer is ENOENT; the supervisor must not resolve the
+# host's file, let alone emulate it (or hand it to the sandbox as an fd, for execveat).
+HP=$$
+HF=$T/hostonly/busybox
+mkdir -p "$T/hostonly"
+cp "$(busybox arm64)" "$HF"
+ln -s "/proc/self/../$HP/root$HF" "$R/e/via-self-up"
+up_cases=(
+	"/proc/self/../HOSTPID/root|/proc/self/../$HP/root$HF"
+	"/proc/thread-self/../../../HOSTPID/root|/proc/thread-self/../../../$HP/root$HF"
+	"/proc/self/task/../../HOSTPID/root|/proc/self/task/../../$HP/root$HF"
+	"/proc/self/fd/../../HOSTPID/root|/proc/self/fd/../../$HP/root$HF"
+	"symlink to /proc/self/../HOSTPID/root…|/e/via-self-up"
+)
+args=()
+for c in "${up_cases[@]}"; do
+	args+=("${c#*|}")
+done
+# The first line says whether the sandbox happens to have a process numbered $HP.
+updriver="if [ -d /proc/$HP ]; then echo 'pid present'; else echo 'pid absent'; fi; $errdriver"
+plain=$(plain_run "$R" /e/sh -c "$updriver" sh "${args[@]}" 2>&1)
+run urun --trace="$TRACE.4" --json --rootfs "$R" -- /e/sh -c "$updriver" sh "${args[@]}"
+mapfile -t p <<<"$plain"
+mapfile -t u <<<"$out"
+if [ "${u[0]:-}" != "pid absent" ] || [ "${p[0]:-}" != "pid absent" ]; then
+	skip_check "paths out of the sandbox's procfs" "the sandbox has a pid $HP too (${u[0]:-?}, ${p[0]:-?})"
+else
+	i=1
+	for c in "${up_cases[@]}"; do
+		expect_eq "${c%%|*} (a host pid): the kernel's answer (${p[$i]:-?}; ENOENT wanted)" \
+			"errno ENOENT errno ENOENT" "${p[$i]:-<nothing>} ${u[$i]:-<nothing>}"
+		expect_eq "... and left to the kernel, the host's arm64 file not even classified" "unknown kernel" \
+			"$(trace_of "$TRACE.4" "${c#*|}")"
+		i=$((i + 1))
+	done
+	# execveat(/, "proc/self/../HOSTPID/…"): an emulated ELF named through a dirfd is handed to
+	# the caller as an fd, so this once gave the sandbox the host's file, readable.
+	run urun --trace="$TRACE.5" --json --rootfs "$R" -- /bin/exectest execveat-dirfd / "proc/self/../$HP/root$HF" uname -m
+	expect_eq "execveat(/, 'proc/self/../HOSTPID/root…'): the kernel's ENOENT" "errno ENOENT" \
+		"$(head -n 1 <<<"$out")" "exit status $status, output: $out"
+	expect_eq "... left to the kernel" "unknown kernel" "$(trace_of "$TRACE.5" "proc/self/../$HP/root$HF")"
+fi
+
 # execveat(dirfd, "../../..$X/$P") from the sandbox's /e: `..` is clamped at its root.
 run urun --trace="$TRACE.3" --json --rootfs "$R" -- /bin/exectest execveat-dirfd /e "../../../../..$X/$P" uname -m
 expect_eq "execveat(dirfd, '../..' past the root)" aarch64 "$out" "exit status $status"
 expect_eq "... decided on the sandbox's file" "aarch64 emulate" "$(trace_of "$TRACE.3" "../../../../..$X/$P")"
+
+# execveat(/proc, "self/root…"): self met without crossing a mount, from a dirfd in procfs.
+run urun --trace="$TRACE.6" --json --rootfs "$R" -- /bin/exectest execveat-dirfd /proc "self/root$X/$P" uname -m
+expect_eq "execveat(/proc, 'self/root…'): the sandbox's file" aarch64 "$out" "exit status $status"
+expect_eq "... decided on the sandbox's file" "aarch64 emulate" "$(trace_of "$TRACE.6" "self/root$X/$P")"
 
 # The sandbox's cwd is not $X: a relative exec must not find the supervisor's ./prog.
 mkdir -p "$R/elsewhere"
@@ -198,5 +257,37 @@ else
 	run urun -- "${as_nobody[@]}" "$T/secret/missing" echo hi
 	expect_eq "unsearchable directory, missing file: the kernel's EACCES" "errno EACCES" "$(head -n 1 <<<"$out")"
 fi
+
+# Another process's magic links (/proc/PID/root…) are the kernel's to follow only for a caller
+# that may ptrace-read that process; the supervisor may read them all.  As uid 65534: a root
+# process's root is the kernel's EACCES (and nothing about the file behind it may show), while
+# a process of its own uid (dumpable, no capabilities) is followed, like its own /proc/self.
+chmod 711 "$T"
+mkdir -p "$T/pub"
+cp "$(busybox arm64)" "$T/pub/busybox"
+chmod 755 "$T/pub" "$T/pub/busybox"
+sleep 1000 &
+root_pid=$!
+track_pid "$root_pid"
+setpriv --reuid 65534 --regid 65534 --clear-groups sleep 1000 &
+nobody_pid=$!
+track_pid "$nobody_pid"
+run "${as_nobody[@]}" "/proc/$root_pid/root$T/pub/busybox" echo hi
+kernel=$(head -n 1 <<<"$out")
+if [ "$kernel" != "errno EACCES" ]; then
+	skip_check "a root process's /proc/PID/root as uid 65534" "the kernel here says '$kernel', not EACCES"
+else
+	run urun -- "${as_nobody[@]}" "/proc/$root_pid/root$T/pub/busybox" echo hi
+	expect_eq "a root process's /proc/PID/root, as uid 65534: the kernel's EACCES" "errno EACCES" \
+		"$(head -n 1 <<<"$out")" "exit status $status, output: ${out:-none}"
+	run urun -- "${as_nobody[@]}" "/proc/$root_pid/cwd/../..$T/pub/busybox" echo hi
+	expect_eq "a root process's /proc/PID/cwd, as uid 65534: the kernel's EACCES" "errno EACCES" \
+		"$(head -n 1 <<<"$out")" "exit status $status, output: ${out:-none}"
+fi
+# Guards for the refusal above (they pass without it too): allowed links stay followed.
+run urun -- "${as_nobody[@]}" "/proc/$nobody_pid/root$T/pub/busybox" echo hi
+expect_eq "a uid 65534 process's /proc/PID/root, as uid 65534: the foreign file runs" hi "$out" "exit status $status"
+run urun -- "${as_nobody[@]}" "/proc/self/root$T/pub/busybox" echo hi
+expect_eq "its own /proc/self/root, as uid 65534: the foreign file runs" hi "$out" "exit status $status"
 
 finish
