@@ -89,14 +89,48 @@ static void sandbox_id_for(const char *oci_id, char *out, size_t size)
 		snprintf(out + MIN(n, size - 18), 18, "-%016llx", (unsigned long long)h);
 }
 
-static bool known_emulator(const struct daemon *d, const char *path)
+/* The daemon's emulator opened from path, or NULL: the only ones a container may name. */
+static const struct emu *trusted_emulator(const struct daemon *d, const char *path)
 {
 	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
 		const struct emu *e = emu_registry_get(&d->emus, (enum arch)a);
 		if (e && strcmp(e->path, path) == 0)
-			return true;
+			return e;
 	}
-	return false;
+	return NULL;
+}
+
+/*
+ * A sandbox's own emulators, for a container whose metadata chose some: for every architecture
+ * it may emulate, the daemon's emulator or the trusted one it named, each a duplicate of the
+ * daemon's fd.  Never a new open of the path: the daemon opened its emulators at start-up
+ * through a read-only mount, which takes the CAP_SYS_ADMIN it has dropped since; a plain open
+ * now would give the container a /proc/PID/exe that reopens the host's qemu for writing.
+ */
+static int sandbox_emulators(const struct daemon *d, const struct oci_options *o, struct emu_registry **ret)
+{
+	_cleanup_free_ struct emu_registry *emus = malloc(sizeof(*emus));
+	int r;
+
+	if (!emus)
+		return -ENOMEM;
+	emu_registry_init(emus);
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
+		const struct emu *src;
+
+		if (!(o->arch_mask & (UINT64_C(1) << a)))
+			continue;
+		src = o->emulator[a] ? trusted_emulator(d, o->emulator[a]) : emu_registry_get(&d->emus, (enum arch)a);
+		if (!src)
+			continue;
+		r = emu_registry_dup(emus, (enum arch)a, src);
+		if (r < 0) {
+			emu_registry_close(emus);
+			return r;
+		}
+	}
+	*ret = TAKE_PTR(emus);
+	return 0;
 }
 
 /*
@@ -114,12 +148,10 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 	r = oci_parse_options(st, &o, reason, reason_size);
 	if (r < 0)
 		return r;
-	*ret_trace = o.trace == OCI_TRACE_JSON ? DAEMON_TRACE_JSON : o.trace == OCI_TRACE_TEXT ? DAEMON_TRACE_TEXT : 0;
-	*ret_mask = o.arch_mask;
 	for (int a = 0; a < ARCH_MAX; a++) {
 		if (!o.emulator[a])
 			continue;
-		if (!known_emulator(d, o.emulator[a])) {
+		if (!trusted_emulator(d, o.emulator[a])) {
 			snprintf(reason, reason_size, "untrusted emulator '%.80s' for %s (give it to ubinfmtd with --emulator)",
 				 o.emulator[a], arch_name((enum arch)a));
 			oci_options_free(&o);
@@ -128,27 +160,17 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 		overrides = true;
 	}
 	if (overrides) {
-		sd->emus = malloc(sizeof(*sd->emus));
-		if (!sd->emus) {
+		r = sandbox_emulators(d, &o, &sd->emus);
+		if (r < 0) {
+			snprintf(reason, reason_size, "cannot set up its emulators: %.40s", strerror(-r));
 			oci_options_free(&o);
-			return -ENOMEM;
+			return r;
 		}
-		emu_registry_init(sd->emus);
-		for (int a = 0; a < ARCH_MAX && r >= 0; a++) {
-			char spec[4200];
-			if (!o.emulator[a])
-				continue;
-			snprintf(spec, sizeof(spec), "%s=%s", arch_name((enum arch)a), o.emulator[a]);
-			r = emu_registry_override(sd->emus, spec);
-			if (r < 0)
-				snprintf(reason, reason_size, "emulator '%.80s' for %s is not usable: %.40s", o.emulator[a],
-					 arch_name((enum arch)a), strerror(-r));
-		}
-		if (r >= 0)
-			(void)emu_registry_discover(sd->emus, getenv("PATH"), true);
 	}
+	*ret_trace = o.trace == OCI_TRACE_JSON ? DAEMON_TRACE_JSON : o.trace == OCI_TRACE_TEXT ? DAEMON_TRACE_TEXT : 0;
+	*ret_mask = o.arch_mask;
 	oci_options_free(&o);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 /* Parses what has arrived so far. */
