@@ -24,7 +24,11 @@ static void check_options(const struct oci_state *st)
 	char reason[OCI_REASON_MAX];
 	struct oci_options o;
 
+	if (!memchr(st->options_refused, '\0', sizeof(st->options_refused)))
+		abort();
 	if (oci_parse_options(st, &o, reason, sizeof(reason)) == 0) {
+		if (st->options_refused[0] != '\0')
+			abort(); /* refused options never serve */
 		if (o.arch_mask & ~OCI_ARCH_ALL)
 			abort();
 		for (int a = 0; a < ARCH_MAX; a++)
@@ -49,13 +53,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (st.n_annotations > OCI_ANNOTATIONS_MAX)
 			abort();
-		for (size_t i = 0; i < st.n_annotations; i++)
+		for (size_t i = 0; i < st.n_annotations; i++) {
 			if (strlen(st.annotations[i].key) > OCI_ANNOTATION_KEY_MAX ||
 			    strlen(st.annotations[i].value) > OCI_ANNOTATION_VALUE_MAX)
 				abort();
+			/* Refused options keep nothing they were made of. */
+			if (st.options_refused[0] && strncmp(st.annotations[i].key, OCI_ANNOTATION_PREFIX,
+							     strlen(OCI_ANNOTATION_PREFIX)) == 0)
+				abort();
+		}
+		if (st.options_refused[0] && st.metadata)
+			abort();
 		check_options(&st);
 		oci_state_free(&st);
-	} else if (reason[0] == '\0' && r != -ENOMEM) {
+	} else if ((reason[0] == '\0' && r != -ENOMEM) ||
+		   (r != -ENODATA && r != -EPROTO && r != -EMSGSIZE && r != -ENOMEM)) {
 		abort();
 	}
 

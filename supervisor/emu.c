@@ -98,10 +98,11 @@ static int open_read_only(const char *path)
 static int open_emulator(const char *path, struct emu *ret)
 {
 	struct stat st;
-	bool is_static;
+	bool is_static, read_only;
 	int fd, r;
 
 	fd = open_read_only(path);
+	read_only = fd >= 0;
 	if (fd < 0) {
 		/* Without CAP_SYS_ADMIN: a sandbox of ours then has our credentials at most. */
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -121,6 +122,7 @@ static int open_emulator(const char *path, struct emu *ret)
 		close(ret->fd);
 	ret->fd = fd;
 	ret->is_static = is_static;
+	ret->read_only = read_only;
 	snprintf(ret->path, sizeof(ret->path), "%s", path);
 	return 0;
 }
@@ -267,6 +269,25 @@ int emu_registry_discover(struct emu_registry *reg, const char *search_path, boo
 			served++;
 	}
 	return served;
+}
+
+int emu_registry_dup(struct emu_registry *reg, enum arch arch, const struct emu *src)
+{
+	struct emu *e;
+	int fd;
+
+	if (arch <= ARCH_UNKNOWN || arch >= ARCH_MAX || !src || src->fd < 0)
+		return -EINVAL;
+	fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return negative_errno();
+	e = &reg->by_arch[arch];
+	if (e->fd >= 0)
+		close(e->fd);
+	*e = *src;
+	e->fd = fd;
+	e->overridden = true;
+	return 0;
 }
 
 const struct emu *emu_registry_get(const struct emu_registry *reg, enum arch arch)

@@ -9,6 +9,11 @@
 /*
  * The emulator registry: which qemu-user binary serves which architecture, each opened once
  * on the host so that the sandbox needs no copy of it and cannot swap it.
+ *
+ * Paths are opened only by emu_registry_override and emu_registry_discover, at start-up: the
+ * read-only mount (emu.c) needs CAP_SYS_ADMIN, which the supervisors drop once they serve.
+ * A registry made later (a container's own choices) takes duplicates of those fds with
+ * emu_registry_dup, never a new open of a path.
  */
 
 struct emu {
@@ -16,7 +21,8 @@ struct emu {
 	int fd;       /* O_RDONLY|O_CLOEXEC on the host binary (through a read-only mount when we
 	               * may make one), -1 if none */
 	bool is_static;
-	bool overridden; /* from --emulator */
+	bool overridden; /* chosen (--emulator, emu_registry_dup), not left to discovery */
+	bool read_only;  /* fd is on a read-only mount: no path to the file opens it for writing */
 };
 
 struct emu_registry {
@@ -41,6 +47,13 @@ int emu_registry_override(struct emu_registry *reg, const char *spec);
  * the host's shared libraries do not exist).  Returns the number of architectures served.
  */
 int emu_registry_discover(struct emu_registry *reg, const char *search_path, bool need_static);
+
+/*
+ * Serves arch with src's emulator: a duplicate of its fd (close-on-exec), the same file and
+ * the same read-only mount, whatever has become of src's path since.  -EINVAL for a bad arch
+ * or an src without an fd, -errno when out of fds.
+ */
+int emu_registry_dup(struct emu_registry *reg, enum arch arch, const struct emu *src);
 
 /* The emulator for arch, or NULL. */
 const struct emu *emu_registry_get(const struct emu_registry *reg, enum arch arch);

@@ -45,6 +45,8 @@ int notif_addfd(int listener, uint64_t id, int fd, bool cloexec);
 int notif_set_sync_wakeup(int listener);
 /* 0 while the notification is still pending, -ENOENT once the target left the syscall. */
 int notif_id_valid(int listener, uint64_t id);
+/* Whether fd is a seccomp listener, and not some other file a client sent in its place. */
+bool notif_is_listener(int fd);
 
 /* Audit arch and syscall numbers the filter traps, for decoding seccomp_data. */
 enum exec_abi {

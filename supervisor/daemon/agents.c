@@ -20,20 +20,8 @@
 #include "journal.h"
 #include "log.h"
 #include "macros.h"
+#include "notif.h"
 #include "paths.h"
-
-bool agent_is_seccomp_listener(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:seccomp notify") == 0;
-}
 
 int agent_adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int journal_fd,
 			 const struct journal_scope *scope, bool late)
@@ -41,7 +29,7 @@ int agent_adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int
 	struct journal *j = NULL;
 	int r;
 
-	if (!agent_is_seccomp_listener(listener))
+	if (!notif_is_listener(listener))
 		return -EBADF;
 	if (journal_fd >= 0) {
 		j = journal_map(journal_fd);
@@ -182,8 +170,6 @@ static int create(struct client *c, int listener, int journal_fd)
 	sd->counted = c->holds_sandbox;
 	c->holds_sandbox = false;
 	sd->has_journal = journal_identity(journal_fd, &sd->journal_dev, &sd->journal_ino);
-	if (c->peer.pidfd >= 0)
-		sd->agent_pidfd = fcntl(c->peer.pidfd, F_DUPFD_CLOEXEC, 3);
 	r = daemon_sandbox_new(d, c->id, sd, c->flags_trace ? DAEMON_TRACE_TEXT : 0, &sb);
 	if (r < 0)
 		return client_error(c, r, "cannot create the sandbox");
@@ -207,7 +193,7 @@ static int on_listener(struct client *c, int *fds, size_t n_fds)
 
 	if (!c->greeted || c->served || n_fds < 1)
 		return client_errorf(c, -EPROTO, "LISTENER comes once, after HELLO, with a listener fd");
-	if (!agent_is_seccomp_listener(fds[0]))
+	if (!notif_is_listener(fds[0]))
 		return client_errorf(c, -EBADF, "the fd sent is not a seccomp listener");
 	r = c->join ? join(c, c->join, fds[0], journal_fd) : create(c, fds[0], journal_fd);
 	if (r < 0)

@@ -38,6 +38,19 @@ static void out_free(struct client *c)
 	c->out_bytes = 0;
 }
 
+/*
+ * Reads what the client sent and we will not answer: a unix socket closed with unread data
+ * makes the peer's next read fail with ECONNRESET ahead of our last reply (a refusal's reason).
+ */
+static void drain(int fd)
+{
+	uint8_t byte;
+
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC) < 0)
+			break;
+}
+
 static void client_free(struct client *c)
 {
 	struct daemon *d = c->daemon;
@@ -48,6 +61,7 @@ static void client_free(struct client *c)
 			break;
 		}
 	(void)loop_unwatch(d->loop, c->watch);
+	drain(c->fd);
 	close(c->fd);
 	if (c->counted)
 		quota_give(d->quota, &c->tenant, QUOTA_CONNECTIONS);
@@ -55,7 +69,6 @@ static void client_free(struct client *c)
 		quota_give(d->quota, &c->tenant, QUOTA_SANDBOXES);
 	if (c->trace_sub)
 		engine_add_trace_readers(d->engine, -1);
-	peer_release(&c->peer);
 	out_free(c);
 	free(c);
 	d->n_clients--;
@@ -281,7 +294,6 @@ static int on_accept(void *ctx, int fd, int events)
 			.kind = (enum client_kind)s->kind,
 			.fd = cfd,
 			.watch = -1,
-			.peer = { .pidfd = -1 },
 			.deadline_ns = daemon_now_ns() + CLIENT_GREETING_TIMEOUT_NS,
 		};
 		c->out_tail = &c->out;

@@ -84,8 +84,6 @@ int client_errorf(struct client *c, int err, const char *fmt, ...) _printf_(3, 4
  */
 int agent_on_message(struct client *c, const struct proto_msg *m, int *fds, size_t n_fds);
 int control_on_message(struct client *c, const struct proto_msg *m);
-/* agents.c: whether fd is a seccomp listener (and not some other file a client sent). */
-bool agent_is_seccomp_listener(int fd);
 /*
  * Serves listener (owned by the engine on success) for sb, with the agent's journal page if
  * journal_fd is one; scope says whose execs the journal may restart (engine.h).

@@ -198,7 +198,6 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 	if (!sd)
 		return -ENOMEM;
 	sd->init_pid = pid;
-	sd->agent_pidfd = TAKE_FD(pidfd);
 	snprintf(ret_id, id_size, "attach-%d", (int)pid);
 	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
 	if (r < 0)

@@ -41,7 +41,6 @@ struct sandbox_data {
 	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
 	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
 	bool counted;              /* holds one QUOTA_SANDBOXES of owner.tenant */
-	int agent_pidfd;           /* agents: the agent that made it, or -1 */
 	/* Agents: the in-flight journal page it came with; a re-attach must bring the same one. */
 	bool has_journal;
 	uint64_t journal_dev;
@@ -119,7 +118,7 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner *owner, const char *id);
 /* Frees sb and everything the daemon keeps for it (its listeners close). */
 void daemon_sandbox_free(struct daemon *d, struct sandbox *sb);
-/* A new sandbox_data: zeroed, no pidfd, owned by owner. */
+/* A new sandbox_data: zeroed, owned by owner. */
 struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner);
 /* A rate-limited warning that tenant hit a quota (one line per tenant and cap every 10 s at most). */
 void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,

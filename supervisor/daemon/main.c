@@ -83,7 +83,6 @@ struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner)
 	if (!sd)
 		return NULL;
 	sd->owner = *owner;
-	sd->agent_pidfd = -1;
 	return sd;
 }
 
@@ -97,8 +96,6 @@ static void sandbox_data_free(struct daemon *d, struct sandbox_data *sd)
 		emu_registry_close(sd->emus);
 		free(sd->emus);
 	}
-	if (sd->agent_pidfd >= 0)
-		close(sd->agent_pidfd);
 	free(sd);
 }
 

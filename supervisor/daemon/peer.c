@@ -91,7 +91,8 @@ static bool has_cap_sys_admin(pid_t pid)
 int peer_identify(int sock, struct peer *ret)
 {
 	struct ucred cred = { 0 };
-	struct peer p = { .pidfd = -1 };
+	struct peer p = { 0 };
+	_cleanup_close_ int pidfd = -1;
 	int r;
 
 	r = proto_peer_cred(sock, &cred);
@@ -100,14 +101,14 @@ int peer_identify(int sock, struct peer *ret)
 	p.pid = cred.pid;
 	p.uid = cred.uid;
 	p.gid = cred.gid;
-	p.pidfd = open_peer_pidfd(sock, cred.pid);
-	if (p.pid > 0 && p.pidfd >= 0) {
+	pidfd = open_peer_pidfd(sock, cred.pid);
+	if (p.pid > 0 && pidfd >= 0) {
 		uint64_t our_userns = peer_ns_inode(getpid(), "user");
 		uint64_t userns = peer_ns_inode(p.pid, "user");
 		bool admin = p.uid == 0 && has_cap_sys_admin(p.pid);
 
 		p.pidns = peer_ns_inode(p.pid, "pid");
-		if (peer_pidfd_exited(p.pidfd)) {
+		if (peer_pidfd_exited(pidfd)) {
 			p.pidns = 0;
 		} else {
 			p.same_userns = userns != 0 && userns == our_userns;
@@ -118,11 +119,4 @@ int peer_identify(int sock, struct peer *ret)
 		p.pid = 0;
 	*ret = p;
 	return 0;
-}
-
-void peer_release(struct peer *p)
-{
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
 }

@@ -10,13 +10,12 @@
  * Who is at the other end of a unix socket, as the kernel says (never as the peer says): what
  * ubinfmtd's roles, ownership and quotas are decided on.  Everything is taken at connect time
  * (SO_PEERCRED, SO_PEERPIDFD) and read from /proc while a pidfd proves that the process read is
- * still the one that connected.
+ * still the one that connected; the pidfd is not kept (a connection costs the daemon one fd).
  */
 struct peer {
 	pid_t pid;        /* in our pid namespace; 0 when the connecting process is gone */
 	uid_t uid;        /* in our user namespace (the kernel maps it) */
 	gid_t gid;
-	int pidfd;        /* the connecting process, or -1 */
 	uint64_t pidns;   /* inode of its pid namespace, 0 when unknown */
 	bool same_userns; /* in ubinfmtd's own user namespace */
 	bool privileged;  /* uid 0 of our user namespace with CAP_SYS_ADMIN: the node's admin */
@@ -24,9 +23,6 @@ struct peer {
 
 /* Fills ret for the connected socket sock; -errno only when not even SO_PEERCRED answers. */
 int peer_identify(int sock, struct peer *ret);
-/* Closes the pidfd; safe on a zeroed or already released peer. */
-void peer_release(struct peer *p);
-
 /* Whether the process behind pidfd has exited (or the pidfd is -1). */
 bool peer_pidfd_exited(int pidfd);
 

@@ -65,7 +65,11 @@ const char *oci_quote(char buf[static OCI_QUOTE_MAX], const char *s, size_t len)
 	return buf;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629, Unicode table 3-7), or 0. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629, Unicode table 3-7), 0 when it is
+ * ill-formed, or SIZE_MAX when the n bytes end inside a sequence that is well-formed so far
+ * (the rest may still come).
+ */
 static size_t utf8_sequence(const unsigned char *s, size_t n)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -92,11 +96,16 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 	else if (s[0] == 0xf4)
 		hi = 0x8f;
 
-	if (n < need + 1 || s[1] < lo || s[1] > hi)
+	if (n < 2)
+		return SIZE_MAX;
+	if (s[1] < lo || s[1] > hi)
 		return 0;
-	for (size_t i = 2; i <= need; i++)
+	for (size_t i = 2; i <= need; i++) {
+		if (i == n)
+			return SIZE_MAX;
 		if (s[i] < 0x80 || s[i] > 0xbf)
 			return 0;
+	}
 	return need + 1;
 }
 
@@ -122,6 +131,9 @@ static int prescan(const char *json, size_t len, char *reason, size_t reason_siz
 			return oci_reason(reason, reason_size, -EPROTO, "NUL byte at offset %zu", i);
 		if (p[i] >= 0x80) {
 			size_t n = utf8_sequence(p + i, len - i);
+			if (n == SIZE_MAX)
+				return oci_reason(reason, reason_size, -ENODATA,
+						  "JSON ends early, inside a UTF-8 sequence at offset %zu", i);
 			if (n == 0)
 				return oci_reason(reason, reason_size, -EPROTO, "invalid UTF-8 at offset %zu", i);
 			i += n;
@@ -330,10 +342,27 @@ static bool is_ours(const char *key)
 	return strncmp(key, OCI_ANNOTATION_PREFIX, strlen(OCI_ANNOTATION_PREFIX)) == 0;
 }
 
+/* Notes the first reason why the options cannot be read (a copy of why). */
+static void refuse_options(struct oci_state *st, const char *why)
+{
+	if (st->options_refused[0] == '\0')
+		snprintf(st->options_refused, sizeof(st->options_refused), "%s", why);
+}
+
+static void drop_annotations(struct oci_state *st)
+{
+	for (size_t i = 0; i < st->n_annotations; i++) {
+		free(st->annotations[i].key);
+		free(st->annotations[i].value);
+		st->annotations[i] = (struct oci_annotation){ 0 };
+	}
+	st->n_annotations = 0;
+}
+
 /*
- * One pass over state.annotations, keeping either ours (any that breaks a limit fails the
- * parse: these are what options are made of) or the others (kept while they fit; dropped and
- * counted otherwise).
+ * One pass over state.annotations, keeping either ours (any that breaks a limit or is not a
+ * string fails the pass: these are what options are made of) or the others (kept while they
+ * fit; dropped and counted otherwise).
  */
 static int annotations_pass(struct json_object *obj, bool ours, struct oci_state *st, char *reason,
 			    size_t reason_size)
@@ -350,14 +379,25 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 
 		if (is_ours(key) != ours)
 			continue;
-		if (!json_object_is_type(v, json_type_string))
+		if (!json_object_is_type(v, json_type_string)) {
+			if (!ours) {
+				st->n_annotations_dropped++;
+				continue;
+			}
 			return oci_reason(reason, reason_size, -EPROTO, "annotation '%s' has type %s, expected string",
 					  oci_quote(q, key, key_len), json_type_to_name(json_object_get_type(v)));
+		}
 		s = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
-		if (strlen(s) != len)
+		/* prescan refuses \u0000, which is how a NUL could get into a value. */
+		if (strlen(s) != len) {
+			if (!ours) {
+				st->n_annotations_dropped++;
+				continue;
+			}
 			return oci_reason(reason, reason_size, -EPROTO, "annotation '%s' contains a NUL byte",
 					  oci_quote(q, key, key_len));
+		}
 
 		if (key_len > OCI_ANNOTATION_KEY_MAX || len > OCI_ANNOTATION_VALUE_MAX ||
 		    st->n_annotations == OCI_ANNOTATIONS_MAX) {
@@ -391,26 +431,37 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 	return 0;
 }
 
-static int parse_annotations(struct json_object *state, struct oci_state *st, char *reason,
-			     size_t reason_size)
+/*
+ * state.annotations: what is wrong with ours refuses the options (none of ours is kept), not
+ * the payload; the others cannot fail.
+ */
+static int parse_annotations(struct json_object *state, struct oci_state *st)
 {
+	char why[OCI_REASON_MAX];
 	struct json_object *obj;
 	size_t n;
 	int r;
 
-	r = member(state, "state.", "annotations", json_type_object, &obj, reason, reason_size);
+	r = member(state, "state.", "annotations", json_type_object, &obj, why, sizeof(why));
+	if (r < 0)
+		refuse_options(st, why);
 	if (r <= 0)
-		return r;
+		return 0;
 	n = (size_t)json_object_object_length(obj);
 	if (n == 0)
 		return 0;
 	st->annotations = calloc(MIN(n, (size_t)OCI_ANNOTATIONS_MAX), sizeof(*st->annotations));
 	if (!st->annotations)
 		return -ENOMEM;
-	r = annotations_pass(obj, true, st, reason, reason_size);
-	if (r < 0)
+	/* Ours are options: not worth keeping once the metadata refused them. */
+	r = st->options_refused[0] ? 0 : annotations_pass(obj, true, st, why, sizeof(why));
+	if (r == -ENOMEM)
 		return r;
-	return annotations_pass(obj, false, st, reason, reason_size);
+	if (r < 0) {
+		drop_annotations(st);
+		refuse_options(st, why);
+	}
+	return annotations_pass(obj, false, st, why, sizeof(why));
 }
 
 /* Copies obj.key when it is a string; absent is fine unless must. */
@@ -460,11 +511,12 @@ static int parse_state_object(struct json_object *top, struct oci_state *st, cha
 	r = dup_member(state, "state.", "bundle", true, OCI_BUNDLE_MAX, &st->bundle, reason, reason_size);
 	if (r < 0)
 		return r;
-	return parse_annotations(state, st, reason, reason_size);
+	return parse_annotations(state, st);
 }
 
 static int parse_top(struct json_object *top, struct oci_state *st, char *reason, size_t reason_size)
 {
+	char why[OCI_REASON_MAX];
 	struct json_object *v;
 	int r;
 
@@ -483,10 +535,18 @@ static int parse_top(struct json_object *top, struct oci_state *st, char *reason
 	r = pid_of(v, "", "pid", &st->pid, reason, reason_size);
 	if (r < 0)
 		return r;
-	r = dup_member(top, "", "metadata", false, OCI_METADATA_MAX, &st->metadata, reason, reason_size);
-	if (r < 0)
+	/* listenerMetadata is config.json's: what is wrong with it refuses the options only. */
+	r = dup_member(top, "", "metadata", false, OCI_METADATA_MAX, &st->metadata, why, sizeof(why));
+	if (r == -ENOMEM)
 		return r;
-	return parse_state_object(top, st, reason, reason_size);
+	if (r < 0)
+		refuse_options(st, why);
+	r = parse_state_object(top, st, reason, reason_size);
+	if (r == 0 && st->options_refused[0]) {
+		free(st->metadata);
+		st->metadata = NULL;
+	}
+	return r;
 }
 
 /*
@@ -496,7 +556,9 @@ static int parse_top(struct json_object *top, struct oci_state *st, char *reason
  * author: listenerMetadata, the annotations and the id.  So every size is bounded (the payload,
  * each string, the number of fds and annotations, the nesting depth), every type checked, the
  * id restricted to runc's character set, and the bytes checked for what json-c lets through
- * (prescan).  Unknown members are ignored: the spec may add some.
+ * (prescan).  Unknown members are ignored: the spec may add some.  What is wrong with the
+ * metadata or our annotations only refuses the options (options_refused): whoever wrote
+ * config.json must not be able to keep the container's listener from being served.
  */
 int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *reason, size_t reason_size)
 {
@@ -522,7 +584,7 @@ int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *r
 	top = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (!top && jerr == json_tokener_continue)
-		r = oci_reason(reason, reason_size, -EPROTO, "JSON ends early, after %zu bytes", len);
+		r = oci_reason(reason, reason_size, -ENODATA, "JSON ends early, after %zu bytes", len);
 	else if (!top || jerr != json_tokener_success)
 		r = oci_reason(reason, reason_size, -EPROTO, "JSON: %s at offset %zu",
 			       json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));

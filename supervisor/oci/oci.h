@@ -79,21 +79,32 @@ struct oci_state {
 	pid_t init_pid; /* state.pid; 0 when absent or 0 (crun exec) */
 	char *bundle;   /* as sent: absolute for a start, "." for a crun exec */
 	/*
-	 * io.ubinfmt.* annotations first (all of them, or the parse fails), then the others in
-	 * payload order.  Others beyond the count or size limits are left out and counted, so that
-	 * a pod's unrelated annotations never keep it from starting.
+	 * io.ubinfmt.* annotations first (all of them, or none and options_refused says why),
+	 * then the others in payload order.  Others beyond the count or size limits, or not
+	 * strings, are left out and counted, so that a pod's unrelated annotations never keep it
+	 * from starting.
 	 */
 	struct oci_annotation *annotations;
 	size_t n_annotations;
 	size_t n_annotations_dropped;
+	/*
+	 * Why the options cannot be read ("" when they can): listenerMetadata or io.ubinfmt.*
+	 * annotations over the limits above, or of the wrong type.  They are what config.json's
+	 * author wrote, so they may not keep the state from parsing: the container's listener is
+	 * still served, with no emulation, and oci_parse_options fails with this reason.  metadata
+	 * is NULL and none of our annotations is kept then.
+	 */
+	char options_refused[OCI_REASON_MAX];
 };
 
 /*
  * Parses one payload of len bytes (not NUL-terminated; the socket's bytes as received).
- * On success fills *ret, which the caller releases with oci_state_free.  Fails with -EMSGSIZE
- * when len > OCI_STATE_MAX, -EPROTO for anything malformed, -ENOMEM.  On failure *ret is left
- * untouched and, when reason is not NULL, a one-line explanation is written to it (quoting at
- * most a bounded, escaped piece of any string from the payload).
+ * On success fills *ret, which the caller releases with oci_state_free; options that cannot be
+ * read do not fail the parse (see options_refused).  Fails with -ENODATA when the bytes are a
+ * proper prefix of a JSON document (more may come), -EMSGSIZE when len > OCI_STATE_MAX,
+ * -EPROTO for anything else malformed (no more bytes can make it parse), -ENOMEM.  On failure
+ * *ret is left untouched and, when reason is not NULL, a one-line explanation is written to it
+ * (quoting at most a bounded, escaped piece of any string from the payload).
  */
 int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *reason,
 		    size_t reason_size);

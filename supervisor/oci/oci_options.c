@@ -264,6 +264,8 @@ int oci_parse_options(const struct oci_state *st, struct oci_options *ret, char 
 
 	if (reason && reason_size > 0)
 		reason[0] = '\0';
+	if (st->options_refused[0] != '\0')
+		return oci_reason(reason, reason_size, -EINVAL, "%s", st->options_refused);
 	if (st->metadata) {
 		r = parse_metadata(&meta, st->metadata, reason, reason_size);
 		if (r < 0)

@@ -68,7 +68,8 @@ struct oci_options {
 /*
  * Reads st's metadata and io.ubinfmt.* annotations.  On success fills *ret, released with
  * oci_options_free.  -EINVAL, with a reason naming the key and where it came from, for any
- * unknown key or bad value; -ENOMEM.  *ret is untouched on failure.
+ * unknown key or bad value, or st->options_refused's reason (too large, too many); -ENOMEM.
+ * *ret is untouched on failure.
  */
 int oci_parse_options(const struct oci_state *st, struct oci_options *ret, char *reason,
 		      size_t reason_size);

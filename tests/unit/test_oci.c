@@ -161,6 +161,41 @@ static void fails(const char *json, int error, const char *want)
 	parse_fails(json, strlen(json), error, want);
 }
 
+/*
+ * json parses, but its options are refused with a reason containing want: no metadata and none
+ * of our annotations are kept, and oci_parse_options fails with that reason, so that the
+ * daemon serves the listener with no emulation.  The others kept are counted in *ret_others.
+ */
+static void options_refused_len(const char *json, size_t len, const char *want, size_t *ret_others)
+{
+	char options_reason[OCI_REASON_MAX];
+	struct oci_options o;
+	struct oci_state st;
+	int r;
+
+	r = parse_len(json, len, &st);
+	if (r != 0)
+		fail_msg("parse failed (%d): %s", r, reason);
+	if (!strstr(st.options_refused, want))
+		fail_msg("options_refused '%s' lacks '%s'", st.options_refused, want);
+	assert_null(st.metadata);
+	for (size_t i = 0; i < st.n_annotations; i++)
+		assert_false(strncmp(st.annotations[i].key, "io.ubinfmt.", 11) == 0);
+	if (ret_others)
+		*ret_others = st.n_annotations;
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(oci_parse_options(&st, &o, options_reason, sizeof(options_reason)), -EINVAL);
+	assert_string_equal(options_reason, st.options_refused);
+	for (size_t i = 0; i < sizeof(o); i++)
+		assert_int_equal(((unsigned char *)&o)[i], 0x5a);
+	oci_state_free(&st);
+}
+
+static void options_refused(const char *json, const char *want)
+{
+	options_refused_len(json, strlen(json), want, NULL);
+}
+
 /* A payload with the given top-level members (before "state") and annotation members. */
 #define PAYLOAD(top, annotations)                                                                   \
 	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":42," top                        \
@@ -383,16 +418,27 @@ static void test_wrong_types(void **state)
 	      "'pid' has type boolean");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":[]}", -EPROTO,
 	      "'state' has type array, expected object");
-	fails(PAYLOAD("\"metadata\":5,", ""), -EPROTO, "'metadata' has type int");
+	/* Options only: the state stays usable. */
+	options_refused(PAYLOAD("\"metadata\":5,", "\"io.ubinfmt.trace\":\"true\""), "'metadata' has type int");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"ociVersion\":\"1\","
 	      "\"id\":7,\"status\":\"creating\",\"bundle\":\"/\"}}",
 	      -EPROTO, "'state.id' has type int");
-	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"ociVersion\":\"1\","
-	      "\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/\",\"annotations\":[]}}",
-	      -EPROTO, "'state.annotations' has type array, expected object");
-	fails(PAYLOAD("", "\"org.x\":1"), -EPROTO, "annotation 'org.x' has type int, expected string");
-	fails(PAYLOAD("", "\"io.ubinfmt.trace\":true"), -EPROTO, "annotation 'io.ubinfmt.trace' has type boolean");
-	fails(PAYLOAD("", "\"org.x\":null"), -EPROTO, "has type null");
+	options_refused("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"ociVersion\":\"1\","
+			"\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/\",\"annotations\":[]}}",
+			"'state.annotations' has type array, expected object");
+	options_refused(PAYLOAD("", "\"io.ubinfmt.trace\":true"), "annotation 'io.ubinfmt.trace' has type boolean");
+	options_refused(PAYLOAD("", "\"io.ubinfmt.emulators\":\"arm\",\"io.ubinfmt.trace\":null"),
+			"annotation 'io.ubinfmt.trace' has type null");
+
+	/* Others that are not strings are left out, like those over the limits. */
+	struct oci_state st;
+	parse_ok(PAYLOAD("", "\"org.x\":1,\"org.y\":null,\"org.z\":{},\"ok\":\"1\",\"io.ubinfmt.trace\":\"true\""), &st);
+	assert_string_equal(st.options_refused, "");
+	assert_int_equal(st.n_annotations, 2);
+	assert_int_equal(st.n_annotations_dropped, 3);
+	assert_string_equal(oci_state_annotation(&st, "io.ubinfmt.trace"), "true");
+	assert_string_equal(oci_state_annotation(&st, "ok"), "1");
+	oci_state_free(&st);
 }
 
 static void test_numbers(void **state)
@@ -572,7 +618,13 @@ static void test_string_limits(void **state)
 	memset(s, 'm', OCI_METADATA_MAX + 1);
 	s[OCI_METADATA_MAX + 1] = '\0';
 	snprintf(json, 64 * 1024, PAYLOAD("\"metadata\":\"%s\",", ""), s);
-	fails(json, -EPROTO, "'metadata' is longer than 16384 bytes");
+	options_refused(json, "'metadata' is longer than 16384 bytes");
+	s[OCI_METADATA_MAX] = '\0';
+	snprintf(json, 64 * 1024, PAYLOAD("\"metadata\":\"%s\",", ""), s);
+	parse_ok(json, &st);
+	assert_string_equal(st.options_refused, "");
+	assert_int_equal(strlen(st.metadata), OCI_METADATA_MAX);
+	oci_state_free(&st);
 
 	s[0] = '/';
 	memset(s + 1, 'b', OCI_BUNDLE_MAX);
@@ -598,7 +650,7 @@ static void test_string_limits(void **state)
 	free(json);
 }
 
-/* Every proper prefix of a real payload is refused. */
+/* Every proper prefix of a real payload is one that more bytes may complete. */
 static void test_truncated(void **state)
 {
 	const char *payloads[] = { runc_start, crun_start };
@@ -613,13 +665,21 @@ static void test_truncated(void **state)
 		for (size_t n = 0; n < len; n++) {
 			struct oci_state st;
 
-			if (parse_len(payloads[p], n, &st) != -EPROTO)
-				fail_msg("prefix of %zu bytes accepted", n);
+			int r = parse_len(payloads[p], n, &st);
+			if (r != -ENODATA)
+				fail_msg("prefix of %zu bytes: %d (%s), not -ENODATA", n, r, reason);
 		}
 	}
-	fails("", -EPROTO, "JSON ends early");
-	fails("  \n", -EPROTO, "JSON ends early");
-	fails("{\"ociVersion\":\"1", -EPROTO, "JSON ends early");
+	fails("", -ENODATA, "JSON ends early");
+	fails("  \n", -ENODATA, "JSON ends early");
+	fails("{\"ociVersion\":\"1", -ENODATA, "JSON ends early");
+	/* Cut inside a UTF-8 sequence: the rest may still come. */
+	fails("{\"x\":\"\xe2\x82", -ENODATA, "inside a UTF-8 sequence at offset 6");
+	fails("{\"x\":\"\xf0", -ENODATA, "inside a UTF-8 sequence");
+	/* What no more bytes can make valid is refused at once. */
+	fails("{\"x\":\"\xe2\x28", -EPROTO, "invalid UTF-8");
+	fails("{\"x\" 1", -EPROTO, "JSON:");
+	fails("{\"x\":\"\\u0000", -EPROTO, "\\u0000 in a string");
 }
 
 static void test_trailing(void **state)
@@ -675,7 +735,6 @@ static void test_bytes(void **state)
 	fails(PAYLOAD("", "\"x\":\"\xed\xa0\x80\""), -EPROTO, "invalid UTF-8");     /* surrogate */
 	fails(PAYLOAD("", "\"x\":\"\xf4\x90\x80\x80\""), -EPROTO, "invalid UTF-8"); /* > U+10FFFF */
 	fails(PAYLOAD("", "\"x\":\"\x80\""), -EPROTO, "invalid UTF-8");
-	fails("{\"x\":\"\xe2\x82", -EPROTO, "invalid UTF-8"); /* cut inside a sequence */
 	parse_ok(PAYLOAD("", "\"x\":\"\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9\""), &st);
 	assert_string_equal(oci_state_annotation(&st, "x"), "\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9");
 	oci_state_free(&st);
@@ -730,17 +789,27 @@ static void test_annotation_limits(void **state)
 	assert_int_equal(strlen(oci_state_annotation(&st, "ok")), OCI_ANNOTATION_VALUE_MAX);
 	oci_state_free(&st);
 
-	snprintf(json, size, PAYLOAD("", "\"io.ubinfmt.x\":\"%s\""), long_value);
-	fails(json, -EPROTO, "annotation 'io.ubinfmt.x' has a value longer than 4096 bytes");
+	/* Ours over the limits refuse the options (all of ours), not the payload; others stay. */
+	size_t others;
+	snprintf(json, size, PAYLOAD("", "\"io.ubinfmt.emulators\":\"arm\",\"io.ubinfmt.x\":\"%s\",\"ok\":\"1\""),
+		 long_value);
+	options_refused_len(json, strlen(json), "annotation 'io.ubinfmt.x' has a value longer than 4096 bytes",
+			    &others);
+	assert_int_equal(others, 1);
 	snprintf(json, size, PAYLOAD("", "\"io.ubinfmt.%s\":\"x\""), long_key);
-	fails(json, -EPROTO, "annotation key 'io.ubinfmt.kkkk");
+	options_refused(json, "annotation key 'io.ubinfmt.kkkk");
+	/* The finding of issue 9: a 5000-byte io.ubinfmt.trace. */
+	snprintf(json, size, PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",", "\"io.ubinfmt.trace\":\"%.5000s%s\""),
+		 long_value, long_value);
+	options_refused(json, "annotation 'io.ubinfmt.trace' has a value longer than 4096 bytes");
 
 	/* More than 256 of ours. */
-	pos = (size_t)snprintf(json, size, PAYLOAD("", "")) - 3;
+	pos = (size_t)snprintf(json, size, PAYLOAD("", "\"ok\":\"1\"")) - 3;
 	for (int i = 0; i < OCI_ANNOTATIONS_MAX + 1; i++)
-		pos += (size_t)snprintf(json + pos, size - pos, "%s\"io.ubinfmt.a%d\":\"\"", i ? "," : "", i);
+		pos += (size_t)snprintf(json + pos, size - pos, ",\"io.ubinfmt.a%d\":\"\"", i);
 	snprintf(json + pos, size - pos, "}}}");
-	fails(json, -EPROTO, "more than 256 io.ubinfmt.* annotations");
+	options_refused_len(json, strlen(json), "more than 256 io.ubinfmt.* annotations", &others);
+	assert_int_equal(others, 1);
 	free(long_value);
 	free(json);
 }
