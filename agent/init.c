@@ -125,6 +125,9 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 		return -ETIMEDOUT;
 	}
 	n = proto_recv(sock, buf, sizeof(buf), fds, PROTO_MAX_FDS, &n_fds);
+	/* A refusal closes the connection: its reason may wait behind the reset. */
+	if (n == -ECONNRESET)
+		n = proto_recv(sock, buf, sizeof(buf), fds, PROTO_MAX_FDS, &n_fds);
 	if (n < 0)
 		return n;
 	proto_close_fds(fds, n_fds);

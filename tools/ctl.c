@@ -28,6 +28,9 @@ static int recv_msg(int sock, uint8_t *buf, size_t size, struct proto_msg *m)
 	int n = proto_recv(sock, buf, size, fds, PROTO_MAX_FDS, &n_fds);
 	int r;
 
+	/* A refusal closes the connection: its reason may wait behind the reset. */
+	if (n == -ECONNRESET)
+		n = proto_recv(sock, buf, size, fds, PROTO_MAX_FDS, &n_fds);
 	proto_close_fds(fds, n_fds);
 	if (n < 0)
 		return n;
