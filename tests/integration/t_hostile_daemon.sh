@@ -40,6 +40,15 @@ NOBODY=(setpriv --reuid 65534 --regid 65534 --clear-groups --)
 # Root of a container without a user namespace: uid 0, no capabilities, its own pid namespace.
 CROOT=(unshare --pid --fork --kill-child --mount --mount-proc setpriv --bounding-set -all --inh-caps -all --)
 
+# wait_ready FILE: waits (60 s at most) until hostile_client said "ready" in FILE.
+wait_ready() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^ready' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 rss_of() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 fds_of() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
@@ -140,7 +149,7 @@ expect_eq "a HELLO without a listener leaves no sandbox" "" "$(json_sandboxes | 
 "${NOBODY[@]}" "$HC" sandbox "$A" web >"$T/squat.out" 2>&1 &
 SQUAT=$!
 track_pid $SQUAT
-wait_file "$T/squat.out" 10 3
+wait_ready "$T/squat.out"
 run "${NOBODY[@]}" "$HC" hello "$A" agent web
 run timeout 60 "$UBINFMT_INIT" --socket "$A" --id web -- "$T/bin/busybox-arm64" uname -m
 expect_eq "root's --id web starts beside uid 65534's squat of 'web'" "0 aarch64" "$status $(tail -n1 <<<"$out")" "$out"
@@ -158,7 +167,7 @@ cp "$BB" "$T/bin/marker" && chmod 755 "$T/bin/marker"
 "${NOBODY[@]}" "$HC" sandbox "$A" web --reattach --run "$T/bin/marker" >"$T/join.out" 2>&1 &
 JOIN=$!
 track_pid $JOIN
-wait_file "$T/join.out" 10 3
+wait_ready "$T/join.out"
 sleep 1
 expect_eq "uid 65534's re-attach to 'web' does not join root's (1 listener)" "web 0 agent 1" \
 	"$(json_sandboxes | grep '^web 0 ')" "$(json_sandboxes; cat "$T/join.out")"
@@ -178,14 +187,14 @@ expect_eq "a default-id ubinfmt-init starts after agent-$((last + 1))… were sq
 
 # An OCI container's id squatted on the agent socket: the container's own settings still rule.
 if command -v runc >/dev/null 2>&1 && oci_rootfs=$(make_rootfs busybox-arm64); then
-	cp "$BB" "$oci_rootfs/bin/native-busybox"
+	mkdir -p "$oci_rootfs/n" && cp "$BB" "$oci_rootfs/n/busybox" && ln -s busybox "$oci_rootfs/n/sh"
 	OCI_SOCK=$(daemon_dir main)/oci.sock
-	make_bundle "$T/squat-bundle" "$oci_rootfs" '["/bin/native-busybox","sh","-c","/bin/busybox uname -m; echo rc=$?"]' \
+	make_bundle "$T/squat-bundle" "$oci_rootfs" '["/n/sh","-c","/bin/busybox uname -m; echo rc=$?"]' \
 		'{}' 'io.ubinfmt.emulators=none' >/dev/null
 	"${NOBODY[@]}" "$HC" sandbox "$A" squatted-ctr >"$T/ctrsquat.out" 2>&1 &
 	CTRSQUAT=$!
 	track_pid $CTRSQUAT
-	wait_file "$T/ctrsquat.out" 10 3
+	wait_ready "$T/ctrsquat.out"
 	OCI_CONTAINERS+=("rt_runc squatted-ctr")
 	run rt_runc run --bundle "$T/squat-bundle" squatted-ctr </dev/null
 	expect_match "a container with emulators=none whose id was squatted runs no arm64 program" \
@@ -220,7 +229,7 @@ wait_file "$T/hold.out" 30 2
 held=$(sed -n 's/^held \([0-9]*\).*/\1/p' "$T/hold.out")
 fd1=$(fds_of "$D")
 if [ -n "$held" ] && [ "$held" -le 128 ] && [ "$((fd1 - fd0))" -le 130 ]; then
-	pass "1100 idle connections from uid 65534: $held kept (the per-uid cap), daemon fds $fd0 → $fd1"
+	pass "1100 idle connections from uid 65534: $held kept (its cap), daemon fds $fd0 → $fd1"
 else
 	fail "1100 idle connections from uid 65534 are capped" "$(cat "$T/hold.out"); daemon fds $fd0 → $fd1"
 fi
@@ -241,8 +250,8 @@ track_pid $MANY
 "${CROOT[@]}" "$HC" sandbox "$A" cmany --count 20 >"$T/cmany.out" 2>&1 &
 CMANY=$!
 track_pid $CMANY
-wait_file "$T/many.out" 60 22
-wait_file "$T/cmany.out" 60 22
+wait_ready "$T/many.out"
+wait_ready "$T/cmany.out"
 expect_match "uid 65534 gets 16 sandboxes in one pid namespace" $'\nsandboxes 16\n' "$(cat "$T/many.out")"
 expect_match "… and EDQUOT for the rest" 'hello error EDQUOT' "$(cat "$T/many.out")"
 expect_match "a container's root gets 16" $'\nsandboxes 16\n' "$(cat "$T/cmany.out")"
@@ -257,7 +266,7 @@ for i in 1 2 3 4 5; do
 		"$HC" sandbox "$A" ns$i --count 16 >"$T/ns$i.out" 2>&1 &
 	NS_PIDS+=($!)
 	track_pid $!
-	wait_file "$T/ns$i.out" 60 18
+	wait_ready "$T/ns$i.out"
 done
 total=0
 for i in 1 2 3 4 5; do
@@ -276,12 +285,14 @@ if [ "$limit" -gt $((3 * N)) ] && [ "$(ulimit -Hn)" -gt $((2 * N)) ]; then
 	(ulimit -n "$(ulimit -Hn)"; exec "$HC" sandbox "$A" st --count "$N") >"$T/st.out" 2>&1 &
 	ST=$!
 	track_pid $ST
-	for ((i = 0; i < 600; i++)); do grep -q '^ready' "$T/st.out" && break; sleep 0.1; done
+	wait_ready "$T/st.out"
+	made=$(sed -n 's/^sandboxes //p' "$T/st.out")
+	expect_eq "$N sandboxes are made" "$N" "$made" "$(tail -3 "$T/st.out")"
 	run "$HC" status-slow "$C" 1500
 	expect_match "status of $N+ sandboxes to a slow reader arrives whole" "^entries [0-9]+ messages [0-9]+ complete" "$out"
 	run "$UBINFMT" status --control "$C"
-	expect_eq "ubinfmt status lists every sandbox and exits 0" "0 yes" \
-		"$status $([ "$(grep -c '^st-' <<<"$out")" -eq "$N" ] && echo yes)" "$(tail -3 <<<"$out")"
+	expect_eq "ubinfmt status lists every sandbox and exits 0" "0 $N" "$status $(grep -c '^st-' <<<"$out")" \
+		"$(tail -3 <<<"$out")"
 	kill "$ST" 2>/dev/null
 	wait "$ST" 2>/dev/null
 else
@@ -291,7 +302,7 @@ bystander_served "after the quota checks"
 
 # with_nofile SOFT HARD: a wrapper that starts ubinfmtd with those open file limits.
 with_nofile() {
-	printf '#!/bin/bash\nulimit -Hn %s && ulimit -Sn %s && exec %q "$@"\n' "$2" "$1" "$UBINFMTD" >"$T/bin/ubinfmtd-$1-$2"
+	printf '#!/bin/bash\nulimit -Sn %s && ulimit -Hn %s && exec %q "$@"\n' "$1" "$2" "$UBINFMTD" >"$T/bin/ubinfmtd-$1-$2"
 	chmod 755 "$T/bin/ubinfmtd-$1-$2"
 	echo "$T/bin/ubinfmtd-$1-$2"
 }
