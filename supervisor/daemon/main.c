@@ -297,6 +297,24 @@ void daemon_tick(struct daemon *d)
 	}
 }
 
+/*
+ * Emulators opened without CAP_SYS_ADMIN are plain fds: a container whose root owns the file
+ * could reopen an emulated process's /proc/PID/exe for writing.  Say so once, at start-up.
+ */
+static void warn_writable_emulators(const struct emu_registry *reg)
+{
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
+		const struct emu *e = emu_registry_get(reg, (enum arch)a);
+		if (e && !e->read_only) {
+			log_warn("emulators are not on a read-only mount (no CAP_SYS_ADMIN at start-up?): a container "
+				 "root that owns '%s' could rewrite it; start ubinfmtd with CAP_SYS_ADMIN (it drops it "
+				 "after start-up)",
+				 e->path);
+			return;
+		}
+	}
+}
+
 /* An fd systemd passed for name (LISTEN_FDS/LISTEN_FDNAMES), or -1. */
 static int systemd_fd(const char *name)
 {
@@ -507,6 +525,7 @@ int main(int argc, char **argv)
 	if (emu_registry_discover(&d.emus, getenv("PATH"), true) <= 0)
 		log_warn("no static qemu-user emulators found (install qemu-user-static, or pass --emulator "
 			 "ARCH=PATH): foreign programs will fail with ENOEXEC");
+	warn_writable_emulators(&d.emus);
 	if (arg_trace) {
 		if (arg_trace_path && strcmp(arg_trace_path, "-") != 0) {
 			trace = fopen(arg_trace_path, "ae");
