@@ -210,8 +210,9 @@ bystander_served "after the id squatting"
 
 sleep 6 # the HELLO-only connections above are gone by their deadline
 rss0=$(rss_of "$D")
-run "${NOBODY[@]}" "$HC" flood "$A" 5000
-run "${CROOT[@]}" "$HC" flood "$A" 20000
+# Each HELLO names a sandbox of its own (agent-1000000…): none may be left behind.
+run "${NOBODY[@]}" "$HC" flood "$A" 5000 --ids 1000000
+run "${CROOT[@]}" "$HC" flood "$A" 20000 --ids 2000000
 rss1=$(rss_of "$D")
 grow=$((rss1 - rss0))
 if [ "$grow" -le 1024 ]; then
