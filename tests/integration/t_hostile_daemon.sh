@@ -215,7 +215,10 @@ run "${NOBODY[@]}" "$HC" flood "$A" 5000 --ids 1000000
 run "${CROOT[@]}" "$HC" flood "$A" 20000 --ids 2000000
 rss1=$(rss_of "$D")
 grow=$((rss1 - rss0))
-if [ "$grow" -le 1024 ]; then
+if ldd "$UBINFMTD" 2>/dev/null | grep -q libasan; then
+	# ASan keeps freed memory in quarantine (256 MB by default): RSS says nothing here.
+	skip_check "5000 + 20000 HELLOs leave the daemon's memory where it was" "an ASan build (VmRSS $rss0 → $rss1 kB)"
+elif [ "$grow" -le 1024 ]; then
 	pass "5000 HELLOs from uid 65534 and 20000 from a container's root: VmRSS $rss0 → $rss1 kB"
 else
 	fail "5000 + 20000 HELLOs leave the daemon's memory where it was" "VmRSS $rss0 → $rss1 kB"
