@@ -668,6 +668,10 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = guard_new(e->cfg.decision_timeout_ms, &e->guard);
 	if (r < 0)
 		goto fail;
+	r = inject_tracer_start();
+	if (r < 0)
+		goto fail;
+	e->tracing = true;
 	r = loop_new(ENGINE_RING_ENTRIES, &e->loop);
 	if (r < 0)
 		goto fail;
@@ -703,6 +707,8 @@ struct engine *engine_free(struct engine *e)
 	notif_bufs_free(&e->overrun_bufs);
 	free(e->listeners);
 	free(e->pending);
+	if (e->tracing)
+		inject_tracer_stop();
 	/*
 	 * A decision abandoned to a wait that has not ended may still read the settings it was
 	 * given (e->cfg): only a process on its way out frees an engine with one, so leave it.

@@ -2,12 +2,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "inject.h"
 #include "log.h"
@@ -20,19 +22,198 @@
 #define ERESTARTNOHAND 514
 #define ERESTART_RESTARTBLOCK 516
 
+/* ---- the tracer thread ----------------------------------------------------------------------- */
+
+/*
+ * ptrace ties a tracee to the thread that attached it: only that thread may read its
+ * registers, set them, resume or detach it.  The loop's thread cannot be that thread: a
+ * guarded section may leave it stuck for good (guard.h), and every task it traced with it,
+ * whatever sandbox they belong to.  So one thread of the process makes every ptrace request,
+ * one batch at a time, and nothing else.  A request on a seized task (INTERRUPT, GETREGS,
+ * SETREGS, SYSCALL, DETACH) takes no lock a sandbox can hold and touches none of its memory or
+ * files, so the batches end.  (SEIZE waits for the process's cred_guard_mutex, which an exec in
+ * another thread of that process holds while it reads its file: that wait is not covered.)
+ *
+ * The caller waits for its batch: four round trips per foreign exec (seize, interrupt, read
+ * the registers, set them and detach).  They go through pipes, not a condition variable: a
+ * pipe wakes its reader synchronously, so the scheduler tends to run the tracer on the CPU its
+ * caller is about to leave (here 4 µs a round trip, against 7 to 40 µs with a condition
+ * variable).
+ */
+
+struct trace_req {
+	enum __ptrace_request req;
+	void *addr;
+	void *data;
+};
+
+struct trace_batch {
+	pid_t tid;
+	const struct trace_req *reqs;
+	size_t n;
+	size_t failed; /* index of the request that failed */
+	int result;
+};
+
+static struct {
+	pthread_mutex_t lock;     /* one caller at a time, from its request to the reply */
+	int req[2], rep[2];       /* a byte per batch each way: 'b' a batch, 's' stop */
+	struct trace_batch *batch;
+	unsigned users;
+	bool running;
+	pthread_t thread;
+} tracer = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.req = { -1, -1 },
+	.rep = { -1, -1 },
+};
+
+static void run_batch(struct trace_batch *b)
+{
+	b->result = 0;
+	for (b->failed = 0; b->failed < b->n; b->failed++) {
+		const struct trace_req *r = &b->reqs[b->failed];
+		if (ptrace(r->req, b->tid, r->addr, r->data) < 0) {
+			b->result = negative_errno();
+			return;
+		}
+	}
+}
+
+static bool pipe_byte(int fd, char *c, bool write_it)
+{
+	for (;;) {
+		ssize_t n = write_it ? write(fd, c, 1) : read(fd, c, 1);
+		if (n == 1)
+			return true;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return false;
+	}
+}
+
+static void *tracer_main(void *arg)
+{
+	char c;
+
+	(void)arg;
+	/* The caller that wrote the byte holds the lock until the reply: tracer.batch is its. */
+	while (pipe_byte(tracer.req[0], &c, false) && c == 'b') {
+		run_batch(tracer.batch);
+		if (!pipe_byte(tracer.rep[1], &c, true))
+			break;
+	}
+	return NULL;
+}
+
+static void close_pipes(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (tracer.req[i] >= 0)
+			close(tracer.req[i]);
+		if (tracer.rep[i] >= 0)
+			close(tracer.rep[i]);
+		tracer.req[i] = tracer.rep[i] = -1;
+	}
+}
+
+/*
+ * Called with the lock held.  The thread inherits the scheduling of the one that makes the
+ * first request, the loop's (a front end raises the loop's priority before it runs it), and
+ * is born with every signal blocked: a SIGCHLD taken by it would never reach the loop's signalfd.
+ */
+static int tracer_spawn(void)
+{
+	sigset_t all, old;
+	int err;
+
+	if (pipe2(tracer.req, O_CLOEXEC) < 0 || pipe2(tracer.rep, O_CLOEXEC) < 0) {
+		err = errno;
+		close_pipes();
+		return -err;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&tracer.thread, NULL, tracer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		close_pipes();
+		return -err;
+	}
+	tracer.running = true;
+	return 0;
+}
+
+int inject_tracer_start(void)
+{
+	pthread_mutex_lock(&tracer.lock);
+	tracer.users++;
+	pthread_mutex_unlock(&tracer.lock);
+	return 0;
+}
+
+void inject_tracer_stop(void)
+{
+	char c = 's';
+
+	pthread_mutex_lock(&tracer.lock);
+	if (tracer.users > 0 && --tracer.users == 0 && tracer.running) {
+		/* Its tracees are detached as it ends (a rewrite in flight restarts its exec). */
+		if (pipe_byte(tracer.req[1], &c, true))
+			pthread_join(tracer.thread, NULL);
+		else
+			pthread_detach(tracer.thread);
+		tracer.running = false;
+		close_pipes();
+	}
+	pthread_mutex_unlock(&tracer.lock);
+}
+
+/*
+ * Runs reqs on tid from the tracer thread (started by the first request), in order, until one
+ * fails: 0, or the -errno of the one that failed (its index in *ret_failed).  -ESRCH once the
+ * tracer is stopped.
+ */
+static int trace(pid_t tid, const struct trace_req *reqs, size_t n, size_t *ret_failed)
+{
+	struct trace_batch b = { .tid = tid, .reqs = reqs, .n = n, .result = -ESRCH };
+	char c = 'b';
+
+	pthread_mutex_lock(&tracer.lock);
+	if (!tracer.running && tracer.users > 0)
+		b.result = tracer_spawn();
+	if (tracer.running) {
+		tracer.batch = &b;
+		if (!pipe_byte(tracer.req[1], &c, true) || !pipe_byte(tracer.rep[0], &c, false))
+			b.result = -ESRCH; /* the tracer is gone: nobody traces anything any more */
+	}
+	pthread_mutex_unlock(&tracer.lock);
+	if (ret_failed)
+		*ret_failed = b.failed;
+	return b.result;
+}
+
+static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
+{
+	const struct trace_req r = { req, addr, data };
+
+	return trace(tid, &r, 1, NULL);
+}
+
+/* ---- seizing and releasing ------------------------------------------------------------------ */
+
 int inject_seize(pid_t tid)
 {
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
-		return negative_errno();
-	return 0;
+	return trace1(tid, PTRACE_SEIZE, NULL, (void *)(uintptr_t)PTRACE_O_TRACESYSGOOD);
 }
 
 int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id)
 {
 	int r;
 
-	if (ptrace(PTRACE_INTERRUPT, inj->tid, 0, 0) < 0)
-		return negative_errno();
+	r = trace1(inj->tid, PTRACE_INTERRUPT, NULL, NULL);
+	if (r < 0)
+		return r;
 	/*
 	 * -ERESTARTNOINTR makes the restart unconditional, even if a handler runs first, and
 	 * works where the interrupt alone cannot wake the task (WAIT_KILLABLE_RECV filters).
@@ -46,6 +227,8 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
 	inj->state = INJECT_WAIT_STOP;
 	return 0;
 }
+
+/* ---- the ptrace stops ------------------------------------------------------------------------ */
 
 static bool is_restart_code(int64_t rax)
 {
@@ -105,8 +288,27 @@ static int write_block(struct injection *inj, uint64_t top)
 
 static enum inject_progress detach(struct injection *inj, enum inject_progress progress)
 {
-	if (ptrace(PTRACE_DETACH, inj->tid, 0, (void *)(uintptr_t)inj->stop_sig) < 0 && errno == ESRCH)
+	if (trace1(inj->tid, PTRACE_DETACH, NULL, (void *)(uintptr_t)inj->stop_sig) == -ESRCH)
 		return INJECT_GONE;
+	inj->state = progress == INJECT_DETACHED ? INJECT_WAIT_RESTART : INJECT_FREE;
+	return progress;
+}
+
+/* Sets regs and detaches in one batch: progress, or GONE; registers refused leave the task as it was. */
+static enum inject_progress set_and_detach(struct injection *inj, struct user_regs_struct *regs,
+					   enum inject_progress progress)
+{
+	const struct trace_req reqs[] = {
+		{ PTRACE_SETREGS, NULL, regs },
+		{ PTRACE_DETACH, NULL, (void *)(uintptr_t)inj->stop_sig },
+	};
+	size_t failed;
+	int r = trace(inj->tid, reqs, ARRAY_SIZE(reqs), &failed);
+
+	if (r == -ESRCH)
+		return INJECT_GONE;
+	if (r < 0 && failed == 0)
+		return detach(inj, INJECT_FAILED);
 	inj->state = progress == INJECT_DETACHED ? INJECT_WAIT_RESTART : INJECT_FREE;
 	return progress;
 }
@@ -116,10 +318,9 @@ static enum inject_progress fail_exec(struct injection *inj, struct user_regs_st
 {
 	regs->rax = (uint64_t)(int64_t)-err;
 	inj->fail_errno = err;
-	if (ptrace(PTRACE_SETREGS, inj->tid, 0, regs) < 0)
-		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
-	return detach(inj, INJECT_FAILED);
+	return set_and_detach(inj, regs, INJECT_FAILED);
 }
+
 
 /*
  * No room below the stack pointer (a tiny thread stack, a huge argv) or addresses that must
@@ -151,8 +352,13 @@ static enum inject_progress start_mmap(struct injection *inj, struct user_regs_s
 		r.r8 = (uint64_t)-1;
 		r.r9 = 0;
 	}
-	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &r) < 0 || ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0)
-		return errno == ESRCH ? INJECT_GONE : fail_exec(inj, regs, ENOEXEC);
+	const struct trace_req reqs[] = {
+		{ PTRACE_SETREGS, NULL, &r },
+		{ PTRACE_SYSCALL, NULL, NULL },
+	};
+	int err = trace(inj->tid, reqs, ARRAY_SIZE(reqs), NULL);
+	if (err < 0)
+		return err == -ESRCH ? INJECT_GONE : fail_exec(inj, regs, ENOEXEC);
 	inj->state = INJECT_WAIT_MMAP_ENTRY;
 	return INJECT_PENDING;
 }
@@ -162,8 +368,9 @@ static enum inject_progress on_first_stop(struct injection *inj)
 	struct user_regs_struct regs;
 	int r;
 
-	if (ptrace(PTRACE_GETREGS, inj->tid, 0, &regs) < 0)
-		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	r = trace1(inj->tid, PTRACE_GETREGS, NULL, &regs);
+	if (r < 0)
+		return r == -ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
 	if (!inj->rewrite || !is_restart_code((int64_t)regs.rax))
 		/* Answered with an error, or the exec already finished some other way. */
 		return detach(inj, INJECT_FAILED);
@@ -177,9 +384,7 @@ static enum inject_progress on_first_stop(struct injection *inj)
 	set_execveat_args(inj, &regs);
 	/* Unconditional restart, even if the stop showed -ERESTARTSYS. */
 	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
-	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &regs) < 0)
-		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
-	return detach(inj, INJECT_DETACHED);
+	return set_and_detach(inj, &regs, INJECT_DETACHED);
 }
 
 static enum inject_progress on_mmap_exit(struct injection *inj)
@@ -188,8 +393,9 @@ static enum inject_progress on_mmap_exit(struct injection *inj)
 	int64_t addr;
 	int r;
 
-	if (ptrace(PTRACE_GETREGS, inj->tid, 0, &regs) < 0)
-		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
+	r = trace1(inj->tid, PTRACE_GETREGS, NULL, &regs);
+	if (r < 0)
+		return r == -ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
 	addr = inj->abi == EXEC_ABI_I386 ? (int64_t)(int32_t)regs.rax : (int64_t)regs.rax;
 	if (addr < 0 && addr > -4096) {
 		/* Back to the registers of the interrupted exec, returning -ENOMEM. */
@@ -211,9 +417,7 @@ static enum inject_progress on_mmap_exit(struct injection *inj)
 	set_execveat_args(inj, &regs);
 	regs.rax = regs.orig_rax;
 	regs.rip -= 2;
-	if (ptrace(PTRACE_SETREGS, inj->tid, 0, &regs) < 0)
-		return errno == ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
-	return detach(inj, INJECT_DETACHED);
+	return set_and_detach(inj, &regs, INJECT_DETACHED);
 }
 
 /* A signal-delivery stop during the dance: hold the signal back until we detach. */
@@ -222,7 +426,7 @@ static enum inject_progress hold_signal(struct injection *inj, int sig, enum __p
 	if (inj->stop_sig && inj->stop_sig != sig)
 		log_debug("inject: tid %d: signal %d dropped while %d is held", (int)inj->tid, inj->stop_sig, sig);
 	inj->stop_sig = sig;
-	if (ptrace(resume, inj->tid, 0, 0) < 0)
+	if (trace1(inj->tid, resume, NULL, NULL) < 0)
 		return INJECT_GONE;
 	return INJECT_PENDING;
 }
@@ -246,16 +450,16 @@ enum inject_progress inject_on_status(struct injection *inj, int status)
 	case INJECT_WAIT_MMAP_ENTRY:
 		if (syscall_stop) {
 			inj->state = INJECT_WAIT_MMAP_EXIT;
-			if (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0)
+			if (trace1(inj->tid, PTRACE_SYSCALL, NULL, NULL) < 0)
 				return INJECT_GONE;
 			return INJECT_PENDING;
 		}
-		return event ? (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0 ? INJECT_GONE : INJECT_PENDING)
+		return event ? (trace1(inj->tid, PTRACE_SYSCALL, NULL, NULL) < 0 ? INJECT_GONE : INJECT_PENDING)
 			     : hold_signal(inj, sig, PTRACE_SYSCALL);
 	case INJECT_WAIT_MMAP_EXIT:
 		if (syscall_stop)
 			return on_mmap_exit(inj);
-		return event ? (ptrace(PTRACE_SYSCALL, inj->tid, 0, 0) < 0 ? INJECT_GONE : INJECT_PENDING)
+		return event ? (trace1(inj->tid, PTRACE_SYSCALL, NULL, NULL) < 0 ? INJECT_GONE : INJECT_PENDING)
 			     : hold_signal(inj, sig, PTRACE_SYSCALL);
 	case INJECT_FREE:
 	case INJECT_WAIT_RESTART:

@@ -17,6 +17,10 @@
  * -ERESTARTNOINTR, and at the resulting stop turn the restarting call into
  * execveat(emu_fd, "", argv', envp, AT_EMPTY_PATH) with argv' written below the stack pointer.
  * Stops arrive through SIGCHLD; nothing here waits synchronously.
+ *
+ * Every ptrace request is made by a thread of its own, the tracer thread, which does nothing
+ * else: ptrace ties a tracee to the thread that attached it, and the loop's thread may be left
+ * stuck in a guarded section (guard.h), which must not strand every task it traced.
  */
 
 enum inject_state {
@@ -54,6 +58,14 @@ struct injection {
 	uint8_t stub_orig[64];
 	struct user_regs_struct saved;
 };
+
+/*
+ * Takes and drops a reference on the process's tracer thread (one for every engine), which the
+ * first request starts and the last reference stops.  Without a reference every request fails
+ * with -ESRCH; a thread that ends detaches its tracees.
+ */
+int inject_tracer_start(void);
+void inject_tracer_stop(void);
 
 /* PTRACE_SEIZE; -EPERM when another tracer holds the task (strace, gdb). */
 int inject_seize(pid_t tid);
