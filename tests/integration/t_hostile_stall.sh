@@ -4,7 +4,10 @@
 # while it is read (truncated and rewritten in a loop).  Each must give the kernel's answer (the
 # same command without ubinfmt), and while a process keeps exec'ing them, the supervisor must
 # keep serving: other processes of the same sandbox, and, under one ubinfmtd, another sandbox,
-# get their foreign execs done within a deadline.
+# get their foreign execs done within a deadline.  The same with a FUSE file system that never
+# answers: under a lookup, under the exec path, under the stack pointer of a foreign exec (the
+# rewrite's scratch write), and, for a caller traced by strace, under its stack pointer or its
+# syscall's return address (the code stub's accesses).
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
