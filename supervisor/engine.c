@@ -231,10 +231,11 @@ static enum decision decide(const struct exec_env *env, struct exec_ctx *c, int 
 }
 
 /*
- * A sandbox whose decisions keep getting stuck (a FUSE server of its own that never answers)
- * gets no more threads: its further execs go to the kernel undecided until the stuck ones end.
+ * A sandbox whose decisions or rewrites keep getting stuck (a FUSE server of its own that never
+ * answers) gets no more threads: its further execs go to the kernel undecided until the stuck
+ * ones end.
  */
-#define ABANDONED_PER_SANDBOX 4
+#define ABANDONED_PER_SANDBOX GUARD_MAX_PER_OWNER
 
 static bool too_many_stuck(struct engine *e, struct sandbox *sb, pid_t tid)
 {
@@ -376,9 +377,10 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 
 	p = pending_find(e, (pid_t)req->pid);
 	if (p && p->inj.state == INJECT_WAIT_RESTART) {
-		if (inject_on_restart(&p->inj, &call) == 0) {
+		/* Both read and write the task's memory in guarded sections (inject.h). */
+		if (inject_on_restart(&p->inj, &call, l->fd, req->id) == 0) {
 			/* A stub must be gone before the exec can fail back into that code. */
-			if (stub_restore(&p->inj) < 0)
+			if (stub_restore(&p->inj, req->id, 0) < 0)
 				log_warn("pid %u: cannot restore the code under the exec stub", req->pid);
 			r = notif_send_continue(l->fd, &e->bufs, req->id);
 			if (r < 0 && r != -ENOENT)
@@ -389,7 +391,7 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 		}
 		/* Not our restart (a handler exec'd something else first): forget the rewrite. */
 		log_debug("pid %u: exec is not the rewritten one, dropping the rewrite", req->pid);
-		(void)stub_restore(&p->inj);
+		(void)stub_restore(&p->inj, req->id, 0);
 		pending_free(p);
 	}
 	handle_exec(e, l->sb, l, req, &call, t0);
@@ -688,6 +690,10 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = guard_new(e->cfg.decision_timeout_ms, &e->guard);
 	if (r < 0)
 		goto fail;
+	r = inject_tracer_start();
+	if (r < 0)
+		goto fail;
+	e->tracing = true;
 	r = loop_new(ENGINE_RING_ENTRIES, &e->loop);
 	if (r < 0)
 		goto fail;
@@ -723,6 +729,8 @@ struct engine *engine_free(struct engine *e)
 	notif_bufs_free(&e->overrun_bufs);
 	free(e->listeners);
 	free(e->pending);
+	if (e->tracing)
+		inject_tracer_stop();
 	/*
 	 * A decision abandoned to a wait that has not ended may still read the settings it was
 	 * given (e->cfg): only a process on its way out frees an engine with one, so leave it.
@@ -761,20 +769,44 @@ static int resume_loop(void *ctx)
 	return run_loop(e);
 }
 
-/* On the watching thread: the decision of s took too long; the kernel gets the exec. */
+/*
+ * On the watching thread, while no thread runs the loop: section s took too long.  A decision
+ * or a read of the rewrite: the kernel gets the exec.  An access of the rewrite after which the
+ * task cannot go on as it is: it waits where it is, for the stuck thread to put it back
+ * (inject.h).  Either way a rewrite's record leaves the table here, and what it held now
+ * belongs to the stuck thread.
+ */
 static void on_overrun(void *ctx, const struct guard_section *s)
 {
 	struct engine *e = ctx;
 	int r;
 
-	log_warn("pid %d: deciding its exec took longer than %u ms (its file or its memory is on a file "
-		 "system that does not answer, such as a hung FUSE server?): the kernel gets the exec as it "
-		 "is, and the supervisor goes on without waiting",
-		 (int)s->tid, e->cfg.decision_timeout_ms);
-	r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
-	if (r < 0 && r != -ENOENT)
-		log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);
-	/* Counted as the kernel's: that is who answers it now. */
+	if (s->kind == GUARD_DECISION)
+		log_warn("pid %d: deciding its exec took longer than %u ms (its file or its memory is on a file "
+			 "system that does not answer, such as a hung FUSE server?): the kernel gets the exec as "
+			 "it is, and the supervisor goes on without waiting",
+			 (int)s->tid, e->cfg.decision_timeout_ms);
+	else
+		log_warn("pid %d: rewriting its exec took longer than %u ms (its stack or its code is on a file "
+			 "system that does not answer, such as a hung FUSE server?): %s, and the supervisor goes "
+			 "on without waiting",
+			 (int)s->tid, e->cfg.decision_timeout_ms,
+			 s->kind == GUARD_INJECT_CONTINUE ? "the kernel gets the exec as it is"
+							  : "it waits for that access, then starts over or fails");
+	if (s->kind != GUARD_INJECT_OWNED) {
+		r = notif_send_continue(s->listener, &e->overrun_bufs, s->id);
+		if (r < 0 && r != -ENOENT)
+			log_warn_errno(r, "pid %d: cannot hand its exec to the kernel: %m", (int)s->tid);
+	}
+	if (s->kind != GUARD_DECISION && s->ref < e->n_pending) {
+		struct pending *p = &e->pending[s->ref];
+		/* Forgotten, not freed: its fds and buffers are the stuck thread's now. */
+		if (p->used && p->inj.tid == s->tid) {
+			p->used = false;
+			p->sb = NULL;
+		}
+	}
+	/* Counted as the kernel's: the supervisor no longer decides it. */
 	e->stats.abandoned++;
 	e->stats.kernel++;
 	for (struct sandbox *sb = e->sandboxes; sb; sb = sb->next) {

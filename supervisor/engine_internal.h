@@ -84,6 +84,7 @@ struct engine {
 	struct engine_stats stats;
 	struct histo histo;
 	struct guard *guard;        /* the deadline on decisions (guard.h) */
+	bool tracing;               /* holds a reference on the tracer thread (inject.h) */
 	struct notif_bufs overrun_bufs; /* the watching thread's, to answer an abandoned decision */
 	uint64_t next_serial;
 	/* The journal slot of the notification being handled (the loop's thread writes it before

@@ -78,6 +78,12 @@ struct pending *pending_new(struct engine *e, struct sandbox *sb)
 	struct pending *p = &e->pending[i];
 	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now };
 	p->inj.emu_fd_target = -1;
+	p->inj.mem_fd = -1;
+	p->inj.notif_fd = -1;
+	/* Its accesses to the task's memory are guarded; an overrun finds the record by index. */
+	p->inj.guard = e->guard;
+	p->inj.owner = sb ? sb->serial : 0;
+	p->inj.ref = i;
 	return p;
 }
 
@@ -130,18 +136,26 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 	r = stub_probe(c->tid, &sp, &pc);
 	if (r < 0)
 		return r;
+	/*
+	 * Not our tracee: its pid is not held for us, so its memory goes through its own
+	 * /proc/TID/mem; and should an access get stuck, that thread answers on a listener of its own.
+	 */
+	p->inj.by_fd = true;
+	p->inj.notif_fd = fcntl(c->listener, F_DUPFD_CLOEXEC, 3);
+	if (p->inj.notif_fd < 0)
+		return negative_errno();
 	r = add_fds_and_plan(c, p);
 	if (r < 0)
 		return r;
-	r = stub_install(&p->inj, sp, pc);
+	r = stub_install(&p->inj, sp, pc, c->listener, c->id);
 	if (r < 0) {
-		(void)stub_restore(&p->inj);
+		(void)stub_restore(&p->inj, c->id, ENOEXEC);
 		return r;
 	}
 	/* "Success": the task returns into the stub, which makes the emulator's exec. */
 	r = notif_send_result(c->listener, &e->bufs, c->id, 0, 0);
 	if (r < 0) {
-		(void)stub_restore(&p->inj);
+		(void)stub_restore(&p->inj, c->id, ENOEXEC);
 		return r == -ENOENT ? -ESRCH : r;
 	}
 	p->inj.state = INJECT_WAIT_RESTART;

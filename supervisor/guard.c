@@ -84,31 +84,32 @@ struct guard *guard_free(struct guard *g)
 
 /* ---- sections (the loop's threads) -------------------------------------------------------- */
 
-uint64_t guard_enter(struct guard *g, uint64_t owner, int listener, uint64_t id, pid_t tid)
+uint64_t guard_enter_section(struct guard *g, const struct guard_section *s)
 {
 	uint64_t seq;
 
 	pthread_mutex_lock(&g->lock);
 	seq = g->next_seq++;
-	g->cur = (struct guard_section){
-		.seq = seq,
-		.owner = owner,
-		.listener = listener,
-		.id = id,
-		.tid = tid,
-	};
+	g->cur = *s;
+	g->cur.seq = seq;
 	pthread_mutex_unlock(&g->lock);
 	return seq;
 }
 
-bool guard_leave(struct guard *g, uint64_t seq)
+uint64_t guard_enter(struct guard *g, uint64_t owner, int listener, uint64_t id, pid_t tid)
 {
-	pthread_mutex_lock(&g->lock);
-	if (g->cur.seq == seq) {
-		g->cur.seq = 0;
-		pthread_mutex_unlock(&g->lock);
-		return true;
-	}
+	return guard_enter_section(g, &(struct guard_section){
+					      .kind = GUARD_DECISION,
+					      .owner = owner,
+					      .listener = listener,
+					      .id = id,
+					      .tid = tid,
+				      });
+}
+
+/* Called with the lock held: the abandoned section seq is over for good. */
+static void forget_abandoned(struct guard *g, uint64_t seq)
+{
 	for (size_t i = 0; i < g->n_abandoned; i++) {
 		if (g->abandoned[i].seq != seq)
 			continue;
@@ -117,12 +118,50 @@ bool guard_leave(struct guard *g, uint64_t seq)
 	}
 	if (g->n_abandoned == 0)
 		close_late_fds(g);
+}
+
+bool guard_leave_keep(struct guard *g, uint64_t seq)
+{
+	bool open;
+
+	pthread_mutex_lock(&g->lock);
+	open = g->cur.seq == seq;
+	if (open)
+		g->cur.seq = 0;
+	pthread_mutex_unlock(&g->lock);
+	return open;
+}
+
+bool guard_still_open(struct guard *g, uint64_t seq)
+{
+	bool open;
+
+	pthread_mutex_lock(&g->lock);
+	open = g->cur.seq == seq;
+	pthread_mutex_unlock(&g->lock);
+	return open;
+}
+
+bool guard_leave(struct guard *g, uint64_t seq)
+{
+	if (guard_leave_keep(g, seq))
+		return true;
+	pthread_mutex_lock(&g->lock);
+	forget_abandoned(g, seq);
 	pthread_mutex_unlock(&g->lock);
 	return false;
 }
 
 _Noreturn void guard_retire(void)
 {
+	pthread_exit(NULL);
+}
+
+_Noreturn void guard_retire_from(struct guard *g, uint64_t seq)
+{
+	pthread_mutex_lock(&g->lock);
+	forget_abandoned(g, seq);
+	pthread_mutex_unlock(&g->lock);
 	pthread_exit(NULL);
 }
 

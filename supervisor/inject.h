@@ -11,12 +11,27 @@
 #include "notif.h"
 #include "rewrite.h"
 
+struct guard;
+
 /*
  * The exec rewrite, done with a brief ptrace of the trapped task (DESIGN.md, "Inject"):
  * seize, add the emulator fd while the notification is pending, interrupt, answer
  * -ERESTARTNOINTR, and at the resulting stop turn the restarting call into
  * execveat(emu_fd, "", argv', envp, AT_EMPTY_PATH) with argv' written below the stack pointer.
  * Stops arrive through SIGCHLD; nothing here waits synchronously.
+ *
+ * Two threads share the work, because the caller decides how long an access to its memory
+ * takes (its stack on a FUSE file that never answers, a userfaultfd range) and ptrace ties a
+ * tracee to the one thread that attached it:
+ *
+ *   - the tracer thread (inject_tracer_start) makes every ptrace request and nothing else, so
+ *     it never waits on a sandbox and every tracee keeps a tracer that answers;
+ *   - the loop's thread makes every access to the caller's memory, each in a guarded section
+ *     (guard.h) under the decision deadline.  When one is abandoned, the record is taken out of
+ *     the loop's tables (engine.c, on_overrun) and belongs to the stuck thread alone: when its
+ *     wait ends, that thread puts the task back as it found it (see struct inject_access) and
+ *     ends.  Meanwhile the task waits, in our ptrace stop or in its notification: the sandbox
+ *     that owns the memory waits on itself, and nobody else waits on it.
  */
 
 enum inject_state {
@@ -53,7 +68,22 @@ struct injection {
 	size_t stub_len;
 	uint8_t stub_orig[64];
 	struct user_regs_struct saved;
+	bool by_fd;             /* code stubs: memory through mem_fd, opened at the first access */
+	int mem_fd;             /* /proc/TID/mem, or -1 */
+	int notif_fd;           /* code stubs: our own copy of the listener (a stuck thread answers on it), or -1 */
+	/* Where its accesses to the caller's memory are guarded (set by the engine; NULL: unguarded). */
+	struct guard *guard;
+	uint64_t owner;         /* its sandbox's serial: the guard counts stuck sections per sandbox */
+	uint64_t ref;           /* its record in the engine's table, for the overrun callback */
 };
+
+/*
+ * Takes and drops a reference on the process's tracer thread (one for every engine), which the
+ * first request starts and the last reference stops.  Without a reference every request fails
+ * with -ESRCH; a thread that ends detaches its tracees.
+ */
+int inject_tracer_start(void);
+void inject_tracer_stop(void);
 
 /* PTRACE_SEIZE; -EPERM when another tracer holds the task (strace, gdb). */
 int inject_seize(pid_t tid);
@@ -68,13 +98,64 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
 enum inject_progress inject_on_status(struct injection *inj, int status);
 
 /*
- * The rewritten exec trapped: checks that call is ours and that the scratch block is intact
- * (a signal frame may have landed on it between detach and restart), rewriting it if not.
- * -ESTALE when call is not the rewritten exec.
+ * The rewritten exec trapped (notification id on listener): checks that call is ours and that
+ * the scratch block is intact (a signal frame may have landed on it between detach and
+ * restart), rewriting it if not.  -ESTALE when call is not the rewritten exec.
  */
-int inject_on_restart(struct injection *inj, const struct exec_call *call);
+int inject_on_restart(struct injection *inj, const struct exec_call *call, int listener, uint64_t id);
 
 /* Frees what the record owns and marks it INJECT_FREE. */
 void inject_clear(struct injection *inj);
+
+/* ---- accesses to the caller's memory (inject.c, stub.c) ----------------------------------- */
+
+/*
+ * What becomes of the task if an access to its memory outlives the decision deadline: by
+ * then the loop has moved on, and the thread of the access, once its wait ends, is the only
+ * one that knows what state the task was left in.
+ */
+enum inject_putback {
+	/*
+	 * The notification (listener, id) is pending and nothing was changed yet: the overrun
+	 * answers it CONTINUE (the kernel gets the exec as it is), and the thread only frees.
+	 */
+	INJECT_PUTBACK_CONTINUE,
+	/*
+	 * The task sits in our ptrace stop: the thread sets regs (which start the exec over, so
+	 * that it traps again and is decided afresh) and detaches it, re-injecting a held signal.
+	 */
+	INJECT_PUTBACK_RESTART,
+	/*
+	 * The task is blocked in its notification id and its memory may change under the access
+	 * (a write below its stack pointer, a code stub): it must not run before the access ends.
+	 * The thread puts the original code of a stub back if code_written, then answers id on
+	 * inj->notif_fd (our own copy of the listener) with answer_err, or CONTINUE when 0.
+	 */
+	INJECT_PUTBACK_ANSWER,
+};
+
+struct inject_access {
+	enum inject_putback putback;
+	int listener;                         /* CONTINUE */
+	uint64_t id;                          /* CONTINUE, ANSWER */
+	const struct user_regs_struct *regs;  /* RESTART */
+	bool code_written;                    /* ANSWER */
+	int answer_err;                       /* ANSWER */
+	void *owned;                          /* freed by the stuck thread (the buffer being written, say) */
+};
+
+/*
+ * Reads or writes len bytes of inj's task at addr in a guarded section: by pid while the task
+ * sits in our ptrace stop or in its notification (one system call, then nothing more once the
+ * loop has moved on), through inj->mem_fd when inj->by_fd.  buf must not lie inside the
+ * record, whose slot the loop may reuse by the time a stuck access ends: the calling thread's
+ * own memory, or memory the record points to (the stuck thread then owns it).
+ * Returns 0 or -errno; -EAGAIN without touching anything when inj's sandbox already has
+ * GUARD_MAX_PER_OWNER stuck sections.  Does not return when the section was abandoned: the
+ * thread puts the task back as how says and ends.
+ */
+int inject_mem_read(struct injection *inj, const struct inject_access *how, uint64_t addr, void *buf, size_t len);
+int inject_mem_write(struct injection *inj, const struct inject_access *how, uint64_t addr, const void *buf,
+		     size_t len);
 
 #endif

@@ -7,11 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inject.h"
 #include "macros.h"
+#include "notif.h"
 #include "parse.h"
 #include "procfs.h"
 #include "stub.h"
-#include "tmem.h"
 
 #define RED_ZONE 128
 #define NR_X86_64_EXECVEAT 322
@@ -82,10 +83,10 @@ int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc)
 	return 0;
 }
 
-int stub_install(struct injection *inj, uint64_t sp, uint64_t pc)
+int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, uint64_t id)
 {
 	size_t need = rewrite_block_size(inj->args, inj->nargs, 8) + 16;
-	uint8_t code[STUB_MAX_CODE];
+	uint8_t code[STUB_MAX_CODE], orig[STUB_MAX_CODE];
 	uint8_t *block;
 	size_t len;
 	int r;
@@ -94,8 +95,33 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc)
 	if (!block)
 		return -ENOMEM;
 	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - RED_ZONE, (uint64_t)16), block, need, &inj->blk);
-	if (r == 0)
-		r = tmem_write(inj->tid, inj->blk.base, block, inj->blk.len);
+	if (r < 0) {
+		free(block);
+		return r;
+	}
+	len = stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
+
+	/*
+	 * Read first: nothing changes yet, so a stuck read may hand the exec to the kernel as it
+	 * is.  And it opens the task's memory: the notification still pending afterwards proves
+	 * that what was opened is this task's, not a reused pid's.
+	 */
+	const struct inject_access read = {
+		.putback = INJECT_PUTBACK_CONTINUE, .listener = listener, .id = id, .owned = block
+	};
+	r = inject_mem_read(inj, &read, pc, orig, len);
+	if (r == 0 && notif_id_valid(listener, id) < 0)
+		r = -ESRCH;
+	if (r < 0) {
+		free(block);
+		return r;
+	}
+
+	/* Writes below its stack pointer and over its code: it must not run before they end. */
+	const struct inject_access below_sp = {
+		.putback = INJECT_PUTBACK_ANSWER, .id = id, .answer_err = ENOEXEC, .owned = block
+	};
+	r = inject_mem_write(inj, &below_sp, inj->blk.base, block, inj->blk.len);
 	if (r < 0) {
 		free(block);
 		return r;
@@ -103,25 +129,29 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc)
 	free(inj->block);
 	inj->block = block;
 
-	len = stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
-	r = tmem_read(inj->tid, pc, inj->stub_orig, len);
-	if (r < 0)
-		return r;
-	r = tmem_write(inj->tid, pc, code, len);
-	if (r < 0)
-		return r;
+	memcpy(inj->stub_orig, orig, len);
 	inj->stub_addr = pc;
 	inj->stub_len = len;
-	return 0;
+	const struct inject_access write_code = {
+		.putback = INJECT_PUTBACK_ANSWER, .id = id, .code_written = true, .answer_err = ENOEXEC
+	};
+	return inject_mem_write(inj, &write_code, pc, code, len);
 }
 
-int stub_restore(struct injection *inj)
+int stub_restore(struct injection *inj, uint64_t id, int answer_err)
 {
+	uint8_t orig[STUB_MAX_CODE];
+	size_t len = inj->stub_len;
 	int r;
 
-	if (!inj->stub_len)
+	if (!len)
 		return 0;
-	r = tmem_write(inj->tid, inj->stub_addr, inj->stub_orig, inj->stub_len);
+	/* From a copy of ours: the record's own bytes may be reused before a stuck write ends. */
+	memcpy(orig, inj->stub_orig, len);
+	const struct inject_access how = {
+		.putback = INJECT_PUTBACK_ANSWER, .id = id, .code_written = true, .answer_err = answer_err
+	};
+	r = inject_mem_write(inj, &how, inj->stub_addr, orig, len);
 	inj->stub_len = 0;
 	return r;
 }

@@ -28,10 +28,18 @@ size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp,
  */
 int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 
-/* Writes inj's scratch block below sp and the stub at pc, keeping the bytes it replaced. */
-int stub_install(struct injection *inj, uint64_t sp, uint64_t pc);
+/*
+ * Writes inj's scratch block below sp and the stub at pc, keeping the bytes it replaced; the
+ * task is blocked in notification id of listener.  Every access is guarded (inject.h): one that
+ * gets stuck leaves the task blocked until it ends, then the stub is undone and the exec fails
+ * with ENOEXEC.  inj->notif_fd must be our own copy of the listener.
+ */
+int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, uint64_t id);
 
-/* Puts the original instructions back (the task must be blocked in a notification). */
-int stub_restore(struct injection *inj);
+/*
+ * Puts the original instructions back; the task must be blocked in notification id, which,
+ * should the write get stuck, is answered with answer_err (0: CONTINUE) once it ends.
+ */
+int stub_restore(struct injection *inj, uint64_t id, int answer_err);
 
 #endif

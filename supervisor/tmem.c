@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -116,32 +117,70 @@ int tmem_read_ptr_array(pid_t pid, uint64_t addr, unsigned ptr_size, uint64_t *o
 	}
 }
 
-static int write_proc_mem(pid_t pid, uint64_t addr, const void *buf, size_t len)
+static int vm_once(pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
 {
-	char path[64];
-	_cleanup_close_ int fd = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	ssize_t n = pwrite(fd, buf, len, (off_t)addr);
-	if (n < 0)
-		return negative_errno();
-	return (size_t)n == len ? 0 : -EFAULT;
-}
-
-int tmem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
 	ssize_t n;
 
-	n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
-	if (n >= 0 && (size_t)n == len)
-		return 0;
-	if (n < 0 && errno == ESRCH)
-		return -ESRCH;
-	/* Read-only pages (a code stub) and partial writes: /proc/PID/mem writes with FOLL_FORCE. */
-	return write_proc_mem(pid, addr, buf, len);
+	n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0) : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : errno == EFAULT ? -EFAULT : negative_errno();
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int tmem_read_once(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	return vm_once(pid, addr, buf, len, false);
+}
+
+int tmem_write_once(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	return vm_once(pid, addr, (void *)buf, len, true);
+}
+
+int tmem_open(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? negative_errno() : fd;
+}
+
+/*
+ * One pread or pwrite loop over /proc/PID/mem.  The kernel stops at the first page it cannot
+ * reach (a short count, then EIO); an address past INT64_MAX is no offset at all (EINVAL).
+ * Both are the caller's EFAULT: the address is bad, whatever the reason.
+ */
+static int fd_rw(int fd, uint64_t addr, void *buf, size_t len, bool write)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		if (addr > (uint64_t)INT64_MAX)
+			return -EFAULT;
+		ssize_t n = write ? pwrite(fd, p, len, (off_t)addr) : pread(fd, p, len, (off_t)addr);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EIO && errno != EINVAL)
+			return negative_errno();
+		if (n <= 0)
+			return -EFAULT;
+		addr += (size_t)n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int tmem_fd_read(int fd, uint64_t addr, void *buf, size_t len)
+{
+	return fd_rw(fd, addr, buf, len, false);
+}
+
+int tmem_fd_write(int fd, uint64_t addr, const void *buf, size_t len)
+{
+	return fd_rw(fd, addr, (void *)buf, len, true);
 }

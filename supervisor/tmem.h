@@ -28,7 +28,24 @@ int tmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
  */
 int tmem_read_ptr_array(pid_t pid, uint64_t addr, unsigned ptr_size, uint64_t *out, size_t max);
 
-/* Writes len bytes at addr (process_vm_writev, then /proc/PID/mem for read-only pages). */
-int tmem_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+/*
+ * Reads or writes len bytes at addr in one process_vm_readv/writev: a single system call, so a
+ * caller knows that nothing starts after it returns.  -EFAULT unless every byte was reached (a
+ * page unmapped, or read-only for a write), -ESRCH if the task is gone.
+ */
+int tmem_read_once(pid_t pid, uint64_t addr, void *buf, size_t len);
+int tmem_write_once(pid_t pid, uint64_t addr, const void *buf, size_t len);
+
+/*
+ * The same through /proc/PID/mem, opened once: the fd is bound to the memory of the task that
+ * pid named when it was opened, so an access that starts late (after a wait on the sandbox)
+ * can never reach another process that reused the pid.  Writes go through read-only pages
+ * (FOLL_FORCE): how a code stub replaces instructions.
+ */
+int tmem_open(pid_t pid);
+/* Reads exactly len bytes at addr: -EFAULT if any byte is unmapped or cannot be read in. */
+int tmem_fd_read(int fd, uint64_t addr, void *buf, size_t len);
+/* Writes exactly len bytes at addr: -EFAULT if any byte is unmapped or cannot be written. */
+int tmem_fd_write(int fd, uint64_t addr, const void *buf, size_t len);
 
 #endif

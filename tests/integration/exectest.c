@@ -15,7 +15,8 @@
  *   exectest errno [--thread] [--arg-bytes N] PATH [ARGV0 ARG…]
  *   exectest storm [--status N] N PATH [ARGV0 ARG…]
  *   exectest concurrent [--status N] N PATH [ARGV0 ARG…]
- *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem …   (hostile modes, see exectest_hostile.c)
+ *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem|fusestack …
+ *       (hostile modes, see exectest_hostile.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
  * execs once only returns when the exec failed: it prints "errno NAME".  spawn (in
@@ -478,6 +479,7 @@ static const struct {
 	{ "forkstorm", et_forkstorm },
 	{ "fusehang", et_fusehang },
 	{ "execmem", et_execmem },
+	{ "fusestack", et_fusestack },
 };
 
 int main(int argc, char **argv)

@@ -64,5 +64,6 @@ int et_kill_race(int argc, char **argv);  /* exectest_hostile.c */
 int et_forkstorm(int argc, char **argv);  /* exectest_hostile.c */
 int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
 int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
+int et_fusestack(int argc, char **argv);  /* exectest_hostile.c */
 
 #endif

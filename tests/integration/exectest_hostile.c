@@ -21,6 +21,11 @@
  *   exectest execmem FILE
  *       maps FILE and execs the path that its first page would hold, without reading it: the
  *       exec path lies in memory only FILE's server can fill; prints "errno NAME".
+ *   exectest fusestack [--code] FILE PATH [ARGV0 ARG…]
+ *       maps a page of FILE, moves the stack pointer onto it (--code: the syscall's return
+ *       address) and execs PATH with a raw syscall, never touching the page itself: whoever
+ *       writes below the stack pointer (the exec rewrite's scratch block) or reads the code
+ *       there (a code stub) waits for FILE's server; prints "errno NAME".
  *   exectest forkstorm N PAR PATH [ARGV0 ARG…]
  *       N children, at most PAR alive at once, each execs PATH; prints "ok K/N" (exit 0) and the
  *       other statuses.
@@ -483,7 +488,12 @@ int et_fusehang(int argc, char **argv)
 			}
 			break;
 		case FUSE_OPEN: {
-			struct fuse_open_out o = { .fh = 1 };
+			/*
+			 * Keep the page cache: otherwise every open invalidates it, which waits for
+			 * the pages of a read left unanswered, and a second process could not even
+			 * open "mem" while a first one hangs on it.
+			 */
+			struct fuse_open_out o = { .fh = 1, .open_flags = FOPEN_KEEP_CACHE };
 			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			break;
 		}
@@ -539,3 +549,84 @@ int et_execmem(int argc, char **argv)
 	printf("errno %s\n", et_errno_name(err));
 	return 0;
 }
+
+/* --- fusestack --------------------------------------------------------------------------------- */
+
+/*
+ * exectest fusestack [--code] FILE PATH [ARGV0 ARG…]
+ *     Maps the first page of FILE (private, never touched here), points the stack pointer near
+ *     its top and makes a raw execve(PATH, ARGV, environ) syscall from inline assembly, so that
+ *     nothing is pushed on the new stack: the first write below the stack pointer is the
+ *     supervisor's (the rewrite's scratch block, or a code stub's arguments when a tracer holds
+ *     the task), and it waits for FILE's file system to fill the page.  With exectest fusehang's
+ *     "mem", that is forever, or until the server lets go.  Prints "errno NAME" when the exec
+ *     fails.
+ *     --code: the stack stays where it is; instead the syscall instruction is the last one of
+ *     an anonymous page followed by FILE's page (executable), so the syscall returns into FILE's
+ *     page: a code stub, which replaces the instructions at the return address, must read that
+ *     page first.  When the exec fails, the task itself runs into that page and waits (SIGBUS
+ *     once the server lets go).  x86-64 only.
+ */
+#if defined(__x86_64__)
+static long execve_on_stack(const char *path, char *const *argv, char *const *envp, void *sp)
+{
+	long ret;
+
+	/* r12 keeps the real stack pointer across the syscall (which clobbers rcx and r11). */
+	__asm__ volatile("mov %%rsp, %%r12\n\t"
+			 "mov %[sp], %%rsp\n\t"
+			 "syscall\n\t"
+			 "mov %%r12, %%rsp"
+			 : "=a"(ret)
+			 : "0"(59L), "D"(path), "S"(argv), "d"(envp), [sp] "r"(sp)
+			 : "rcx", "r11", "r12", "memory");
+	return ret;
+}
+
+/* Jumps to a syscall instruction at insn with execve's arguments: never comes back here. */
+static _noreturn_ void execve_at(const char *path, char *const *argv, char *const *envp, const void *insn)
+{
+	__asm__ volatile("jmp *%[insn]" : : "a"(59L), "D"(path), "S"(argv), "d"(envp), [insn] "r"(insn) : "memory");
+	__builtin_unreachable();
+}
+
+int et_fusestack(int argc, char **argv)
+{
+	bool code = argc > 1 && et_streq(argv[1], "--code");
+	int first = code ? 2 : 1, fd;
+	char *page;
+
+	et_need_operands(argc, first, 2, "fusestack");
+	fd = open(argv[first], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		et_die(EXIT_FAIL, "fusestack: open %s: %m", argv[first]);
+	char *path = argv[first + 1];
+	char **args = et_make_argv(argv + first + 2, argc - first - 2, path, NULL);
+	fflush(stdout);
+	if (code) {
+		char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (two == MAP_FAILED)
+			et_die(EXIT_FAIL, "fusestack: mmap: %m");
+		two[4094] = 0x0f; /* syscall */
+		two[4095] = 0x05;
+		if (mprotect(two, 4096, PROT_READ | PROT_EXEC) < 0 ||
+		    mmap(two + 4096, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+			et_die(EXIT_FAIL, "fusestack: mapping %s after the code: %m", argv[first]);
+		execve_at(path, args, environ, two + 4094);
+	}
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (page == MAP_FAILED)
+		et_die(EXIT_FAIL, "fusestack: mmap %s: %m", argv[first]);
+	/* 256 bytes below the top, 16-aligned: the scratch block fits below in the same page. */
+	long r = execve_on_stack(path, args, environ, page + 4096 - 256);
+	printf("errno %s\n", et_errno_name((int)-r));
+	return 0;
+}
+#else
+int et_fusestack(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	et_skip("fusestack: x86-64 only");
+}
+#endif

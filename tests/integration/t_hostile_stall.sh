@@ -4,7 +4,10 @@
 # while it is read (truncated and rewritten in a loop).  Each must give the kernel's answer (the
 # same command without ubinfmt), and while a process keeps exec'ing them, the supervisor must
 # keep serving: other processes of the same sandbox, and, under one ubinfmtd, another sandbox,
-# get their foreign execs done within a deadline.
+# get their foreign execs done within a deadline.  The same with a FUSE file system that never
+# answers: under a lookup, under the exec path, under the stack pointer of a foreign exec (the
+# rewrite's scratch write), and, for a caller traced by strace, under its stack pointer or its
+# syscall's return address (the code stub's accesses).
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
@@ -104,26 +107,63 @@ fi
 # serves such a file system on $F (in a private mount namespace, gone with the test) and aborts
 # it after 10 s: $F/hang never answers its lookup, $F/mem opens but never answers a read.  A
 # background process execs $F/hang, or execs a path that lies in a mapped page of $F/mem (so
-# reading the path itself waits); the foreground runs a foreign program.  The supervisor gives
-# up on the stuck decision after its deadline (1 s), hands that exec to the kernel (where it
-# waits, as it would without ubinfmt) and serves the foreground on a fresh thread: "served"
-# comes long before the release.  The run itself ends only after the release, since the hung
-# process is still in it.
+# reading the path itself waits), or execs a foreign program with its stack pointer on such a
+# page (exectest fusestack: the rewrite's scratch write below the stack pointer waits), or does
+# the same under strace -f (the rewrite is then a code stub, whose writes below the stack
+# pointer, or whose read of the code at the syscall's return address with --code, wait).  The
+# supervisor gives up on the stuck decision or access after its deadline (1 s), and serves the
+# others on a fresh thread: the foreground's foreign program, and a burst of six foreign execs
+# started beside the stuck one (rewrites in flight when the loop's thread gets stuck must not be
+# stranded with it), all long before the release.  The stuck task waits meanwhile, in the
+# kernel's exec or in its own notification or ptrace stop; once the server lets go it gets what
+# it would have got: its exec runs (a stack on FUSE: the rewrite starts over), fails with
+# ENOEXEC (a code stub that could not be written), or the task dies of SIGBUS on its own code
+# page.  The run itself ends only after the release: its command waits for the hung process
+# (and the supervisor stops serving once its command is gone).
 F=$T/fuse
 mkdir -p "$F"
 BB=$(busybox arm64)
-fuse_hang() { # $1: the deadline ubinfmt should report; $2: lookup or memory; the rest: options of ubinfmt run
-	local ms=$1 what=$2 served_ms released_ms stuck label
+STRACE=$(command -v strace || true)
+fuse_hang() { # $1: the deadline ubinfmt should report; $2: what hangs; the rest: options of ubinfmt run
+	local ms=$1 what=$2 served_ms released_ms burst_ms stuck label after='' i missing=''
 	shift 2
 	case $what in
 	lookup) stuck="$EXECTEST errno $F/hang" label="FUSE lookup" ;;
 	memory) stuck="$EXECTEST execmem $F/mem" label="FUSE read under the exec path" ;;
+	stack)
+		stuck="$EXECTEST fusestack $F/mem $BB echo stack-ran" after=stack-ran
+		label="FUSE page under the stack pointer (scratch write)"
+		;;
+	stub-stack)
+		stuck="$STRACE -f -o /dev/null $EXECTEST fusestack $F/mem $BB echo stub-ran" after="errno ENOEXEC"
+		label="FUSE page under a traced caller's stack pointer (code stub)"
+		;;
+	stub-code)
+		stuck="$STRACE -f -o /dev/null $EXECTEST fusestack --code $F/mem $BB echo stub-ran" after="status 135"
+		label="FUSE page at a traced caller's return address (code stub)"
+		;;
 	esac
+	case $what in stack | stub-*)
+		if [ "$(uname -m)" != x86_64 ]; then
+			skip_check "a hanging $label does not stall the supervisor" "exectest fusestack is x86-64 only"
+			return
+		fi
+		;;
+	esac
+	if [[ $what == stub-* ]] && [ -z "$STRACE" ]; then
+		skip_check "a hanging $label does not stall the supervisor" "no strace"
+		return
+	fi
+	rm -f "$T"/burst-*.out "$T/stuck.out"
 	run timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 10 "$F" \
 		"$UBINFMT" run --trace="$T/fuse.trace" "$@" -- /bin/sh -c \
-		"s=\$(date +%s%3N); ($stuck >/dev/null 2>&1 &); sleep 0.5; $BB echo served;
-		 echo served-after \$((\$(date +%s%3N) - s)); $BB echo served-again"
+		"s=\$(date +%s%3N); ($stuck; echo status \$?) >$T/stuck.out 2>&1 & stuck=\$!
+		 b=''; for i in 1 2 3 4 5 6; do $BB echo burst-\$i >$T/burst-\$i.out 2>&1 & b=\"\$b \$!\"; done
+		 sleep 0.5; $BB echo served; echo served-after \$((\$(date +%s%3N) - s))
+		 wait \$b; echo burst-after \$((\$(date +%s%3N) - s)); $BB echo served-again
+		 wait \$stuck"
 	served_ms=$(sed -n 's/^served-after //p' <<<"$out")
+	burst_ms=$(sed -n 's/^burst-after //p' <<<"$out")
 	released_ms=$(sed -n 's/^released-at //p' <<<"$out")
 	if grep -q '^skip' <<<"$out"; then
 		skip_check "a hanging $label does not stall the supervisor ($ms ms)" "$(grep '^skip' <<<"$out")"
@@ -136,12 +176,28 @@ fuse_hang() { # $1: the deadline ubinfmt should report; $2: lookup or memory; th
 		fail "a hanging $label does not stall the supervisor ($ms ms)" \
 			"$out"$'\n'"trace:"$'\n'"$(cut -c1-200 "$T/fuse.trace")"
 	fi
+	for i in 1 2 3 4 5 6; do
+		[ "$(cat "$T/burst-$i.out" 2>/dev/null)" = "burst-$i" ] || missing+=" $i"
+	done
+	if [ -z "$missing" ] && [ -n "$burst_ms" ] && { [ "$released_ms" = never ] || [ "$burst_ms" -lt "$released_ms" ]; }; then
+		pass "$what: six foreign execs started beside the stuck one all ran before the release (${burst_ms} ms)"
+	else
+		fail "$what: six foreign execs started beside the stuck one all ran before the release" \
+			"missing:${missing:- none}, done after ${burst_ms:-?} ms, released at ${released_ms:-?} ms"$'\n'"$out"
+	fi
 	expect_match "the stuck decision is reported ($what, $ms ms)" "took longer than $ms ms" "$out"
 	expect_eq "the run ends normally once the FUSE server is gone ($what, $ms ms)" 0 "$status" "$out"
+	if [ -n "$after" ]; then
+		expect_match "$what: once released, the stuck exec gets its own outcome ($after)" "(^|"$'\n'")$after("$'\n'"|$)" \
+			"$(cat "$T/stuck.out" 2>/dev/null)"
+	fi
 }
 fuse_hang 1000 lookup
 fuse_hang 200 lookup --decision-timeout=200
 fuse_hang 1000 memory
+fuse_hang 1000 stack
+fuse_hang 1000 stub-stack
+fuse_hang 1000 stub-code
 
 # ---- another sandbox of the same ubinfmtd -------------------------------------------------------
 
@@ -215,6 +271,115 @@ for s in json.load(sys.stdin):
 	daemon_stop f
 else
 	fail "ubinfmtd --decision-timeout starts" "$(cat "$T/f.log" 2>/dev/null)"
+fi
+
+# The FUSE stack under ubinfmtd: in sandbox "stack" (in the FUSE server's mount namespace), a
+# process execs a foreign program with its stack pointer on $F/mem; meanwhile sandbox "other"
+# runs N foreign execs, started once that process sits in the daemon's ptrace stop (its write is
+# under way): they must all be served before the server lets go, the first one after about one
+# deadline (the stuck write costs the loop that much, then it goes on without it).  Then four more such
+# processes: a sandbox gets at most four stuck sections, so the fifth exec fails at once with
+# ENOEXEC without touching its memory, and `ubinfmt status` counts four abandoned.  Once
+# released, the four start over and run (or, should their sandbox still count stuck ones at that
+# moment, fail with ENOEXEC), "stack" ends normally, and no task is left traced by the daemon.
+traced_by() { # PID: the tasks whose tracer is one of PID's threads
+	local f tracer t
+	for f in /proc/[0-9]*/status; do
+		tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$tracer" ] && [ "$tracer" != 0 ] || continue
+		for t in /proc/"$1"/task/*; do
+			[ "${t##*/}" = "$tracer" ] && echo "${f#/proc/}" | cut -d/ -f1
+		done
+	done
+	return 0
+}
+if [ "$(uname -m)" != x86_64 ]; then
+	skip_check "ubinfmtd: a FUSE stack in one sandbox" "exectest fusestack is x86-64 only"
+elif daemon_start g --decision-timeout=1000 >/dev/null; then
+	A=$(agent_sock g)
+	C=$(control_sock g)
+	rm -f "$T"/stack-*.out "$T"/stack-go*
+	stuck_one="($EXECTEST fusestack $F/mem $BB echo stack-ran; echo status \$?) >$T/stack-\$i.out 2>&1 &"
+	timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 15 "$F" \
+		"$UBINFMT_INIT" --socket "$A" --id stack -- /bin/sh -c "
+		i=1; $stuck_one
+		touch $T/stack-go1
+		while [ ! -e $T/stack-go2 ]; do sleep 0.1; done
+		for i in 2 3 4 5; do $stuck_one done
+		wait" >"$T/stack.log" 2>&1 &
+	stack_pid=$!
+	track_pid "$stack_pid"
+	if ! wait_file "$T/stack-go1" 30 || grep -q '^skip' "$T/stack.log"; then
+		skip_check "ubinfmtd: a FUSE stack in one sandbox" "$(grep '^skip' "$T/stack.log" || echo "sandbox 'stack' did not start")"
+		touch "$T/stack-go2"
+	else
+		# The first one in a ptrace stop ("t"): the daemon's write below its stack pointer is under way.
+		for ((i = 0; i < 100; i++)); do
+			grep -q '^[0-9]* (exectest) t' /proc/[0-9]*/stat 2>/dev/null && break
+			sleep 0.05
+		done
+		t0=$(date +%s%3N)
+		run timeout -k 5 120 "$UBINFMT_INIT" --socket "$A" --id other -- /bin/sh -c "
+			i=0; ok=0; max=0
+			while [ \$i -lt $N ]; do
+				s=\$(date +%s%3N)
+				[ \"\$($H/busybox echo o-\$i)\" = o-\$i ] && ok=\$((ok + 1))
+				d=\$((\$(date +%s%3N) - s)); [ \$d -gt \$max ] && max=\$d
+				[ \$i = 0 ] && echo first-done \$(date +%s%3N)
+				i=\$((i + 1))
+			done
+			echo served \$ok/$N; echo slowest \$max"
+		first=$(($(sed -n 's/^first-done //p' <<<"$out") - t0))
+		slowest=$(sed -n 's/^slowest //p' <<<"$out")
+		early=$(grep -c '^released-at' "$T/stack.log")
+		if [ "$early" = 0 ] && grep -qx "served $N/$N" <<<"$out"; then
+			pass "ubinfmtd: 'other' served while a process of 'stack' waits on its FUSE stack (first foreign exec done ${first} ms after its start, slowest ${slowest} ms; deadline 1000 ms)"
+		else
+			fail "ubinfmtd: 'other' served while a process of 'stack' waits on its FUSE stack" \
+				"exit status $status"$'\n'"$out"$'\n'"$(cat "$T/stack.log")"
+		fi
+		touch "$T/stack-go2"
+		# Four abandoned and the fifth refused, all before the release (generous bound: 12 s).
+		abandoned='' refused=0
+		for ((i = 0; i < 120; i++)); do
+			abandoned=$("$UBINFMT" status --json --control "$C" 2>/dev/null | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["id"] == "stack":
+        print(s.get("abandoned"))' 2>/dev/null)
+			refused=$(grep -lx 'errno ENOEXEC' "$T"/stack-*.out 2>/dev/null | wc -l)
+			[ "$abandoned" = 4 ] && [ "$refused" = 1 ] && break
+			grep -q '^released-at' "$T/stack.log" && break
+			sleep 0.1
+		done
+		early=$(grep -c '^released-at' "$T/stack.log")
+		expect_eq "ubinfmtd: status counts four stuck rewrites of 'stack' (its cap), before the release" "4 0" \
+			"${abandoned:-none} $early"
+		expect_eq "ubinfmtd: the fifth exec of 'stack' fails at once with ENOEXEC" "1 0" "$refused $early" \
+			"$(head -n 5 "$T"/stack-*.out)"
+	fi
+	wait "$stack_pid"
+	status=$?
+	if ! grep -q '^skip' "$T/stack.log"; then
+		expect_eq "ubinfmtd: 'stack' ends normally once the FUSE server lets go" 0 "$status" "$(cat "$T/stack.log")"
+		outcomes=$(cat "$T"/stack-*.out | grep -v '^status' | sort | uniq -c | sed 's/^ *//' | paste -sd, -)
+		if ! cat "$T"/stack-*.out | grep -v '^status' | grep -qvxE 'stack-ran|errno ENOEXEC' &&
+			[ "$(grep -lx stack-ran "$T"/stack-*.out | wc -l)" -ge 1 ]; then
+			pass "ubinfmtd: once released, the stuck execs start over ($outcomes)"
+		else
+			fail "ubinfmtd: once released, the stuck execs start over" "$(head -n 20 "$T"/stack-*.out)"
+		fi
+		left=$(traced_by "${DAEMON_PID[g]}")
+		expect_eq "ubinfmtd: no task is left traced by the daemon" "" "$left" "$(cat "$T/g.log")"
+		if lib_alive "${DAEMON_PID[g]}"; then
+			pass "ubinfmtd: alive after the FUSE stack"
+		else
+			fail "ubinfmtd: alive after the FUSE stack" "$(cat "$T/g.log")"
+		fi
+	fi
+	daemon_stop g
+else
+	fail "ubinfmtd --decision-timeout starts" "$(cat "$T/g.log" 2>/dev/null)"
 fi
 
 finish

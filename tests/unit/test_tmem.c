@@ -2,7 +2,7 @@
 /*
  * Target-memory reads, on this process's own memory (process_vm_readv of oneself needs no
  * privileges): strings at the kernel's PATH_MAX limit and strings that end right before an
- * unmapped page.
+ * unmapped page; the rewrite's single-call and /proc/PID/mem accesses.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,11 +71,57 @@ static void test_unmapped(void **state)
 	assert_int_equal(tmem_read_string(getpid(), 16, buf, 0), -EINVAL);
 }
 
+/*
+ * The exec rewrite's accesses: one system call each by pid, or through /proc/PID/mem.  A range
+ * that runs into an unmapped page is -EFAULT whole either way; a read-only page refuses a write
+ * by pid but takes one through the fd (FOLL_FORCE: how a code stub replaces instructions).
+ */
+static void test_once_and_fd(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)page * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t end = (uint64_t)(uintptr_t)(m + page * 2);
+	char buf[64], ro[8];
+	int fd;
+
+	(void)state;
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(munmap(m + page * 2, (size_t)page), 0);
+	fd = tmem_open(getpid());
+	assert_true(fd >= 0);
+
+	/* Across the boundary of two mapped pages, then into the unmapped one. */
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(tmem_write_once(getpid(), end - (uint64_t)page - 32, buf, sizeof(buf)), 0);
+	assert_int_equal(memcmp(m + page - 32, buf, sizeof(buf)), 0);
+	assert_int_equal(tmem_read_once(getpid(), end - 32, buf, sizeof(buf)), -EFAULT);
+	assert_int_equal(tmem_fd_read(fd, end - 32, buf, sizeof(buf)), -EFAULT);
+	assert_int_equal(tmem_fd_write(fd, end - 32, buf, sizeof(buf)), -EFAULT);
+	assert_int_equal(tmem_fd_read(fd, UINT64_MAX - 8, buf, 8), -EFAULT);
+	memset(buf, 'f', sizeof(buf));
+	assert_int_equal(tmem_fd_write(fd, end - sizeof(buf), buf, sizeof(buf)), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(tmem_fd_read(fd, end - sizeof(buf), buf, sizeof(buf)), 0);
+	assert_int_equal(buf[0], 'f');
+	assert_int_equal(buf[sizeof(buf) - 1], 'f');
+
+	/* Read-only: by pid no, through the fd yes. */
+	assert_int_equal(mprotect(m, (size_t)page, PROT_READ), 0);
+	assert_int_equal(tmem_write_once(getpid(), (uint64_t)(uintptr_t)m, "ro", 2), -EFAULT);
+	assert_int_equal(tmem_fd_write(fd, (uint64_t)(uintptr_t)m, "ro", 2), 0);
+	assert_int_equal(tmem_read_once(getpid(), (uint64_t)(uintptr_t)m, ro, 2), 0);
+	assert_memory_equal(ro, "ro", 2);
+
+	close(fd);
+	munmap(m, (size_t)page * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_max),
 		cmocka_unit_test(test_unmapped),
+		cmocka_unit_test(test_once_and_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
