@@ -144,7 +144,7 @@ struct proto_status_entry {
 	uint64_t p99_ns;
 	uint64_t native_cpu_ns;  /* supervisor CPU time spent on native/kernel execs, in total */
 	uint64_t foreign_cpu_ns; /* and on foreign ones (every trip of a rewrite) */
-	uint64_t abandoned;      /* decisions given up after the deadline (stuck on the sandbox's files) */
+	uint64_t abandoned;      /* decisions and rewrites given up after the deadline (stuck on the sandbox's files or memory) */
 	uint32_t owner_uid;      /* the uid that made it */
 	enum proto_origin origin;
 };

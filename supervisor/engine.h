@@ -71,7 +71,8 @@ struct engine_stats {
 	uint64_t foreign_ns; /* supervisor time spent on emulated execs (both trips) */
 	uint64_t native_cpu_ns;  /* supervisor CPU time (CLOCK_THREAD_CPUTIME_ID) on native decisions */
 	uint64_t foreign_cpu_ns; /* and on emulated or failed ones */
-	uint64_t abandoned;  /* decisions given up after the deadline (stuck on the sandbox's files), also in kernel */
+	uint64_t abandoned;  /* decisions and rewrite steps given up after the deadline (stuck on the sandbox's
+	                      * files or memory), also in kernel */
 	uint64_t p50_ns;     /* handling time quantiles over all execs */
 	uint64_t p99_ns;
 };
