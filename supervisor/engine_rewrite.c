@@ -21,6 +21,7 @@
 #include "log.h"
 #include "macros.h"
 #include "procfs.h"
+#include "procstatus.h"
 #include "stub.h"
 
 #ifndef PIDFD_THREAD
@@ -237,25 +238,19 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
 }
 
-/* A number field ("PPid:", "Uid:") of /proc/TID/status: its first value, or -errno. */
-static int status_field(pid_t tid, const char *field, uint64_t *ret)
+/* The first number of line NAME ("PPid", "Uid") of /proc/TID/status, or -errno. */
+static int status_number(pid_t tid, const char *name, uint64_t *ret)
 {
 	_cleanup_free_ char *status = NULL;
-	char key[32];
-	const char *p;
+	unsigned long v;
 	int r;
 
 	r = procfs_read_all(tid, "status", 1 << 20, &status);
 	if (r < 0)
 		return r;
-	snprintf(key, sizeof(key), "\n%s\t", field);
-	p = strstr(status, key);
-	if (!p)
+	if (procstatus_numbers(status, (size_t)r, name, &v, 1) < 1)
 		return -EPROTO;
-	p += strlen(key);
-	if (*p < '0' || *p > '9')
-		return -EPROTO;
-	*ret = strtoull(p, NULL, 10);
+	*ret = v;
 	return 0;
 }
 
@@ -267,7 +262,7 @@ static bool descends_from(pid_t tid, pid_t ancestor)
 	/* The chain is as long as the sandbox makes it; pid_max bounds a real one far below this. */
 	for (unsigned depth = 0; depth < 4096; depth++) {
 		uint64_t ppid;
-		if (status_field(cur, "PPid:", &ppid) < 0 || ppid == 0 || ppid > INT32_MAX)
+		if (status_number(cur, "PPid", &ppid) < 0 || ppid == 0 || ppid > INT32_MAX)
 			return false;
 		if ((pid_t)ppid == ancestor)
 			return true;
@@ -285,7 +280,7 @@ static bool in_scope(pid_t tid, const struct journal_scope *scope)
 		return false;
 	if (scope->uid == 0)
 		return true;
-	return status_field(tid, "Uid:", &uid) == 0 && uid == scope->uid;
+	return status_number(tid, "Uid", &uid) == 0 && uid == scope->uid;
 }
 
 /*

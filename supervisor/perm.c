@@ -9,91 +9,33 @@
 
 #include "macros.h"
 #include "perm.h"
+#include "procstatus.h"
 
 #define CAP_DAC_OVERRIDE_BIT 1
 #define CAP_DAC_READ_SEARCH_BIT 2
-
-/* The value after "Name:\t" on its own line, or NULL. */
-static const char *field(const char *text, size_t len, const char *name, size_t *ret_len)
-{
-	size_t nl = strlen(name);
-
-	for (size_t pos = 0; pos < len;) {
-		const char *line = text + pos;
-		const char *end = memchr(line, '\n', len - pos);
-		size_t l = end ? (size_t)(end - line) : len - pos;
-		if (l > nl && memcmp(line, name, nl) == 0 && line[nl] == ':') {
-			*ret_len = l - nl - 1;
-			return line + nl + 1;
-		}
-		pos += l + 1;
-	}
-	return NULL;
-}
-
-/*
- * Parses up to max unsigned decimal numbers separated by blanks; *ret_more tells whether
- * another number followed the max-th.
- */
-static size_t numbers(const char *s, size_t len, unsigned long *out, size_t max, bool *ret_more)
-{
-	size_t n = 0, i = 0;
-
-	*ret_more = false;
-	while (i < len) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t'))
-			i++;
-		if (i >= len || s[i] < '0' || s[i] > '9')
-			break;
-		if (n == max) {
-			*ret_more = true;
-			break;
-		}
-		unsigned long v = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9' && v < 0xffffffffUL)
-			v = v * 10 + (unsigned long)(s[i++] - '0');
-		out[n++] = v;
-	}
-	return n;
-}
 
 int perm_parse_status(const char *text, size_t len, struct creds *ret)
 {
 	struct creds c = { 0 };
 	unsigned long v[PERM_MAX_GROUPS];
-	const char *f;
-	size_t flen;
-	bool more;
+	uint64_t caps;
+	int n;
 
-	f = field(text, len, "Uid", &flen);
-	if (!f || numbers(f, flen, v, 4, &more) != 4)
+	if (procstatus_numbers(text, len, "Uid", v, 4) != 4)
 		return -EINVAL;
 	c.fsuid = (uid_t)v[3];
-	f = field(text, len, "Gid", &flen);
-	if (!f || numbers(f, flen, v, 4, &more) != 4)
+	if (procstatus_numbers(text, len, "Gid", v, 4) != 4)
 		return -EINVAL;
 	c.fsgid = (gid_t)v[3];
-	f = field(text, len, "Groups", &flen);
-	if (f) {
-		c.n_groups = numbers(f, flen, v, PERM_MAX_GROUPS, &c.groups_truncated);
+	n = procstatus_numbers(text, len, "Groups", v, PERM_MAX_GROUPS);
+	if (n > 0) {
+		c.n_groups = MIN((size_t)n, (size_t)PERM_MAX_GROUPS);
+		c.groups_truncated = (size_t)n > PERM_MAX_GROUPS;
 		for (size_t i = 0; i < c.n_groups; i++)
 			c.groups[i] = (gid_t)v[i];
 	}
-	f = field(text, len, "CapEff", &flen);
-	if (!f)
+	if (procstatus_caps(text, len, "CapEff", &caps) < 0)
 		return -EINVAL;
-	while (flen > 0 && (*f == ' ' || *f == '\t')) {
-		f++;
-		flen--;
-	}
-	unsigned long long caps = 0;
-	for (size_t i = 0; i < flen && i < 16; i++) {
-		char ch = f[i];
-		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-		if (d < 0)
-			break;
-		caps = caps << 4 | (unsigned)d;
-	}
 	c.dac_override = caps & (1ULL << CAP_DAC_OVERRIDE_BIT);
 	c.dac_read_search = caps & (1ULL << CAP_DAC_READ_SEARCH_BIT);
 	*ret = c;

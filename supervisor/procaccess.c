@@ -3,100 +3,24 @@
 #include <string.h>
 
 #include "procaccess.h"
+#include "procstatus.h"
 
 #define CAP_SYS_PTRACE_BIT 19
-
-/* The value of the line "Name:<value>", or NULL; lines are compared whole-name, at line starts. */
-static const char *status_field(const char *text, size_t len, const char *name, size_t *ret_len)
-{
-	size_t nl = strlen(name);
-
-	for (size_t pos = 0; pos < len;) {
-		const char *line = text + pos;
-		const char *end = memchr(line, '\n', len - pos);
-		size_t l = end ? (size_t)(end - line) : len - pos;
-		if (l > nl && memcmp(line, name, nl) == 0 && line[nl] == ':') {
-			*ret_len = l - nl - 1;
-			return line + nl + 1;
-		}
-		pos += l + 1;
-	}
-	return NULL;
-}
-
-/*
- * Parses blank-separated decimal numbers, the first up to max into out: their count, or
- * -EINVAL for anything else, more than 4096 numbers, or a value past 2^32 - 1 (no id or pid is
- * that large).
- */
-static int decimals(const char *s, size_t len, unsigned long *out, size_t max)
-{
-	size_t i = 0;
-	int n = 0;
-
-	for (;;) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t'))
-			i++;
-		if (i >= len)
-			return n;
-		if (s[i] < '0' || s[i] > '9' || n == 4096)
-			return -EINVAL;
-		unsigned long v = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			v = v * 10 + (unsigned long)(s[i++] - '0');
-			if (v > 0xffffffffUL)
-				return -EINVAL;
-		}
-		if ((size_t)n < max)
-			out[n] = v;
-		n++;
-	}
-}
 
 /* The numbers on the line name, exactly want of them: 0, or -EINVAL. */
 static int status_numbers(const char *text, size_t len, const char *name, unsigned long *out, int want)
 {
-	size_t flen;
-	const char *f = status_field(text, len, name, &flen);
-
-	if (!f || decimals(f, flen, out, (size_t)want) != want)
-		return -EINVAL;
-	return 0;
+	return procstatus_numbers(text, len, name, out, (size_t)want) == want ? 0 : -EINVAL;
 }
 
 /* The numbers on the line name, one per pid namespace level: their count (0 if none or too many). */
 static size_t status_levels(const char *text, size_t len, const char *name, unsigned long *out)
 {
-	size_t flen;
-	const char *f = status_field(text, len, name, &flen);
-	int n = f ? decimals(f, flen, out, PROC_PIDNS_LEVELS) : 0;
+	int n = procstatus_numbers(text, len, name, out, PROC_PIDNS_LEVELS);
 
 	return n > 0 && n <= PROC_PIDNS_LEVELS ? (size_t)n : 0;
 }
 
-/* A capability set: up to 16 hex digits, as the kernel prints it. */
-static int status_caps(const char *text, size_t len, const char *name, uint64_t *ret)
-{
-	size_t flen, i = 0, digits = 0;
-	const char *f = status_field(text, len, name, &flen);
-	uint64_t v = 0;
-
-	if (!f)
-		return -EINVAL;
-	while (i < flen && (f[i] == ' ' || f[i] == '\t'))
-		i++;
-	for (; i < flen; i++, digits++) {
-		char ch = f[i];
-		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-		if (d < 0 || digits == 16)
-			return -EINVAL;
-		v = v << 4 | (unsigned)d;
-	}
-	if (digits == 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
 
 int procaccess_parse_status(const char *text, size_t len, struct proc_status *ret)
 {
@@ -128,10 +52,10 @@ int procaccess_parse_status(const char *text, size_t len, struct proc_status *re
 			s.nspid[i] = (pid_t)p[i];
 		}
 	}
-	r = status_caps(text, len, "CapPrm", &s.cap_prm);
+	r = procstatus_caps(text, len, "CapPrm", &s.cap_prm);
 	if (r < 0)
 		return r;
-	r = status_caps(text, len, "CapEff", &s.cap_eff);
+	r = procstatus_caps(text, len, "CapEff", &s.cap_eff);
 	if (r < 0)
 		return r;
 	*ret = s;

@@ -21,6 +21,7 @@
 #include "parse.h"
 #include "paths.h"
 #include "procfs.h"
+#include "procstatus.h"
 
 /*
  * Root of our user namespace with CAP_SYS_ADMIN: the node's administrator.  The uid alone is not
@@ -134,25 +135,12 @@ static int find_agent_fds(pid_t pid, int *ret_listener, int *ret_journal)
 static int process_uid(pid_t pid, uid_t *ret)
 {
 	_cleanup_free_ char *status = NULL;
-	const char *line;
-	uint64_t uid;
-	char num[16];
-	size_t n;
-	int r;
+	unsigned long uid;
+	int n = procfs_read_all(pid, "status", 1 << 20, &status);
 
-	r = procfs_read_all(pid, "status", 1 << 20, &status);
-	if (r < 0)
-		return r;
-	line = strstr(status, "\nUid:\t");
-	if (!line)
-		return -EPROTO;
-	line += strlen("\nUid:\t");
-	n = strspn(line, "0123456789");
-	if (n == 0 || n >= sizeof(num))
-		return -EPROTO;
-	memcpy(num, line, n);
-	num[n] = '\0';
-	if (parse_u64(num, &uid) < 0 || uid > UINT32_MAX)
+	if (n < 0)
+		return n;
+	if (procstatus_numbers(status, (size_t)n, "Uid", &uid, 1) < 1)
 		return -EPROTO;
 	*ret = (uid_t)uid;
 	return 0;

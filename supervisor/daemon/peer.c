@@ -16,6 +16,7 @@
 #include "macros.h"
 #include "peer.h"
 #include "procfs.h"
+#include "procstatus.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
@@ -62,24 +63,11 @@ static int open_peer_pidfd(int sock, pid_t pid)
 static bool has_cap_sys_admin(pid_t pid)
 {
 	_cleanup_free_ char *status = NULL;
-	const char *line;
 	uint64_t caps;
-	char hex[32];
-	size_t n;
+	int n = procfs_read_all(pid, "status", 1 << 20, &status);
 
-	if (procfs_read_all(pid, "status", 1 << 20, &status) < 0)
-		return false;
-	line = strstr(status, "\nCapEff:\t");
-	if (!line)
-		return false;
-	line += strlen("\nCapEff:\t");
-	n = strspn(line, "0123456789abcdef");
-	if (n == 0 || n >= sizeof(hex))
-		return false;
-	memcpy(hex, line, n);
-	hex[n] = '\0';
-	caps = strtoull(hex, NULL, 16);
-	return caps & (UINT64_C(1) << CAP_SYS_ADMIN);
+	return n >= 0 && procstatus_caps(status, (size_t)n, "CapEff", &caps) == 0 &&
+	       (caps & (UINT64_C(1) << CAP_SYS_ADMIN));
 }
 
 /*
