@@ -29,6 +29,10 @@
  *   exectest forkstorm N PAR PATH [ARGV0 ARG…]
  *       N children, at most PAR alive at once, each execs PATH; prints "ok K/N" (exit 0) and the
  *       other statuses.
+ *   exectest threadexec FILE DELAY_MS PATH [ARGV0 ARG…]
+ *       a second thread execs FILE; DELAY_MS later the main thread execs PATH: the main
+ *       thread's exec meets an exec of another thread of its process still under way (see
+ *       below); prints "tid N" (the second thread), "thread errno NAME", "errno NAME".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -363,7 +367,8 @@ int et_forkstorm(int argc, char **argv)
  *     root directory answers every lookup with ENOENT except "hang", which is never answered:
  *     whoever looks up MNT/hang waits until the file system goes away; and "mem", a 4 KiB file
  *     that opens, but whose reads are never answered (a page of it mapped into memory waits
- *     the same way when touched).  Runs CMD, serving the
+ *     the same way when touched); "exe" is the same file, executable (mode 0755): the kernel's
+ *     exec of it waits on its first read.  Runs CMD, serving the
  *     file system until CMD exits or SECS seconds have passed; then the connection is closed
  *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
  *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
@@ -392,11 +397,13 @@ static long ms_since(const struct timespec *t0)
 }
 
 #define FUSEHANG_MEM_NODE 2
+#define FUSEHANG_EXE_NODE 3
 
-static void fusehang_mem_attr(struct fuse_attr *a)
+/* "mem", or "exe": the same, but executable (an exec of it waits on its first read). */
+static void fusehang_mem_attr(struct fuse_attr *a, uint64_t node)
 {
-	a->ino = FUSEHANG_MEM_NODE;
-	a->mode = S_IFREG | 0644;
+	a->ino = node;
+	a->mode = S_IFREG | (node == FUSEHANG_EXE_NODE ? 0755 : 0644);
 	a->nlink = 1;
 	a->size = 4096;
 	a->blocks = 8;
@@ -465,8 +472,8 @@ int et_fusehang(int argc, char **argv)
 		}
 		case FUSE_GETATTR: {
 			struct fuse_attr_out o = { .attr_valid = 1 };
-			if (in->nodeid == FUSEHANG_MEM_NODE)
-				fusehang_mem_attr(&o.attr);
+			if (in->nodeid == FUSEHANG_MEM_NODE || in->nodeid == FUSEHANG_EXE_NODE)
+				fusehang_mem_attr(&o.attr, in->nodeid);
 			else {
 				o.attr.ino = 1;
 				o.attr.mode = S_IFDIR | 0755;
@@ -478,10 +485,11 @@ int et_fusehang(int argc, char **argv)
 		case FUSE_LOOKUP:
 			if (strcmp(name, "hang") == 0) {
 				hung++; /* never answered */
-			} else if (strcmp(name, "mem") == 0) {
-				struct fuse_entry_out o = { .nodeid = FUSEHANG_MEM_NODE, .generation = 1,
+			} else if (strcmp(name, "mem") == 0 || strcmp(name, "exe") == 0) {
+				uint64_t node = name[0] == 'm' ? FUSEHANG_MEM_NODE : FUSEHANG_EXE_NODE;
+				struct fuse_entry_out o = { .nodeid = node, .generation = 1,
 							    .entry_valid = 60, .attr_valid = 60 };
-				fusehang_mem_attr(&o.attr);
+				fusehang_mem_attr(&o.attr, node);
 				fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			} else {
 				fuse_reply(fd, in->unique, ENOENT, NULL, 0);
@@ -630,3 +638,51 @@ int et_fusestack(int argc, char **argv)
 	et_skip("fusestack: x86-64 only");
 }
 #endif
+
+/* --- threadexec -------------------------------------------------------------------------------- */
+
+/*
+ * exectest threadexec FILE DELAY_MS PATH [ARGV0 ARG…]
+ *     A second thread prints "tid N" and execs FILE; DELAY_MS later the main thread execs PATH.
+ *     With FILE an exec that stays under way (exectest fusehang's "exe", whose first read is
+ *     never answered), the main thread's exec meets another thread of its process in the
+ *     middle of an exec: the kernel then holds the process's exec lock (cred_guard_mutex), which
+ *     a supervisor's PTRACE_SEIZE of the main thread waits for.  Prints "thread errno NAME" when
+ *     FILE's exec fails, "errno NAME" when PATH's does (the process ends then).
+ */
+static void *exec_thread(void *arg)
+{
+	char *file = arg;
+	char *args[] = { file, NULL };
+
+	printf("tid %d\n", (int)gettid());
+	fflush(stdout);
+	execve(file, args, environ);
+	printf("thread errno %s\n", et_errno_name(errno));
+	fflush(stdout);
+	return NULL;
+}
+
+int et_threadexec(int argc, char **argv)
+{
+	pthread_t t;
+	int err;
+
+	et_need_operands(argc, 1, 3, "threadexec");
+	int delay = parse_count(argv[2], 0, 3600 * 1000, "threadexec: DELAY_MS");
+	char *path = argv[3];
+	char **args = et_make_argv(argv + 4, argc - 4, path, NULL);
+	struct timespec ts = { .tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000 };
+
+	fflush(stdout);
+	err = pthread_create(&t, NULL, exec_thread, argv[1]);
+	if (err)
+		et_die(EXIT_FAIL, "threadexec: pthread_create: %s", strerror(err));
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	execve(path, args, environ);
+	err = errno;
+	printf("errno %s\n", et_errno_name(err));
+	fflush(stdout);
+	return 0;
+}
