@@ -368,7 +368,9 @@ int et_forkstorm(int argc, char **argv)
  *     whoever looks up MNT/hang waits until the file system goes away; and "mem", a 4 KiB file
  *     that opens, but whose reads are never answered (a page of it mapped into memory waits
  *     the same way when touched); "exe" is the same file, executable (mode 0755): the kernel's
- *     exec of it waits on its first read.  Runs CMD, serving the
+ *     exec of it waits on its first read; "sly", an executable #! script whose reads are
+ *     answered to every reader outside CMD's process tree (a supervisor deciding its exec) and
+ *     never to one inside (the kernel's exec of it).  Runs CMD, serving the
  *     file system until CMD exits or SECS seconds have passed; then the connection is closed
  *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
  *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
@@ -398,16 +400,64 @@ static long ms_since(const struct timespec *t0)
 
 #define FUSEHANG_MEM_NODE 2
 #define FUSEHANG_EXE_NODE 3
+#define FUSEHANG_SLY_NODE 4
 
-/* "mem", or "exe": the same, but executable (an exec of it waits on its first read). */
-static void fusehang_mem_attr(struct fuse_attr *a, uint64_t node)
+static const char fusehang_sly[] = "#!/bin/sh\necho sly-ran\n";
+
+/* "mem"; "exe", the same but executable (an exec of it waits on its first read); "sly". */
+static void fusehang_file_attr(struct fuse_attr *a, uint64_t node)
 {
 	a->ino = node;
-	a->mode = S_IFREG | (node == FUSEHANG_EXE_NODE ? 0755 : 0644);
+	a->mode = S_IFREG | (node == FUSEHANG_MEM_NODE ? 0644 : 0755);
 	a->nlink = 1;
-	a->size = 4096;
+	a->size = node == FUSEHANG_SLY_NODE ? sizeof(fusehang_sly) - 1 : 4096;
 	a->blocks = 8;
 	a->blksize = 4096;
+}
+
+static uint64_t fusehang_node(const char *name)
+{
+	if (strcmp(name, "mem") == 0)
+		return FUSEHANG_MEM_NODE;
+	if (strcmp(name, "exe") == 0)
+		return FUSEHANG_EXE_NODE;
+	if (strcmp(name, "sly") == 0)
+		return FUSEHANG_SLY_NODE;
+	return 0;
+}
+
+/* Whether task tid (any thread) is root or descends from it (its parent chain in /proc). */
+static bool fusehang_in_tree(pid_t tid, pid_t root)
+{
+	for (int depth = 0; depth < 64 && tid > 1; depth++) {
+		char path[64], line[256];
+		int ppid = 0;
+		FILE *f;
+
+		if (tid == root)
+			return true;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %d", &ppid) == 1)
+				break;
+		fclose(f);
+		tid = ppid;
+	}
+	return false;
+}
+
+/* A read of "sly" from outside CMD's tree (a supervisor deciding its exec): answered at once. */
+static void fusehang_read_sly(int fd, const struct fuse_in_header *in)
+{
+	const struct fuse_read_in *r = (const void *)(in + 1);
+	size_t len = sizeof(fusehang_sly) - 1, n = 0;
+
+	if (r->offset < len)
+		n = MIN(len - (size_t)r->offset, (size_t)r->size);
+	fuse_reply(fd, in->unique, 0, n ? fusehang_sly + r->offset : NULL, n);
 }
 
 int et_fusehang(int argc, char **argv)
@@ -472,8 +522,8 @@ int et_fusehang(int argc, char **argv)
 		}
 		case FUSE_GETATTR: {
 			struct fuse_attr_out o = { .attr_valid = 1 };
-			if (in->nodeid == FUSEHANG_MEM_NODE || in->nodeid == FUSEHANG_EXE_NODE)
-				fusehang_mem_attr(&o.attr, in->nodeid);
+			if (in->nodeid >= FUSEHANG_MEM_NODE && in->nodeid <= FUSEHANG_SLY_NODE)
+				fusehang_file_attr(&o.attr, in->nodeid);
 			else {
 				o.attr.ino = 1;
 				o.attr.mode = S_IFDIR | 0755;
@@ -485,11 +535,11 @@ int et_fusehang(int argc, char **argv)
 		case FUSE_LOOKUP:
 			if (strcmp(name, "hang") == 0) {
 				hung++; /* never answered */
-			} else if (strcmp(name, "mem") == 0 || strcmp(name, "exe") == 0) {
-				uint64_t node = name[0] == 'm' ? FUSEHANG_MEM_NODE : FUSEHANG_EXE_NODE;
+			} else if (fusehang_node(name)) {
+				uint64_t node = fusehang_node(name);
 				struct fuse_entry_out o = { .nodeid = node, .generation = 1,
 							    .entry_valid = 60, .attr_valid = 60 };
-				fusehang_mem_attr(&o.attr, node);
+				fusehang_file_attr(&o.attr, node);
 				fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			} else {
 				fuse_reply(fd, in->unique, ENOENT, NULL, 0);
@@ -502,11 +552,18 @@ int et_fusehang(int argc, char **argv)
 			 * open "mem" while a first one hangs on it.
 			 */
 			struct fuse_open_out o = { .fh = 1, .open_flags = FOPEN_KEEP_CACHE };
+			/* "sly" is never cached: each read comes here, to be told apart by its reader. */
+			if (in->nodeid == FUSEHANG_SLY_NODE)
+				o.open_flags = FOPEN_DIRECT_IO;
 			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			break;
 		}
 		case FUSE_READ:
-			hung++; /* never answered */
+			if (in->nodeid == FUSEHANG_SLY_NODE && (size_t)n >= sizeof(*in) + sizeof(struct fuse_read_in) &&
+			    !fusehang_in_tree((pid_t)in->pid, pid))
+				fusehang_read_sly(fd, in);
+			else
+				hung++; /* never answered */
 			break;
 		case FUSE_FLUSH:
 		case FUSE_RELEASE:

@@ -415,28 +415,34 @@ fi
 
 
 # An exec of another thread under way: in sandbox "lock" (in the FUSE server's mount namespace),
-# thread A of a process execs $F/exe, whose first read never comes.  The decision of A is given
-# up after the deadline, and the kernel's exec of A then waits for that read while it holds its
-# process's exec lock (cred_guard_mutex).  1.5 s later the main thread of that process execs a
-# foreign program: PTRACE_SEIZE, the rewrite's first step, waits for that lock, and the daemon
-# must not wait with it.  Once the main thread's exec is under way, sandbox "beside" runs N
-# foreign execs: all must be served before the server lets go (the first one about as fast as
-# ever: nothing in the daemon waits).  The main thread's exec goes to the kernel, which makes it
-# wait for the lock as it would without ubinfmt, then (A's exec failed at the release) answers
-# ENOEXEC: no binfmt_misc.  Everything ends once the server lets go; no task is left traced by
-# the daemon, which says why it left that exec to the kernel.
-if daemon_start h --decision-timeout=300 -v -v >/dev/null; then
-	A=$(agent_sock h)
+# thread A of a process execs a FUSE file, and the kernel's exec of it waits for its first read,
+# which never comes, while it holds its process's exec lock (cred_guard_mutex): $F/exe, whose
+# reads never come for anyone (the decision of A is given up after the deadline, then the
+# kernel gets the exec), or $F/sly, a #! script whose reads are answered to the daemon but not
+# to the sandbox (the decision of A ends normally, with nothing given up).  1.5 s later the main
+# thread of that process execs a foreign program: PTRACE_SEIZE, the rewrite's first step, waits
+# for that lock, and the daemon must not wait with it.  Once the main thread's exec is under
+# way, sandbox "beside" runs N foreign execs: all must be served before the server lets go (the
+# first one about as fast as ever: nothing in the daemon waits).  The main thread's exec goes
+# to the kernel, which makes it wait for the lock as it would without ubinfmt, then (A's exec
+# failed at the release) answers ENOEXEC: no binfmt_misc.  Everything ends once the server lets
+# go; no task is left traced by the daemon, which says why it left that exec to the kernel.
+exec_lock() { # $1: exe or sly
+	local what=$1 label="another thread's exec of FUSE '$1' under way" main='' tid='' nr first early i
+	if ! daemon_start "lock-$what" --decision-timeout=300 -v -v >/dev/null; then
+		fail "ubinfmtd --decision-timeout starts" "$(cat "$T/lock-$what.log" 2>/dev/null)"
+		return
+	fi
+	A=$(agent_sock "lock-$what")
 	timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 12 "$F" \
-		"$UBINFMT_INIT" --socket "$A" --id lock -- "$EXECTEST" threadexec "$F/exe" 1500 "$H/busybox" echo main-ran \
-		>"$T/lock.log" 2>&1 &
+		"$UBINFMT_INIT" --socket "$A" --id lock -- "$EXECTEST" threadexec "$F/$what" 1500 "$H/busybox" echo main-ran \
+		>"$T/lock.out" 2>&1 &
 	lock_pid=$!
 	track_pid "$lock_pid"
 	# The main thread in its exec: the process whose thread printed "tid".
-	main='' tid=''
 	for ((i = 0; i < 200; i++)); do
-		tid=$(sed -n 's/^tid //p' "$T/lock.log")
-		grep -q '^skip' "$T/lock.log" && break
+		tid=$(sed -n 's/^tid //p' "$T/lock.out")
+		grep -q '^skip' "$T/lock.out" && break
 		if [ -n "$tid" ] && [ -z "$main" ]; then
 			main=$(sed -n 's/^Tgid:[[:space:]]*//p' "/proc/$tid/status" 2>/dev/null)
 		fi
@@ -445,10 +451,10 @@ if daemon_start h --decision-timeout=300 -v -v >/dev/null; then
 		fi
 		sleep 0.05
 	done
-	if grep -q '^skip' "$T/lock.log"; then
-		skip_check "ubinfmtd: a foreign exec beside another thread's exec under way" "$(grep '^skip' "$T/lock.log")"
+	if grep -q '^skip' "$T/lock.out"; then
+		skip_check "ubinfmtd: a foreign exec beside $label" "$(grep '^skip' "$T/lock.out")"
 	elif [ -z "$main" ]; then
-		fail "ubinfmtd: a foreign exec beside another thread's exec under way" "no main thread in exec"$'\n'"$(cat "$T/lock.log")"
+		fail "ubinfmtd: a foreign exec beside $label" "no main thread in exec"$'\n'"$(cat "$T/lock.out")"
 	else
 		sleep 0.3 # the daemon has its notification by now
 		t0=$(date +%s%3N)
@@ -461,33 +467,36 @@ if daemon_start h --decision-timeout=300 -v -v >/dev/null; then
 			done
 			echo served \$ok/$N"
 		first=$(($(sed -n 's/^first-done //p' <<<"$out") - t0))
-		early=$(grep -c '^released-at' "$T/lock.log")
+		early=$(grep -c '^released-at' "$T/lock.out")
 		if [ "$early" = 0 ] && grep -qx "served $N/$N" <<<"$out"; then
-			pass "ubinfmtd: 'beside' served while a process of 'lock' execs beside its thread's exec under way (first foreign exec done ${first} ms after its start; deadline 300 ms)"
+			pass "ubinfmtd: 'beside' served while a process of 'lock' execs beside $label (first foreign exec done ${first} ms after its start; deadline 300 ms)"
 		else
-			fail "ubinfmtd: 'beside' served while a process of 'lock' execs beside its thread's exec under way" \
-				"exit status $status, released before: $early"$'\n'"$out"$'\n'"$(cat "$T/lock.log")"
+			fail "ubinfmtd: 'beside' served while a process of 'lock' execs beside $label" \
+				"exit status $status, released before: $early"$'\n'"$out"$'\n'"$(cat "$T/lock.out")"
 		fi
 	fi
 	wait "$lock_pid"
 	status=$?
-	if ! grep -q '^skip' "$T/lock.log"; then
-		expect_eq "ubinfmtd: 'lock' ends once the FUSE server lets go" 0 "$status" "$(cat "$T/lock.log")"
-		expect_match "ubinfmtd: its main thread's exec got the kernel's answer after the release" \
-			$'released-at [0-9]+\n(.*\n)*errno ENOEXEC' "$(cat "$T/lock.log")"
-		left=$(traced_by "${DAEMON_PID[h]}")
-		expect_eq "ubinfmtd: no task is left traced by the daemon (lock)" "" "$left" "$(tail -n 30 "$T/h.log")"
-		expect_match "ubinfmtd: the daemon says why it did not seize the main thread" \
-			"thread [0-9]+ of its process is in the middle of an exec" "$(cat "$T/h.log")"
-		if lib_alive "${DAEMON_PID[h]}"; then
-			pass "ubinfmtd: alive after the exec beside another thread's exec"
+	if ! grep -q '^skip' "$T/lock.out"; then
+		expect_eq "ubinfmtd: 'lock' ends once the FUSE server lets go ($what)" 0 "$status" "$(cat "$T/lock.out")"
+		expect_match "ubinfmtd: its main thread's exec got the kernel's answer after the release ($what)" \
+			$'released-at [0-9]+\n(.*\n)*errno ENOEXEC' "$(cat "$T/lock.out")"
+		left=$(traced_by "${DAEMON_PID[lock-$what]}")
+		expect_eq "ubinfmtd: no task is left traced by the daemon ($what)" "" "$left" "$(tail -n 30 "$T/lock-$what.log")"
+		# exe: the decision of A was given up; sly: it was not, the daemon read the script at once.
+		expect_eq "ubinfmtd: decisions given up in 'lock' ($what)" "$([ "$what" = exe ] && echo 1 || echo 0)" \
+			"$(grep -c "deciding its exec took longer" "$T/lock-$what.log")" "$(cat "$T/lock-$what.log")"
+		expect_match "ubinfmtd: the daemon says why it did not seize the main thread ($what)" \
+			"thread [0-9]+ of its process is in the middle of an exec" "$(cat "$T/lock-$what.log")"
+		if lib_alive "${DAEMON_PID[lock-$what]}"; then
+			pass "ubinfmtd: alive after the exec beside $label"
 		else
-			fail "ubinfmtd: alive after the exec beside another thread's exec" "$(cat "$T/h.log")"
+			fail "ubinfmtd: alive after the exec beside $label" "$(cat "$T/lock-$what.log")"
 		fi
 	fi
-	daemon_stop h
-else
-	fail "ubinfmtd --decision-timeout starts" "$(cat "$T/h.log" 2>/dev/null)"
-fi
+	daemon_stop "lock-$what"
+}
+exec_lock exe
+exec_lock sly
 
 finish
