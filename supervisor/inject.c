@@ -295,25 +295,10 @@ static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
 /* ---- seizing and releasing ------------------------------------------------------------------ */
 
 /*
- * Whether another thread of a process may hold its exec lock, which PTRACE_SEIZE waits for.
- *
- * Only an exec holds it for long: from prepare_bprm_creds to the point of no return, while the
- * kernel reads the file, its interpreter, its #! interpreter (from a FUSE server that never
- * answers, as long as the sandbox likes).  A thread in such an exec shows it in /proc: its
- * syscall file names execve or execveat, and its wchan is where it sleeps.  What we leave out:
- *   - a thread waiting in its seccomp notification (seccomp_do_user_notification, maybe with a
- *     compiler's suffix): the filter runs at syscall entry, before the exec takes anything;
- *   - a thread in a ptrace stop or a group stop (ptrace_stop, do_signal_stop, do_freezer_trap):
- *     those happen at syscall entry or on the way back to user space, never with the lock
- *     held, save the PTRACE_EVENT_EXEC stop, after which no other thread is left;
- *   - a thread shown "running": it may be on its way to the lock, but holds it only briefly
- *     once there; the seize's timeout covers one that takes the lock between this look and
- *     the seize and then waits.
- * Anything else (a sleep in the exec, a wchan we cannot read or "0", a syscall file we cannot
- * read) counts as holding it.  i386's execve number is x86-64's munmap: a thread sleeping in
- * munmap counts too, which costs at most this one rewrite.
+ * About 5 µs a thread here.  A process with more threads counts as having one in an exec: a
+ * program that big execs from a child (posix_spawn, fork), whose process has one thread.
  */
-#define EXEC_LOOK_MAX_THREADS 512 /* a process with more execs from a fresh process (posix_spawn) */
+#define EXEC_LOOK_MAX_THREADS 512
 #define X32_SYSCALL_BIT 0x40000000
 
 static bool is_exec_nr(int nr)
@@ -348,7 +333,28 @@ static bool wchan_is(const char *wchan, const char *fn)
 	return strncmp(wchan, fn, len) == 0 && (wchan[len] == '\0' || wchan[len] == '\n' || wchan[len] == '.');
 }
 
-/* Whether thread DIR of dirfd (not the one we seize) may hold the exec lock; false once gone. */
+/*
+ * Whether thread DIR of dirfd (/proc/PID/task), not the one we seize, may hold its process's exec
+ * lock, which PTRACE_SEIZE waits for; false once gone.
+ *
+ * Only an exec holds it for long: from prepare_bprm_creds to the point of no return, while the
+ * kernel reads the file, its interpreter, its #! interpreter (from a FUSE server that never
+ * answers, as long as the sandbox likes).  A thread in such an exec shows it in /proc: its
+ * syscall file names execve or execveat, and its wchan is where it sleeps.  What we leave out:
+ *   - a thread waiting in its seccomp notification (seccomp_do_user_notification, maybe with a
+ *     compiler's suffix): the filter runs at syscall entry, before the exec takes anything;
+ *   - a thread in a ptrace stop or a group stop (ptrace_stop, do_signal_stop, do_freezer_trap):
+ *     those happen at syscall entry or on the way back to user space, never with the lock
+ *     held, save the PTRACE_EVENT_EXEC stop, after which no other thread is left;
+ *   - a thread shown "running": it may be on its way to the lock, but holds it only briefly
+ *     once there.  The seize's timeout covers a thread that takes the lock between this look
+ *     and the seize and then waits (one that was running, or whose notification another holder
+ *     of the listener answered meanwhile);
+ *   - a thread not in a system call ("-1 …": in a page fault, or an exited thread-group leader).
+ * Anything else (a sleep in the exec, a wchan we cannot read or "0", a syscall file we cannot
+ * read) counts as holding it.  i386's execve number is x86-64's munmap: a thread sleeping in
+ * munmap counts too, which costs at most this one rewrite.
+ */
 static bool may_hold_exec_lock(int dirfd, const char *dir)
 {
 	char buf[128];
