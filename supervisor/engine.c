@@ -318,6 +318,21 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 			exec_ctx_close(&c);
 			return;
 		}
+		if (r == -EINPROGRESS || r == -ETIMEDOUT) {
+			/*
+			 * Another thread of its process is in the middle of an exec: the kernel would
+			 * make this one wait for it too, and so it does now, without us.
+			 */
+			if (r == -ETIMEDOUT)
+				log_warn("pid %d: seizing it to rewrite its exec took longer than %u ms (another "
+					 "thread of its process in the middle of an exec?): exec of '%.200s' goes "
+					 "to the kernel",
+					 (int)c.tid, e->cfg.decision_timeout_ms, c.path);
+			c.emu = NULL;
+			d = DECISION_KERNEL;
+			err = 0;
+			goto answer;
+		}
 		if (r == -EPERM)
 			log_warn("pid %d is traced by another process (strace, gdb?) and has other threads (or "
 				 "uses the i386 syscall ABI), so its exec cannot be rewritten safely: exec of "

@@ -100,6 +100,25 @@ struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb)
 /* ---- rewriting ----------------------------------------------------------------------------- */
 
 /*
+ * PTRACE_SEIZE of tid, which waits for its process's exec lock: not tried when another thread
+ * of the process is seen in the middle of an exec, which may hold that lock for as long as the
+ * sandbox likes (a FUSE file that never answers): -EINPROGRESS, *ret_busy that thread (0: too
+ * many threads to look).  Otherwise it waits at most as long as a decision may wait on the
+ * sandbox (-ETIMEDOUT): a thread that took the lock after we looked.  Either way the exec is
+ * best left to the kernel, which makes it wait for the lock too.
+ */
+static int seize_alone(struct engine *e, pid_t tid, pid_t *ret_busy)
+{
+	int r = inject_exec_under_way(tid, ret_busy);
+
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return -EINPROGRESS;
+	return inject_seize(tid, e->cfg.decision_timeout_ms);
+}
+
+/*
  * Gives the task the emulator (and, for an ELF named through an fd, the file, which the
  * emulator must open after the exec) and builds the emulator's argv plan.  fds go in while the
  * notification is pending: after the interrupt, ADDFD is refused.
@@ -167,11 +186,14 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 
 /*
  * Rewrites a foreign exec.  Returns 0 once the notification is answered (the rest happens on
- * ptrace stops), or -errno with the notification still pending (the caller answers it).
+ * ptrace stops), or -errno with the notification still pending (the caller answers it):
+ * -EINPROGRESS or -ETIMEDOUT when the task could not be seized because another thread of its
+ * process may be in the middle of an exec (inject_seize), and the exec is best left to the kernel.
  */
 int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *c, uint64_t t0)
 {
 	struct pending *p;
+	pid_t busy = 0;
 	int r;
 
 	p = pending_new(e, sb);
@@ -183,7 +205,17 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 	p->rec = c->rec;
 	p->rec.emulator = c->emu->path;
 	p->rec.decision = DECISION_EMULATE;
-	r = inject_seize(c->tid);
+	r = seize_alone(e, c->tid, &busy);
+	if (r == -EINPROGRESS) {
+		if (busy)
+			log_debug("pid %d: thread %d of its process is in the middle of an exec, which may hold "
+				  "the process's exec lock: not seized, its exec of '%.200s' goes to the kernel",
+				  (int)c->tid, (int)busy, c->path);
+		else
+			log_debug("pid %d: its process has too many threads to look for one in the middle of an "
+				  "exec: not seized, its exec of '%.200s' goes to the kernel",
+				  (int)c->tid, c->path);
+	}
 	if (r == -EPERM) {
 		r = start_stub(e, c, p, t0);
 		if (r < 0)
@@ -333,7 +365,8 @@ void engine_recover(struct engine *e, struct listener *l, const struct journal_s
 		p->inj.tid = (pid_t)s.tid;
 		p->inj.rewrite = false;
 		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
-		int r = inject_seize(p->inj.tid);
+		pid_t busy;
+		int r = seize_alone(e, p->inj.tid, &busy);
 		/*
 		 * Seized after the task we checked died and its tid was taken (a few microseconds'
 		 * window): the interrupt below stops the stranger once, and its stop detaches it
@@ -343,6 +376,13 @@ void engine_recover(struct engine *e, struct listener *l, const struct journal_s
 			log_debug("pid %u exited during the recovery checks", s.tid);
 		if (r == 0)
 			r = inject_release(&p->inj, l->fd, &e->bufs, s.id);
+		if (r == -EINPROGRESS || r == -ETIMEDOUT) {
+			/* Not seizable while another of its threads execs: the kernel gets the exec as it is. */
+			log_info("sandbox '%s': pid %u, left unanswered by the previous daemon, cannot be seized "
+				 "while another thread of its process execs: its exec goes to the kernel",
+				 l->sb->cfg.id, s.tid);
+			(void)notif_send_continue(l->fd, &e->bufs, s.id);
+		}
 		journal_clear(j, (int)i);
 		if (r < 0) {
 			pending_free(p);

@@ -1,20 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "guard.h"
 #include "inject.h"
 #include "log.h"
 #include "macros.h"
+#include "parse.h"
 #include "tmem.h"
 
 #define RED_ZONE 128           /* the x86-64 ABI lets leaf code use 128 bytes below rsp */
@@ -32,8 +38,12 @@
  * whatever sandbox they belong to.  So one thread of the process makes every ptrace request,
  * one batch at a time, and nothing else.  A request on a seized task (INTERRUPT, GETREGS,
  * SETREGS, SYSCALL, DETACH) takes no lock a sandbox can hold and touches none of its memory or
- * files, so the batches end.  (SEIZE waits for the process's cred_guard_mutex, which an exec in
- * another thread of that process holds while it reads its file: that wait is not covered.)
+ * files, so the batches end.  SEIZE is the exception: it waits for the process's exec lock
+ * (signal->cred_guard_mutex), which an exec in another thread of that process holds while it
+ * reads its file, as long as the sandbox likes (a FUSE file whose reads never answer).  So a
+ * seize is only tried when no other thread of the process is in such an exec (the engine asks
+ * inject_exec_under_way first), and the caller waits for it at most its timeout, then aborts
+ * it with a signal (see seize_abort): every other tracee keeps a tracer that answers.
  *
  * The caller waits for its batch: four round trips per foreign exec (seize, interrupt, read
  * the registers, set them and detach).  They go through pipes, not a condition variable: a
@@ -69,12 +79,49 @@ static struct {
 	.rep = { -1, -1 },
 };
 
+/*
+ * Aborting a seize.  PTRACE_SEIZE waits for the exec lock with mutex_lock_interruptible: a
+ * signal ends that wait, but the kernel then restarts the call whatever the handler's flags
+ * (-ERESTARTNOINTR), and it waits again.  So the handler, which runs on the tracer thread
+ * between the interrupted wait and its restart, cancels the restart: when the thread is about
+ * to run the seize's system call (the instruction at rip is `syscall` and rax holds
+ * ptrace's number, which the kernel put back for the restart; a call that returned holds its
+ * result there, 0 or -errno), it steps over the instruction with -EINTR as the result.  The
+ * seize then has not happened, and nothing else changed.  A signal that comes before the
+ * thread reaches the call, or after it returned, changes nothing: the caller signals again
+ * until it has its reply.  Only while seize_abortable is set, on the tracer thread: the
+ * signal may also come from outside the process (ignored then).
+ */
+#define SEIZE_ABORT_SIGNAL SIGRTMAX
+#define SEIZE_ABORT_RESEND_MS 20
+
+static __thread volatile sig_atomic_t seize_abortable;
+
+static void seize_abort(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	greg_t *gregs = uc->uc_mcontext.gregs;
+	const unsigned char *ip = (const unsigned char *)gregs[REG_RIP];
+
+	(void)sig;
+	(void)si;
+	if (!seize_abortable || gregs[REG_RAX] != SYS_ptrace || ip[0] != 0x0f || ip[1] != 0x05)
+		return;
+	gregs[REG_RIP] += 2;
+	gregs[REG_RAX] = -EINTR;
+}
+
 static void run_batch(struct trace_batch *b)
 {
 	b->result = 0;
 	for (b->failed = 0; b->failed < b->n; b->failed++) {
 		const struct trace_req *r = &b->reqs[b->failed];
-		if (ptrace(r->req, b->tid, r->addr, r->data) < 0) {
+		long ret;
+
+		seize_abortable = r->req == PTRACE_SEIZE;
+		ret = ptrace(r->req, b->tid, r->addr, r->data);
+		seize_abortable = 0;
+		if (ret < 0) {
 			b->result = negative_errno();
 			return;
 		}
@@ -95,9 +142,13 @@ static bool pipe_byte(int fd, char *c, bool write_it)
 
 static void *tracer_main(void *arg)
 {
+	sigset_t abort_sig;
 	char c;
 
 	(void)arg;
+	sigemptyset(&abort_sig);
+	sigaddset(&abort_sig, SEIZE_ABORT_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &abort_sig, NULL);
 	/* The caller that wrote the byte holds the lock until the reply: tracer.batch is its. */
 	while (pipe_byte(tracer.req[0], &c, false) && c == 'b') {
 		run_batch(tracer.batch);
@@ -122,12 +173,17 @@ static void close_pipes(void)
  * Called with the lock held.  The thread inherits the scheduling of the one that makes the
  * first request, the loop's (a front end raises the loop's priority before it runs it), and
  * is born with every signal blocked: a SIGCHLD taken by it would never reach the loop's signalfd.
+ * It unblocks SEIZE_ABORT_SIGNAL alone, whose handler is the process's from then on.
  */
 static int tracer_spawn(void)
 {
+	struct sigaction sa = { .sa_sigaction = seize_abort, .sa_flags = SA_SIGINFO | SA_RESTART };
 	sigset_t all, old;
 	int err;
 
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SEIZE_ABORT_SIGNAL, &sa, NULL) < 0)
+		return negative_errno();
 	if (pipe2(tracer.req, O_CLOEXEC) < 0 || pipe2(tracer.rep, O_CLOEXEC) < 0) {
 		err = errno;
 		close_pipes();
@@ -171,13 +227,40 @@ void inject_tracer_stop(void)
 }
 
 /*
+ * Waits for the tracer's reply to a batch: false when the tracer is gone.  With a timeout, a
+ * seize that takes longer is aborted (seize_abort), and *ret_aborted set.
+ */
+static bool wait_reply(unsigned timeout_ms, bool *ret_aborted)
+{
+	struct pollfd pfd = { .fd = tracer.rep[0], .events = POLLIN };
+	int wait_ms = timeout_ms ? (int)MIN(timeout_ms, (unsigned)INT32_MAX) : -1;
+	char c;
+
+	for (;;) {
+		int n = poll(&pfd, 1, wait_ms);
+		if (n > 0)
+			return pipe_byte(tracer.rep[0], &c, false);
+		if (n < 0 && errno != EINTR)
+			return false;
+		if (n == 0) {
+			*ret_aborted = true;
+			if (pthread_kill(tracer.thread, SEIZE_ABORT_SIGNAL) != 0)
+				return false;
+			wait_ms = SEIZE_ABORT_RESEND_MS;
+		}
+	}
+}
+
+/*
  * Runs reqs on tid from the tracer thread (started by the first request), in order, until one
  * fails: 0, or the -errno of the one that failed (its index in *ret_failed).  -ESRCH once the
- * tracer is stopped.
+ * tracer is stopped.  timeout_ms (0: none) is for a batch of one PTRACE_SEIZE: -ETIMEDOUT when
+ * it was aborted after that long (the task is not seized).
  */
-static int trace(pid_t tid, const struct trace_req *reqs, size_t n, size_t *ret_failed)
+static int trace_bounded(pid_t tid, const struct trace_req *reqs, size_t n, size_t *ret_failed, unsigned timeout_ms)
 {
 	struct trace_batch b = { .tid = tid, .reqs = reqs, .n = n, .result = -ESRCH };
+	bool aborted = false;
 	char c = 'b';
 
 	pthread_mutex_lock(&tracer.lock);
@@ -185,13 +268,21 @@ static int trace(pid_t tid, const struct trace_req *reqs, size_t n, size_t *ret_
 		b.result = tracer_spawn();
 	if (tracer.running) {
 		tracer.batch = &b;
-		if (!pipe_byte(tracer.req[1], &c, true) || !pipe_byte(tracer.rep[0], &c, false))
+		if (!pipe_byte(tracer.req[1], &c, true) ||
+		    !(timeout_ms ? wait_reply(timeout_ms, &aborted) : pipe_byte(tracer.rep[0], &c, false)))
 			b.result = -ESRCH; /* the tracer is gone: nobody traces anything any more */
 	}
 	pthread_mutex_unlock(&tracer.lock);
+	if (aborted && b.result == -EINTR)
+		b.result = -ETIMEDOUT;
 	if (ret_failed)
 		*ret_failed = b.failed;
 	return b.result;
+}
+
+static int trace(pid_t tid, const struct trace_req *reqs, size_t n, size_t *ret_failed)
+{
+	return trace_bounded(tid, reqs, n, ret_failed, 0);
 }
 
 static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
@@ -203,9 +294,133 @@ static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
 
 /* ---- seizing and releasing ------------------------------------------------------------------ */
 
-int inject_seize(pid_t tid)
+/*
+ * About 5 µs a thread here.  A process with more threads counts as having one in an exec: a
+ * program that big execs from a child (posix_spawn, fork), whose process has one thread.
+ */
+#define EXEC_LOOK_MAX_THREADS 512
+#define X32_SYSCALL_BIT 0x40000000
+
+static bool is_exec_nr(int nr)
 {
-	return trace1(tid, PTRACE_SEIZE, NULL, (void *)(uintptr_t)PTRACE_O_TRACESYSGOOD);
+	return nr == 59 || nr == 322 ||                                   /* x86-64 execve, execveat */
+	       nr == 11 || nr == 358 ||                                   /* i386 */
+	       nr == (X32_SYSCALL_BIT | 520) || nr == (X32_SYSCALL_BIT | 545); /* x32 */
+}
+
+/* Reads the small file NAME of thread DIR (a name in dirfd, /proc/PID/task): 0, -ENOENT once gone. */
+static int read_thread_file(int dirfd, const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	return 0;
+}
+
+static bool wchan_is(const char *wchan, const char *fn)
+{
+	size_t len = strlen(fn);
+
+	return strncmp(wchan, fn, len) == 0 && (wchan[len] == '\0' || wchan[len] == '\n' || wchan[len] == '.');
+}
+
+/*
+ * Whether thread DIR of dirfd (/proc/PID/task), not the one we seize, may hold its process's exec
+ * lock, which PTRACE_SEIZE waits for; false once gone.
+ *
+ * Only an exec holds it for long: from prepare_bprm_creds to the point of no return, while the
+ * kernel reads the file, its interpreter, its #! interpreter (from a FUSE server that never
+ * answers, as long as the sandbox likes).  A thread in such an exec shows it in /proc: its
+ * syscall file names execve or execveat, and its wchan is where it sleeps.  What we leave out:
+ *   - a thread waiting in its seccomp notification (seccomp_do_user_notification, maybe with a
+ *     compiler's suffix): the filter runs at syscall entry, before the exec takes anything;
+ *   - a thread in a ptrace stop or a group stop (ptrace_stop, do_signal_stop, do_freezer_trap):
+ *     those happen at syscall entry or on the way back to user space, never with the lock
+ *     held, save the PTRACE_EVENT_EXEC stop, after which no other thread is left;
+ *   - a thread shown "running": it may be on its way to the lock, but holds it only briefly
+ *     once there.  The seize's timeout covers a thread that takes the lock between this look
+ *     and the seize and then waits (one that was running, or whose notification another holder
+ *     of the listener answered meanwhile);
+ *   - a thread not in a system call ("-1 …": in a page fault, or an exited thread-group leader).
+ * Anything else (a sleep in the exec, a wchan we cannot read or "0", a syscall file we cannot
+ * read) counts as holding it.  i386's execve number is x86-64's munmap: a thread sleeping in
+ * munmap counts too, which costs at most this one rewrite.
+ */
+static bool may_hold_exec_lock(int dirfd, const char *dir)
+{
+	char buf[128];
+	int nr, r;
+
+	r = read_thread_file(dirfd, dir, "syscall", buf, sizeof(buf));
+	if (r == -ENOENT || r == -ESRCH)
+		return false;
+	if (r < 0)
+		return true;
+	if (strncmp(buf, "running", 7) == 0)
+		return false;
+	*strchrnul(buf, ' ') = '\0';
+	if (parse_int(buf, INT32_MIN, INT32_MAX, &nr) < 0)
+		return true;
+	if (!is_exec_nr(nr))
+		return false;
+	r = read_thread_file(dirfd, dir, "wchan", buf, sizeof(buf));
+	if (r == -ENOENT || r == -ESRCH)
+		return false;
+	return r < 0 || !(wchan_is(buf, "seccomp_do_user_notification") || wchan_is(buf, "ptrace_stop") ||
+			  wchan_is(buf, "do_signal_stop") || wchan_is(buf, "do_freezer_trap"));
+}
+
+/*
+ * What it trusts: procfs, which the kernel writes (the sandbox chooses only how many threads
+ * it has: at most EXEC_LOOK_MAX_THREADS are looked at).  What it checks: every thread of tid's
+ * process but tid.
+ */
+int inject_exec_under_way(pid_t tid, pid_t *ret_busy)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int dirfd = -1;
+	unsigned seen = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tid);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	while ((n = getdents64(dirfd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+			int other;
+
+			off += d->d_reclen;
+			if (parse_int(d->d_name, 1, INT32_MAX, &other) < 0 || other == tid)
+				continue;
+			if (++seen > EXEC_LOOK_MAX_THREADS) {
+				*ret_busy = 0;
+				return 1;
+			}
+			if (may_hold_exec_lock(dirfd, d->d_name)) {
+				*ret_busy = other;
+				return 1;
+			}
+		}
+	}
+	return n < 0 ? negative_errno() : 0;
+}
+
+int inject_seize(pid_t tid, unsigned timeout_ms)
+{
+	const struct trace_req req = { PTRACE_SEIZE, NULL, (void *)(uintptr_t)PTRACE_O_TRACESYSGOOD };
+
+	return trace_bounded(tid, &req, 1, NULL, timeout_ms);
 }
 
 int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id)

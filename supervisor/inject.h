@@ -85,8 +85,25 @@ struct injection {
 int inject_tracer_start(void);
 void inject_tracer_stop(void);
 
-/* PTRACE_SEIZE; -EPERM when another tracer holds the task (strace, gdb). */
-int inject_seize(pid_t tid);
+/*
+ * Whether another thread of tid's process may be in the middle of an exec, and so hold the
+ * process's exec lock (cred_guard_mutex), which PTRACE_SEIZE waits for, as long as the sandbox
+ * likes (the exec reads a FUSE file that never answers).  1 with *ret_busy set to that thread
+ * (0: the process has too many threads to look at them all), 0 when none may, -ESRCH when tid
+ * is gone, or -errno.  Then the task is best not seized, and its exec left to the kernel, which
+ * makes it wait for that lock too.
+ */
+int inject_exec_under_way(pid_t tid, pid_t *ret_busy);
+
+/*
+ * PTRACE_SEIZE, aborted after timeout_ms (0: no limit) should the exec lock not come by then
+ * (-ETIMEDOUT: not seized; an exec of another thread took the lock after inject_exec_under_way
+ * looked).  -EPERM when another tracer holds the task (strace, gdb); -ESRCH when it is gone.
+ *
+ * The tracer thread aborts a seize with SIGRTMAX, sent to it alone: the process's handler of
+ * that signal is this module's once the first request was made.
+ */
+int inject_seize(pid_t tid, unsigned timeout_ms);
 
 /*
  * Interrupts the seized task and answers its notification: -ERESTARTNOINTR when rewriting

@@ -15,7 +15,7 @@
  *   exectest errno [--thread] [--arg-bytes N] PATH [ARGV0 ARG…]
  *   exectest storm [--status N] N PATH [ARGV0 ARG…]
  *   exectest concurrent [--status N] N PATH [ARGV0 ARG…]
- *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem|fusestack …
+ *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem|fusestack|threadexec …
  *       (hostile modes, see exectest_hostile.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
@@ -480,6 +480,7 @@ static const struct {
 	{ "fusehang", et_fusehang },
 	{ "execmem", et_execmem },
 	{ "fusestack", et_fusestack },
+	{ "threadexec", et_threadexec },
 };
 
 int main(int argc, char **argv)

@@ -65,5 +65,6 @@ int et_forkstorm(int argc, char **argv);  /* exectest_hostile.c */
 int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
 int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
 int et_fusestack(int argc, char **argv);  /* exectest_hostile.c */
+int et_threadexec(int argc, char **argv); /* exectest_hostile.c */
 
 #endif

@@ -29,6 +29,10 @@
  *   exectest forkstorm N PAR PATH [ARGV0 ARG…]
  *       N children, at most PAR alive at once, each execs PATH; prints "ok K/N" (exit 0) and the
  *       other statuses.
+ *   exectest threadexec FILE DELAY_MS PATH [ARGV0 ARG…]
+ *       a second thread execs FILE; DELAY_MS later the main thread execs PATH: the main
+ *       thread's exec meets an exec of another thread of its process still under way (see
+ *       below); prints "tid N" (the second thread), "thread errno NAME", "errno NAME".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -363,7 +367,10 @@ int et_forkstorm(int argc, char **argv)
  *     root directory answers every lookup with ENOENT except "hang", which is never answered:
  *     whoever looks up MNT/hang waits until the file system goes away; and "mem", a 4 KiB file
  *     that opens, but whose reads are never answered (a page of it mapped into memory waits
- *     the same way when touched).  Runs CMD, serving the
+ *     the same way when touched); "exe" is the same file, executable (mode 0755): the kernel's
+ *     exec of it waits on its first read; "sly", an executable #! script whose reads are
+ *     answered to every reader outside CMD's process tree (a supervisor deciding its exec) and
+ *     never to one inside (the kernel's exec of it).  Runs CMD, serving the
  *     file system until CMD exits or SECS seconds have passed; then the connection is closed
  *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
  *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
@@ -392,15 +399,65 @@ static long ms_since(const struct timespec *t0)
 }
 
 #define FUSEHANG_MEM_NODE 2
+#define FUSEHANG_EXE_NODE 3
+#define FUSEHANG_SLY_NODE 4
 
-static void fusehang_mem_attr(struct fuse_attr *a)
+static const char fusehang_sly[] = "#!/bin/sh\necho sly-ran\n";
+
+/* "mem"; "exe", the same but executable (an exec of it waits on its first read); "sly". */
+static void fusehang_file_attr(struct fuse_attr *a, uint64_t node)
 {
-	a->ino = FUSEHANG_MEM_NODE;
-	a->mode = S_IFREG | 0644;
+	a->ino = node;
+	a->mode = S_IFREG | (node == FUSEHANG_MEM_NODE ? 0644 : 0755);
 	a->nlink = 1;
-	a->size = 4096;
+	a->size = node == FUSEHANG_SLY_NODE ? sizeof(fusehang_sly) - 1 : 4096;
 	a->blocks = 8;
 	a->blksize = 4096;
+}
+
+static uint64_t fusehang_node(const char *name)
+{
+	if (strcmp(name, "mem") == 0)
+		return FUSEHANG_MEM_NODE;
+	if (strcmp(name, "exe") == 0)
+		return FUSEHANG_EXE_NODE;
+	if (strcmp(name, "sly") == 0)
+		return FUSEHANG_SLY_NODE;
+	return 0;
+}
+
+/* Whether task tid (any thread) is root or descends from it (its parent chain in /proc). */
+static bool fusehang_in_tree(pid_t tid, pid_t root)
+{
+	for (int depth = 0; depth < 64 && tid > 1; depth++) {
+		char path[64], line[256];
+		int ppid = 0;
+		FILE *f;
+
+		if (tid == root)
+			return true;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %d", &ppid) == 1)
+				break;
+		fclose(f);
+		tid = ppid;
+	}
+	return false;
+}
+
+/* A read of "sly" from outside CMD's tree (a supervisor deciding its exec): answered at once. */
+static void fusehang_read_sly(int fd, const struct fuse_in_header *in)
+{
+	const struct fuse_read_in *r = (const void *)(in + 1);
+	size_t len = sizeof(fusehang_sly) - 1, n = 0;
+
+	if (r->offset < len)
+		n = MIN(len - (size_t)r->offset, (size_t)r->size);
+	fuse_reply(fd, in->unique, 0, n ? fusehang_sly + r->offset : NULL, n);
 }
 
 int et_fusehang(int argc, char **argv)
@@ -465,8 +522,8 @@ int et_fusehang(int argc, char **argv)
 		}
 		case FUSE_GETATTR: {
 			struct fuse_attr_out o = { .attr_valid = 1 };
-			if (in->nodeid == FUSEHANG_MEM_NODE)
-				fusehang_mem_attr(&o.attr);
+			if (in->nodeid >= FUSEHANG_MEM_NODE && in->nodeid <= FUSEHANG_SLY_NODE)
+				fusehang_file_attr(&o.attr, in->nodeid);
 			else {
 				o.attr.ino = 1;
 				o.attr.mode = S_IFDIR | 0755;
@@ -478,10 +535,11 @@ int et_fusehang(int argc, char **argv)
 		case FUSE_LOOKUP:
 			if (strcmp(name, "hang") == 0) {
 				hung++; /* never answered */
-			} else if (strcmp(name, "mem") == 0) {
-				struct fuse_entry_out o = { .nodeid = FUSEHANG_MEM_NODE, .generation = 1,
+			} else if (fusehang_node(name)) {
+				uint64_t node = fusehang_node(name);
+				struct fuse_entry_out o = { .nodeid = node, .generation = 1,
 							    .entry_valid = 60, .attr_valid = 60 };
-				fusehang_mem_attr(&o.attr);
+				fusehang_file_attr(&o.attr, node);
 				fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			} else {
 				fuse_reply(fd, in->unique, ENOENT, NULL, 0);
@@ -494,11 +552,18 @@ int et_fusehang(int argc, char **argv)
 			 * open "mem" while a first one hangs on it.
 			 */
 			struct fuse_open_out o = { .fh = 1, .open_flags = FOPEN_KEEP_CACHE };
+			/* "sly" is never cached: each read comes here, to be told apart by its reader. */
+			if (in->nodeid == FUSEHANG_SLY_NODE)
+				o.open_flags = FOPEN_DIRECT_IO;
 			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			break;
 		}
 		case FUSE_READ:
-			hung++; /* never answered */
+			if (in->nodeid == FUSEHANG_SLY_NODE && (size_t)n >= sizeof(*in) + sizeof(struct fuse_read_in) &&
+			    !fusehang_in_tree((pid_t)in->pid, pid))
+				fusehang_read_sly(fd, in);
+			else
+				hung++; /* never answered */
 			break;
 		case FUSE_FLUSH:
 		case FUSE_RELEASE:
@@ -630,3 +695,51 @@ int et_fusestack(int argc, char **argv)
 	et_skip("fusestack: x86-64 only");
 }
 #endif
+
+/* --- threadexec -------------------------------------------------------------------------------- */
+
+/*
+ * exectest threadexec FILE DELAY_MS PATH [ARGV0 ARG…]
+ *     A second thread prints "tid N" and execs FILE; DELAY_MS later the main thread execs PATH.
+ *     With FILE an exec that stays under way (exectest fusehang's "exe", whose first read is
+ *     never answered), the main thread's exec meets another thread of its process in the
+ *     middle of an exec: the kernel then holds the process's exec lock (cred_guard_mutex), which
+ *     a supervisor's PTRACE_SEIZE of the main thread waits for.  Prints "thread errno NAME" when
+ *     FILE's exec fails, "errno NAME" when PATH's does (the process ends then).
+ */
+static void *exec_thread(void *arg)
+{
+	char *file = arg;
+	char *args[] = { file, NULL };
+
+	printf("tid %d\n", (int)gettid());
+	fflush(stdout);
+	execve(file, args, environ);
+	printf("thread errno %s\n", et_errno_name(errno));
+	fflush(stdout);
+	return NULL;
+}
+
+int et_threadexec(int argc, char **argv)
+{
+	pthread_t t;
+	int err;
+
+	et_need_operands(argc, 1, 3, "threadexec");
+	int delay = parse_count(argv[2], 0, 3600 * 1000, "threadexec: DELAY_MS");
+	char *path = argv[3];
+	char **args = et_make_argv(argv + 4, argc - 4, path, NULL);
+	struct timespec ts = { .tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000 };
+
+	fflush(stdout);
+	err = pthread_create(&t, NULL, exec_thread, argv[1]);
+	if (err)
+		et_die(EXIT_FAIL, "threadexec: pthread_create: %s", strerror(err));
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	execve(path, args, environ);
+	err = errno;
+	printf("errno %s\n", et_errno_name(err));
+	fflush(stdout);
+	return 0;
+}

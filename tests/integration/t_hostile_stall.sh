@@ -6,8 +6,10 @@
 # keep serving: other processes of the same sandbox, and, under one ubinfmtd, another sandbox,
 # get their foreign execs done within a deadline.  The same with a FUSE file system that never
 # answers: under a lookup, under the exec path, under the stack pointer of a foreign exec (the
-# rewrite's scratch write), and, for a caller traced by strace, under its stack pointer or its
-# syscall's return address (the code stub's accesses).
+# rewrite's scratch write), for a caller traced by strace, under its stack pointer or its
+# syscall's return address (the code stub's accesses), and as the file of an exec in another
+# thread of the caller's process (which holds the exec lock that the rewrite's PTRACE_SEIZE
+# waits for).
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
@@ -199,6 +201,35 @@ fuse_hang 1000 stack
 fuse_hang 1000 stub-stack
 fuse_hang 1000 stub-code
 
+# The seize alone (seizetest drives the engine's own code, no sandbox): one thread of a process
+# is in the middle of an exec of $F/exe, whose first read never comes, and holds its process's
+# exec lock until the release.  The engine's look for such a thread finds it, and a
+# PTRACE_SEIZE of the process's main thread, which waits for that lock, is aborted after its
+# timeout (300 ms) and leaves the process untraced; the tracer thread, which made the seize,
+# then serves the next one (a child of seizetest), and lets it go when it stops.
+SEIZETEST=${SEIZETEST:-$(dirname "$EXECTEST")/seizetest}
+if [ ! -x "$SEIZETEST" ]; then
+	skip_check "a seize that waits for another thread's exec is aborted" "no seizetest at $SEIZETEST (build it first)"
+else
+	run timeout -k 5 60 unshare -m --propagation private "$EXECTEST" fusehang --release-after 8 "$F" /bin/sh -c "
+		$EXECTEST threadexec $F/exe 60000 /bin/true & te=\$!
+		$SEIZETEST \$te 300; kill -9 \$te; wait \$te 2>/dev/null"
+	if grep -q '^skip' <<<"$out"; then
+		skip_check "a seize that waits for another thread's exec is aborted" "$(grep '^skip' <<<"$out")"
+	else
+		waited=$(sed -n 's/^waited //p' <<<"$out")
+		got=$(grep -E '^(under-way|seize|pid-traced|child-)' <<<"$out")
+		expect_eq "a seize that waits for another thread's exec is aborted after its timeout, the tracer goes on" \
+			$'under-way yes\nseize ETIMEDOUT\npid-traced 0\nchild-seize ok\nchild-traced yes\nchild-released yes' \
+			"$got" "$out"
+		if [ -n "$waited" ] && [ "$waited" -ge 300 ] && [ "$waited" -lt 5000 ]; then
+			pass "the aborted seize waited its timeout (${waited} ms of 300)"
+		else
+			fail "the aborted seize waited its timeout (300 ms)" "$out"
+		fi
+	fi
+fi
+
 # ---- another sandbox of the same ubinfmtd -------------------------------------------------------
 
 if [ ! -x "$UBINFMTD" ] || [ ! -x "$UBINFMT_INIT" ] || ! declare -F daemon_start >/dev/null; then
@@ -381,5 +412,91 @@ for s in json.load(sys.stdin):
 else
 	fail "ubinfmtd --decision-timeout starts" "$(cat "$T/g.log" 2>/dev/null)"
 fi
+
+
+# An exec of another thread under way: in sandbox "lock" (in the FUSE server's mount namespace),
+# thread A of a process execs a FUSE file, and the kernel's exec of it waits for its first read,
+# which never comes, while it holds its process's exec lock (cred_guard_mutex): $F/exe, whose
+# reads never come for anyone (the decision of A is given up after the deadline, then the
+# kernel gets the exec), or $F/sly, a #! script whose reads are answered to the daemon but not
+# to the sandbox (the decision of A ends normally, with nothing given up).  1.5 s later the main
+# thread of that process execs a foreign program: PTRACE_SEIZE, the rewrite's first step, waits
+# for that lock, and the daemon must not wait with it.  Once the main thread's exec is under
+# way, sandbox "beside" runs N foreign execs: all must be served before the server lets go (the
+# first one about as fast as ever: nothing in the daemon waits).  The main thread's exec goes
+# to the kernel, which makes it wait for the lock as it would without ubinfmt, then (A's exec
+# failed at the release) answers ENOEXEC: no binfmt_misc.  Everything ends once the server lets
+# go; no task is left traced by the daemon, which says why it left that exec to the kernel.
+exec_lock() { # $1: exe or sly
+	local what=$1 label="another thread's exec of FUSE '$1' under way" main='' tid='' nr first early i
+	if ! daemon_start "lock-$what" --decision-timeout=300 -v -v >/dev/null; then
+		fail "ubinfmtd --decision-timeout starts" "$(cat "$T/lock-$what.log" 2>/dev/null)"
+		return
+	fi
+	A=$(agent_sock "lock-$what")
+	timeout -k 5 120 unshare -m --propagation private "$EXECTEST" fusehang --release-after 12 "$F" \
+		"$UBINFMT_INIT" --socket "$A" --id lock -- "$EXECTEST" threadexec "$F/$what" 1500 "$H/busybox" echo main-ran \
+		>"$T/lock.out" 2>&1 &
+	lock_pid=$!
+	track_pid "$lock_pid"
+	# The main thread in its exec: the process whose thread printed "tid".
+	for ((i = 0; i < 200; i++)); do
+		tid=$(sed -n 's/^tid //p' "$T/lock.out")
+		grep -q '^skip' "$T/lock.out" && break
+		if [ -n "$tid" ] && [ -z "$main" ]; then
+			main=$(sed -n 's/^Tgid:[[:space:]]*//p' "/proc/$tid/status" 2>/dev/null)
+		fi
+		if [ -n "$main" ] && read -r nr _ <"/proc/$main/syscall" 2>/dev/null && [ "$nr" = 59 ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	if grep -q '^skip' "$T/lock.out"; then
+		skip_check "ubinfmtd: a foreign exec beside $label" "$(grep '^skip' "$T/lock.out")"
+	elif [ -z "$main" ]; then
+		fail "ubinfmtd: a foreign exec beside $label" "no main thread in exec"$'\n'"$(cat "$T/lock.out")"
+	else
+		sleep 0.3 # the daemon has its notification by now
+		t0=$(date +%s%3N)
+		run timeout -k 5 120 "$UBINFMT_INIT" --socket "$A" --id beside -- /bin/sh -c "
+			i=0; ok=0
+			while [ \$i -lt $N ]; do
+				[ \"\$($H/busybox echo o-\$i)\" = o-\$i ] && ok=\$((ok + 1))
+				[ \$i = 0 ] && echo first-done \$(date +%s%3N)
+				i=\$((i + 1))
+			done
+			echo served \$ok/$N"
+		first=$(($(sed -n 's/^first-done //p' <<<"$out") - t0))
+		early=$(grep -c '^released-at' "$T/lock.out")
+		if [ "$early" = 0 ] && grep -qx "served $N/$N" <<<"$out"; then
+			pass "ubinfmtd: 'beside' served while a process of 'lock' execs beside $label (first foreign exec done ${first} ms after its start; deadline 300 ms)"
+		else
+			fail "ubinfmtd: 'beside' served while a process of 'lock' execs beside $label" \
+				"exit status $status, released before: $early"$'\n'"$out"$'\n'"$(cat "$T/lock.out")"
+		fi
+	fi
+	wait "$lock_pid"
+	status=$?
+	if ! grep -q '^skip' "$T/lock.out"; then
+		expect_eq "ubinfmtd: 'lock' ends once the FUSE server lets go ($what)" 0 "$status" "$(cat "$T/lock.out")"
+		expect_match "ubinfmtd: its main thread's exec got the kernel's answer after the release ($what)" \
+			$'released-at [0-9]+\n(.*\n)*errno ENOEXEC' "$(cat "$T/lock.out")"
+		left=$(traced_by "${DAEMON_PID[lock-$what]}")
+		expect_eq "ubinfmtd: no task is left traced by the daemon ($what)" "" "$left" "$(tail -n 30 "$T/lock-$what.log")"
+		# exe: the decision of A was given up; sly: it was not, the daemon read the script at once.
+		expect_eq "ubinfmtd: decisions given up in 'lock' ($what)" "$([ "$what" = exe ] && echo 1 || echo 0)" \
+			"$(grep -c "deciding its exec took longer" "$T/lock-$what.log")" "$(cat "$T/lock-$what.log")"
+		expect_match "ubinfmtd: the daemon says why it did not seize the main thread ($what)" \
+			"thread [0-9]+ of its process is in the middle of an exec" "$(cat "$T/lock-$what.log")"
+		if lib_alive "${DAEMON_PID[lock-$what]}"; then
+			pass "ubinfmtd: alive after the exec beside $label"
+		else
+			fail "ubinfmtd: alive after the exec beside $label" "$(cat "$T/lock-$what.log")"
+		fi
+	fi
+	daemon_stop "lock-$what"
+}
+exec_lock exe
+exec_lock sly
 
 finish
