@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "perm.h"
+#include "procaccess.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -79,6 +80,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!t)
 		abort();
 	memcpy(t, data, size);
+	/* The magic-link check reads the same file: ids per pid namespace level, capabilities. */
+	struct proc_status ps;
+	if (procaccess_parse_status(t, size, &ps) == 0) {
+		pid_t tgid, tid;
+		if (ps.n_levels > PROC_PIDNS_LEVELS)
+			abort();
+		for (size_t depth = 0; depth <= PROC_PIDNS_LEVELS; depth++) {
+			int d = procaccess_ids_at_depth(&ps, depth, &tgid, &tid);
+			if (d != 0 && d != -ENOENT)
+				abort();
+			if (d == 0 && depth >= ps.n_levels)
+				abort();
+		}
+	}
 	memset(&c, 0x5a, sizeof(c));
 	r = perm_parse_status(t, size, &c);
 	free(t);
