@@ -391,6 +391,18 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 	}
 
 	p = pending_find(e, (pid_t)req->pid);
+	if (p && p->inj.state == INJECT_WAIT_STOP) {
+		/*
+		 * A task we still hold: its previous exec was interrupted before our interrupt took
+		 * effect (the stop we wait for is still to come), and it exec'd again.  It cannot be
+		 * seized twice, and must not be told ENOEXEC for it: restarted, it takes that stop
+		 * first, is let go, and comes back with this exec.
+		 */
+		r = inject_restart_later(l->fd, &e->bufs, req->id);
+		if (r < 0 && r != -ENOENT)
+			log_warn_errno(r, "pid %u: cannot restart its exec: %m", req->pid);
+		return;
+	}
 	if (p && p->inj.state == INJECT_WAIT_RESTART) {
 		/* Both read and write the task's memory in guarded sections (inject.h). */
 		if (inject_on_restart(&p->inj, &call, l->fd, req->id) == 0) {

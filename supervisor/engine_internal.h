@@ -39,6 +39,7 @@ struct sandbox {
 struct pending {
 	bool used;
 	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
+	bool vanished; /* its notification went before the emulator was handed over: no trace */
 	struct sandbox *sb;
 	struct injection inj;
 	struct trace_record rec;

@@ -239,7 +239,19 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 
 abort:
 	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
-	log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
+	if (r == -ENOENT) {
+		/*
+		 * The notification went away under us: a signal interrupted the exec (a Go program's
+		 * runtime does so every 10 ms to a thread in a raw execve: runc init), which restarts
+		 * it after our stop, or the task died.  Neither a failure nor an exec to count: the
+		 * restarted one is decided afresh.
+		 */
+		log_debug("pid %d: its exec was interrupted before the emulator could be handed over; "
+			  "it will come back", (int)c->tid);
+		p->vanished = true;
+	} else {
+		log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
+	}
 	p->inj.rewrite = false;
 	/* An argv too long once the emulator's own arguments are in (t_hostile_args): E2BIG. */
 	p->inj.fail_errno = r == -E2BIG || r == -EFAULT ? -r : ENOEXEC;
@@ -416,7 +428,7 @@ void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 		p->busy_cpu_ns += engine_cpu_since_mark(e);
 		break;
 	case INJECT_FAILED:
-		if (p->recovery) {
+		if (p->recovery || p->vanished) {
 			pending_free(p);
 			break;
 		}

@@ -444,6 +444,11 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
 	return 0;
 }
 
+int inject_restart_later(int listener, struct notif_bufs *bufs, uint64_t id)
+{
+	return notif_send_result(listener, bufs, id, ERESTARTNOINTR, 0);
+}
+
 /* ---- accesses to the caller's memory -------------------------------------------------------- */
 
 /*

@@ -111,6 +111,13 @@ int inject_seize(pid_t tid, unsigned timeout_ms);
  */
 int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id);
 
+/*
+ * Answers another notification of a task released above whose stop is still to come:
+ * -ERESTARTNOINTR, so that the task takes that stop first and then makes the same exec again.
+ * -ENOENT when the notification is gone already (the task restarts anyway, or died).
+ */
+int inject_restart_later(int listener, struct notif_bufs *bufs, uint64_t id);
+
 /* Feeds one wait status of inj->tid (from waitid/wait4 with __WALL|WUNTRACED). */
 enum inject_progress inject_on_status(struct injection *inj, int status);
 
