@@ -13,6 +13,15 @@ packages=(
 	runc crun podman
 )
 
+# Container engines for the engine tests (t_docker, t_buildkit): docker.io brings containerd,
+# tini and iptables, about 250 MB installed, so only when asked with UBINFMT_ENGINES=1.
+# tools/test.sh asks by default (the README's test command runs every engine test; CI's too);
+# the demo does not.  The tests start their own private daemons: the packages' services are
+# not started by this install (see policy-rc.d below).
+if [ "${UBINFMT_ENGINES:-0}" = 1 ]; then
+	packages+=(docker.io)
+fi
+
 # clang (libFuzzer) only when tools/test.sh is asked to fuzz.
 if [ "${UBINFMT_FUZZ_SECONDS:-0}" != 0 ]; then
 	packages+=(clang)
@@ -30,7 +39,28 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
+
+# A package's maintainer scripts start its services through invoke-rc.d/deb-systemd-invoke,
+# which ask /usr/sbin/policy-rc.d first: exit 101 means "not now".  Without this, installing
+# docker.io would start a system-wide dockerd (docker0 bridge, iptables rules) and containerd,
+# which nothing here uses.  A policy already in place (container images ship one) is left as
+# it is; ours is removed after the install.  Debian still enables the units for the next boot,
+# as with any install of docker.io: `systemctl disable docker.service docker.socket
+# containerd.service` if this machine should not run them.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+remove_policy() {
+	if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi
+	own_policy=0
+}
+trap remove_policy EXIT
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# written by ubinfmt tools/deps.sh for the length of one apt-get install\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
+
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get update -qq -o DPkg::Lock::Timeout=600
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
