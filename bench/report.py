@@ -465,6 +465,49 @@ def scenario5(rep, recs):
         rep.add("5", t, "ubinfmt/binfmt", "ratio", "x", per_round_op(wall["ubinfmt"], wall["binfmt"], "ratio"), ("<=", 1.05))
 
 
+def scenario6(rep, recs):
+    t = "6 the same 100-exec arm64 loop: docker run through the shim, ubinfmt run, binfmt_misc (s)"
+    labels = {"docker": "docker run --runtime ubinfmt", "ubinfmt": "ubinfmt run --rootfs", "binfmt": "binfmt_misc (userns+chroot)"}
+    wall, inner = {}, {}
+    for name in labels:
+        wall[name], inner[name] = {}, {}
+        for r, fields in recs.get(("6", name), {}).items():
+            data = read_json(fields.get("hyperfine", "")) or {}
+            res = (data.get("results") or [{}])[0]
+            lines = read_lines(fields.get("out", ""))
+            last = parse_kv(next((ln for ln in lines if ln.startswith("arch=")), ""))
+            want = fields.get("execs")
+            good = res.get("exit_codes") == [0] and last.get("arch") == "aarch64" and last.get("execs") == want \
+                and num(last, "elapsed_us") is not None
+            rep.check("6", f"{name} round {r}: exit 0, arch=aarch64, execs={want}", good,
+                      f"exit {res.get('exit_codes')}, {lines[-1:] if lines else 'no output'}")
+            if not good:
+                continue
+            wall[name][r] = res["times"][0]
+            inner[name][r] = num(last, "elapsed_us") / 1e6
+    if not wall["docker"]:
+        return
+    for name, label in labels.items():
+        if wall[name]:
+            rep.add("6", t, f"{label}: wall", "value", "s", wall[name].values())
+            rep.add("6", t, f"{label}: the loop inside", "value", "s", inner[name].values())
+    execs = next((int(f["execs"]) for f in recs.get(("6", "docker"), {}).values() if f.get("execs", "").isdigit()), 0)
+    rep.add("6", t, "docker/ubinfmt run (inside)", "ratio", "x", per_round_op(inner["docker"], inner["ubinfmt"], "ratio"), key=True)
+    rep.add("6", t, "docker/ubinfmt run (wall)", "ratio", "x", per_round_op(wall["docker"], wall["ubinfmt"], "ratio"), key=True)
+    rep.add("6", t, "docker start-up (wall − inside)", "value", "s",
+            per_round_op(wall["docker"], inner["docker"], "diff"))
+    if wall["binfmt"]:
+        rep.add("6", t, "docker/binfmt (inside)", "ratio", "x", per_round_op(inner["docker"], inner["binfmt"], "ratio"), key=True)
+        rep.add("6", t, "docker/binfmt (wall)", "ratio", "x", per_round_op(wall["docker"], wall["binfmt"], "ratio"), key=True)
+        rep.add("6", t, "ubinfmt/binfmt (inside)", "ratio", "x", per_round_op(inner["ubinfmt"], inner["binfmt"], "ratio"), key=True)
+        if execs:
+            d = per_round_op(inner["docker"], inner["binfmt"], "diff")
+            rep.add("6", t, "docker added per exec vs binfmt (inside)", "delta", "ms", [x * 1e3 / execs for x in d])
+    if execs:
+        d = per_round_op(inner["docker"], inner["ubinfmt"], "diff")
+        rep.add("6", t, "docker added per exec vs ubinfmt run (inside)", "delta", "ms", [x * 1e3 / execs for x in d])
+
+
 # ---- output -----------------------------------------------------------------------------------
 
 
@@ -593,6 +636,7 @@ def main():
     scenario4(rep, recs)
     daemon_memory(rep, raw)
     scenario5(rep, recs)
+    scenario6(rep, recs)
     text = table(rep, meta)
     short = table(rep, meta, compact=True)
     png = plot(rep, results, raw)

@@ -9,9 +9,9 @@
 #   --with-debootstrap  also scenario 5 (long; needs real root and network, and registers qemu
 #                       in the HOST's binfmt_misc instance for the length of one run: run it
 #                       only when nothing else uses this machine)
-#   --rounds N          rounds for every scenario (default, scenarios 1/2/3/4/5: 9/7/5/5/1;
-#                       --quick 3/3/2/2/1)
-#   --only LIST         scenarios to run, comma-separated: 1,2,3,4 (default all) and 5
+#   --rounds N          rounds for every scenario (default, scenarios 1/2/3/4/5/6: 9/7/5/5/1/5;
+#                       --quick 3/3/2/2/1/2)
+#   --only LIST         scenarios to run, comma-separated: 1,2,3,4,6 (default all) and 5
 #   --build-dir DIR     build ubinfmt there (default bench/results/build, Release)
 #   --no-build          use the binaries already in DIR/bin
 #   --no-install        do not apt-get install what is missing (hyperfine, proot, gnuplot-nox…)
@@ -29,6 +29,9 @@
 #     load bare and as 32 concurrent `ubinfmt run`; the daemon's p50/p99, failures, RSS, fds;
 #     and one sandbox alone (the daemon's latency without contention)
 #   5 (optional) debootstrap --second-stage of an arm64 minbase, ubinfmt against binfmt_misc
+#   6 Docker: the same 100-exec arm64 loop in `docker run --runtime ubinfmt` (a private dockerd
+#     20.10 with ubinfmt-runtime; docker.io is installed for it), `ubinfmt run --rootfs` and
+#     binfmt_misc (in a user namespace)
 #
 # Output: bench/results/results.json, results.csv, ratios.png, table.txt (and raw/ with every
 # measurement); the rows that have a goal, and a few more, are printed as a compact table.
@@ -60,7 +63,7 @@ usage() {
 quick=false
 with_debootstrap=false
 rounds=
-only=1,2,3,4
+only=1,2,3,4,6
 build_dir=$results/build
 do_build=true
 do_install=true
@@ -92,6 +95,7 @@ if $quick; then
 	R3=${rounds:-2} ITER3=10         # workload: rounds, loop iterations (10 execs each)
 	R4=${rounds:-2} N4=200 S4=32     # storm: rounds, execs per sandbox, sandboxes
 	R5=${rounds:-1}
+	R6=${rounds:-2} N6=100           # docker: rounds, execs per loop
 	mode=quick
 else
 	R1=${rounds:-9} N1=2000
@@ -99,6 +103,7 @@ else
 	R3=${rounds:-5} ITER3=40
 	R4=${rounds:-5} N4=1000 S4=32
 	R5=${rounds:-1}
+	R6=${rounds:-5} N6=100
 	mode=default
 fi
 
@@ -116,6 +121,13 @@ install_deps() {
 	for c in "${!pkg_of[@]}"; do
 		command -v "$c" >/dev/null 2>&1 || pkgs+=("${pkg_of[$c]}")
 	done
+	if wants 6 && ! command -v dockerd >/dev/null 2>&1; then
+		# docker.io, the project's way (its services are not started by the install)
+		$do_install || die "missing: docker.io for scenario 6 (and --no-install was given; or --only without 6)"
+		note "installing docker.io (tools/deps.sh UBINFMT_ENGINES=1)"
+		UBINFMT_ENGINES=1 bash "$repo/tools/deps.sh" >>"$raw/apt.log" 2>&1 ||
+			die "installing docker.io failed: see $raw/apt.log"
+	fi
 	[ ${#pkgs[@]} -eq 0 ] && return 0
 	$do_install || die "missing: ${pkgs[*]} (and --no-install was given)"
 	[ "$(id -u)" -eq 0 ] || die "missing: ${pkgs[*]}; run as root to install them"
@@ -164,7 +176,7 @@ prepare_fixtures() {
 	rm -rf --one-file-system "$rootfs"
 	cp -a "$fx/rootfs/busybox-arm64" "$rootfs"
 	mkdir -p "$rootfs/bench"
-	cp "$here/workload.sh" "$rootfs/bench/workload.sh"
+	cp "$here/workload.sh" "$here/execloop.sh" "$rootfs/bench/"
 	qemu=$(command -v qemu-aarch64-static) || die "no qemu-aarch64-static"
 	local f=/usr/share/binfmts/qemu-aarch64 magic mask offset
 	if [ -r "$f" ]; then
@@ -504,6 +516,23 @@ s5_one() {
 	fi
 }
 
+# ---- 6: Docker ----------------------------------------------------------------------------------
+
+# docker-loop.sh does the rounds: it brings up containerd, dockerd and ubinfmtd of its own
+# (the integration tests' harness) and takes them down, whatever happens to it.
+scenario6() {
+	local st=0 log=$raw/s6.log
+	note "6: docker run vs ubinfmt run vs binfmt_misc, a $N6-exec arm64 loop: $R6 rounds"
+	UBINFMT=$ubinfmt UBINFMTD=$ubinfmtd UBINFMT_RUNTIME=$build_dir/bin/ubinfmt-runtime \
+		BENCH_RECORDS=$raw/records.tsv BENCH_RAW=$raw BENCH_BINFMT=$($binfmt_ok && echo 1 || echo 0) \
+		bash "$here/docker-loop.sh" "$rootfs" "$R6" "$N6" >"$log" 2>&1 || st=$?
+	if [ "$st" -eq 77 ]; then
+		note "6: skipped: $(grep -m1 '^SKIP' "$log")"
+	elif [ "$st" -ne 0 ]; then
+		note "6: docker-loop.sh exited with status $st: see $log"
+	fi
+}
+
 # ---- main ---------------------------------------------------------------------------------------
 
 main() {
@@ -527,13 +556,14 @@ main() {
 		echo "qemu=$("$qemu" --version | head -n1)"
 		echo "proot=$(proot --version 2>&1 | grep -m1 -o 'v[0-9][0-9.]*' || echo unknown)"
 		echo "binfmt_userns=$binfmt_ok"
-		echo "params=R1=$R1 N1=$N1 R2=$R2 N2=$N2 K2=$K2 R3=$R3 ITER3=$ITER3 R4=$R4 N4=$N4 S4=$S4 R5=$R5"
+		echo "params=R1=$R1 N1=$N1 R2=$R2 N2=$N2 K2=$K2 R3=$R3 ITER3=$ITER3 R4=$R4 N4=$N4 S4=$S4 R5=$R5 R6=$R6 N6=$N6"
 	} >"$raw/meta.txt"
 	wants 1 && scenario1
 	wants 2 && scenario2
 	wants 3 && scenario3
 	wants 4 && scenario4
 	wants 5 && scenario5
+	wants 6 && scenario6
 	echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw/meta.txt"
 	echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$raw/meta.txt"
 	python3 "$here/report.py" "$results"
