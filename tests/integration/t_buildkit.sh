@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # BuildKit inside dockerd (Debian's docker.io 20.10, `DOCKER_BUILDKIT=1 docker build`) through
 # ubinfmt-runtime.  BuildKit ignores dockerd's runtimes and runs `runc` from dockerd's PATH, so
-# the shim goes first on that PATH under the name `runc`, as the package installs it
-# (/usr/libexec/ubinfmt/runc), with no `runtime` in its configuration: it must find the real
-# runc further down PATH, never itself.
+# the shim goes first on that PATH under the name `runc`, as installed (/usr/libexec/ubinfmt/runc,
+# a symbolic link to /usr/bin/ubinfmt-runtime), with no `runtime` in its configuration: it must
+# find the real runc further down PATH, never itself.
 #
 #  1. Installed as `runc` first on PATH, the shim passes `runc --version` to the real runc.
 #  2. `DOCKER_BUILDKIT=1 docker build --platform linux/arm64` of a Dockerfile FROM the arm64
@@ -31,11 +31,13 @@ start_daemon
 runtime_conf "$T/runtime.conf"
 containerd_start UBINFMT_RUNTIME_CONFIG="$T/runtime.conf"
 
-# The package's layout: the same binary as LIBEXEC/ubinfmt/runc.
-mkdir -p "$T/libexec/ubinfmt"
-cp "$UBINFMT_RUNTIME" "$T/libexec/ubinfmt/runc"
+# As installed: PREFIX/bin/ubinfmt-runtime, and PREFIX/libexec/ubinfmt/runc a symbolic link to it.
+mkdir -p "$T/usr/bin" "$T/usr/libexec/ubinfmt"
+cp "$UBINFMT_RUNTIME" "$T/usr/bin/ubinfmt-runtime"
+ln -s ../../bin/ubinfmt-runtime "$T/usr/libexec/ubinfmt/runc"
+UBINFMT_RUNTIME=$T/usr/bin/ubinfmt-runtime
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-SHIM_PATH=$T/libexec/ubinfmt:$SYS_PATH
+SHIM_PATH=$T/usr/libexec/ubinfmt:$SYS_PATH
 
 # ---- 1. the shim as `runc` first on PATH ---------------------------------------------------------
 
