@@ -189,11 +189,10 @@ dockerd_stop() {
 	return 0
 }
 
-# containerd_stop: stops containerd, then any shim it started that is still running (a shim
-# outlives containerd by design; ours are known by the containerd address on their command
-# line, which is under $T).
+# containerd_stop: stops containerd (SIGTERM; SIGKILL after 10 s) and waits for it.  Its shims
+# outlive it by design: engine_reap_leftovers deals with those still running.
 containerd_stop() {
-	local i p
+	local i
 	[ -n "$CONTAINERD_PID" ] || return 0
 	kill -TERM "$CONTAINERD_PID" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
@@ -203,21 +202,19 @@ containerd_stop() {
 	kill -KILL "$CONTAINERD_PID" 2>/dev/null
 	wait "$CONTAINERD_PID" 2>/dev/null
 	CONTAINERD_PID=
-	for p in $(engine_shim_pids); do
-		echo "engine_lib: a containerd shim (pid $p) outlived its containerd: killed" >&2
-		kill -KILL "$p" 2>/dev/null
-	done
 	return 0
 }
 
-# The pids of the containerd shims started by this test's containerd.
+# The pids of the containerd shims started by this test's containerd: containerd-shim-runc-v2
+# processes (comm "containerd-shim") with "-address SOCKET" on their command line.
 engine_shim_pids() {
-	local f pid
+	local d comm
 	[ -n "$CONTAINERD_SOCK" ] || return 0
-	for f in /proc/[0-9]*/cmdline; do
-		pid=${f#/proc/}
-		pid=${pid%/cmdline}
-		tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF -- "$CONTAINERD_SOCK" && echo "$pid"
+	for d in /proc/[0-9]*; do
+		comm=$(cat "$d/comm" 2>/dev/null) || continue
+		[ "$comm" = containerd-shim ] || continue
+		tr '\0' '\n' 2>/dev/null <"$d/cmdline" | grep -A1 -xF -- -address | grep -qxF -- "$CONTAINERD_SOCK" &&
+			echo "${d#/proc/}"
 	done
 	return 0
 }
@@ -244,43 +241,73 @@ engine_mounts() {
 	awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r
 }
 
-engine_cleanup() {
-	local m d
-	dockerd_stop
-	containerd_stop
+# The tasks in the cgroups of this test's cgroup parent: what its containers left running.
+engine_cgroup_tasks() {
+	local d
+	for d in /sys/fs/cgroup/*/"$ENGINE_CGROUP" /sys/fs/cgroup/"$ENGINE_CGROUP"; do
+		[ -d "$d" ] && find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+	done | sort -un
+}
+
+# engine_leftovers: one line per thing the engines left behind once stopped (a task in one of
+# this test's cgroups, a shim of its containerd, a mount under $T); waits up to 5 s for tasks
+# and shims that are on their way out.
+engine_leftovers() {
+	local i p m left
+	for ((i = 0; i < 50; i++)); do
+		left=$(engine_cgroup_tasks; engine_shim_pids)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	for p in $(engine_cgroup_tasks); do
+		echo "task $p ($(cat "/proc/$p/comm" 2>/dev/null)) in cgroup $ENGINE_CGROUP"
+	done
+	for p in $(engine_shim_pids); do
+		echo "containerd shim $p"
+	done
+	for m in $(engine_mounts); do
+		echo "mount $m"
+	done
+}
+
+# engine_reap_leftovers: kills (by pid) the tasks in this test's cgroups and the shims of its
+# containerd, and unmounts what is left under $T, saying so for each: a test that stopped the
+# engines in good order leaves none.
+engine_reap_leftovers() {
+	local p m
+	for p in $(engine_cgroup_tasks) $(engine_shim_pids); do
+		echo "engine_lib: pid $p ($(cat "/proc/$p/comm" 2>/dev/null)) outlived the engines: killed" >&2
+		kill -KILL "$p" 2>/dev/null
+	done
 	for m in $(engine_mounts); do
 		echo "engine_lib: $m was left mounted: unmounted" >&2
 		umount -l "$m" 2>/dev/null
 	done
+	return 0
+}
+
+engine_cleanup() {
+	local d
+	dockerd_stop
+	containerd_stop
+	engine_reap_leftovers
 	for d in "${ENGINE_NEW_DIRS[@]}"; do
 		rmdir "$d" 2>/dev/null
 	done
 	oci_cleanup
 }
 
-# engines_stop_check: stops dockerd and containerd, then checks that they left nothing behind:
-# no mount under $T, no shim process, no cgroup of the test's cgroup parent with a task in it.
+# engines_stop_check: stops dockerd and containerd, then checks that they left nothing behind
+# (engine_leftovers); the exit trap reaps what they did leave.
 engines_stop_check() {
-	local left=() m p d
+	local left
 	dockerd_stop
 	containerd_stop
-	for m in $(engine_mounts); do
-		left+=("mount $m")
-	done
-	for p in $(engine_shim_pids); do
-		left+=("shim pid $p")
-	done
-	for d in /sys/fs/cgroup/*/"$ENGINE_CGROUP" /sys/fs/cgroup/"$ENGINE_CGROUP"; do
-		[ -d "$d" ] || continue
-		while read -r p; do
-			left+=("task $p in cgroup $d")
-		done < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
-	done
-	if [ ${#left[@]} -eq 0 ]; then
+	left=$(engine_leftovers)
+	if [ -z "$left" ]; then
 		pass "dockerd and containerd stopped: no mount, shim or containerized task left"
 	else
-		fail "dockerd and containerd stopped: no mount, shim or containerized task left" \
-			"$(printf '%s\n' "${left[@]}")"
+		fail "dockerd and containerd stopped: no mount, shim or containerized task left" "$left"
 	fi
 }
 trap engine_cleanup EXIT
