@@ -10,8 +10,10 @@
 #     seccomp=unconfined works too; `docker run -d` + `docker exec` (output, exit status, 128+N
 #     for a signal, a second listener in the container's sandbox); the sandbox goes
 #     with the container; a classic `docker build` (DOCKER_BUILDKIT=0) whose RUN steps run arm64
-#     code, and a failing RUN step's status; with ubinfmtd stopped, `docker run` fails with one
-#     line naming the socket and how to start the daemon, and works again once it is back.
+#     code, and a failing RUN step's status; a runtime.conf the shim cannot use (an unknown key,
+#     no real runtime) and ubinfmtd stopped: `docker run` fails with one line naming the cause
+#     and the fix (`docker exec` into a running container: one line naming the socket); with
+#     `fallback = native` the container runs without emulation; ubinfmtd back, both work again.
 #  2. `dockerd --add-runtime ubinfmt=SHIM` only: `docker run --runtime ubinfmt` prints aarch64,
 #     `docker exec` works; the default runtime (runc) is left alone: the same image fails there
 #     with "exec format error", and ubinfmtd never hears of that container.
@@ -139,22 +141,65 @@ DOCKER_BUILDKIT=0 run dk build --network none "$T/ctx"
 expect_match "docker build (classic): a failing RUN step's exit status (3)" \
 	"returned a non-zero code: 3" "$out" "exit status $status"
 
-# ubinfmtd down: the shim refuses to start the container, and says why and what to do.
+# expect_error_line NAME WORD…: the last command failed, and docker's "Error response" line
+# (on stderr; for docker exec, its "OCI runtime exec failed" line, on stdout) holds every WORD.
+expect_error_line() {
+	local name=$1 w ok=1
+	shift
+	line=$(grep -m1 -E 'Error response from daemon|OCI runtime exec failed' <<<"$err"$'\n'"$out")
+	[ "$status" -ne 0 ] && [ -n "$line" ] || ok=0
+	for w in "$@"; do
+		[[ $line == *"$w"* ]] || ok=0
+	done
+	if [ "$ok" = 1 ]; then
+		pass "$name"
+		echo "    | $line"
+	else
+		fail "$name" "exit status $status"$'\n'"stdout: $out"$'\n'"stderr: $err"
+	fi
+}
+
+# A configuration the shim cannot use: it refuses to start the container, naming the file.
+runtime_conf "$T/runtime.conf" sokcet=/run/x.sock
+run_split dk run --rm --network none "$IMG" /bin/true
+expect_error_line "runtime.conf with an unknown key: docker run fails with one line naming the file" \
+	"$T/runtime.conf" sokcet
+runtime_conf "$T/runtime.conf" runtime=/nonexistent/runc
+run_split dk run --rm --network none "$IMG" /bin/true
+expect_error_line "runtime.conf naming no real runtime: docker run fails with one line naming it and the fix" \
+	/nonexistent/runc "$T/runtime.conf"
+runtime_conf "$T/runtime.conf"
+
+# ubinfmtd down: the shim refuses to start a container, and says why and what to do; an exec
+# into a container started before fails too (runc's own words, naming the socket).
+run_split dk run -d --name "$name-3" --network none "$IMG" /bin/sleep 120
 kill "$OCI_DAEMON_PID" 2>/dev/null
 wait "$OCI_DAEMON_PID" 2>/dev/null
 OCI_DAEMON_PID=
 run_split dk run --rm --network none "$IMG" /bin/true
-line=$(grep -m1 'Error response from daemon' <<<"$err")
-if [ "$status" -ne 0 ] && [[ $line == *"$OCI_SOCK"* && $line == *ubinfmtd* ]]; then
-	pass "ubinfmtd down: docker run fails with one line naming the socket and the fix"
-	echo "    | $line"
+expect_error_line "ubinfmtd down: docker run fails with one line naming the socket and the fix" "$OCI_SOCK" ubinfmtd
+run_split dk exec "$name-3" /bin/uname -m
+expect_error_line "ubinfmtd down: docker exec fails with one line naming the socket" "$OCI_SOCK"
+# fallback = native: the container starts unmodified, its native programs run, foreign ones
+# get the kernel's answer.
+runtime_conf "$T/runtime.conf" fallback=native
+run_split dk run --rm --network none "$IMG" /bin/sh -c '/n/busybox echo native runs; /n/busybox uname -m'
+if [ "$status" -ne 0 ] && [[ $err == *"exec format error"* ]]; then
+	pass "ubinfmtd down, fallback = native: the container starts without emulation (exec format error)"
 else
-	fail "ubinfmtd down: docker run fails with one line naming the socket and the fix" \
+	fail "ubinfmtd down, fallback = native: the container starts without emulation (exec format error)" \
 		"exit status $status"$'\n'"stdout: $out"$'\n'"stderr: $err"
 fi
+run_split dk run --rm --network none --entrypoint /n/busybox "$IMG" uname -m
+expect_eq "ubinfmtd down, fallback = native: a native program runs" "x86_64 0" "$out $status" "stderr: $err"
+runtime_conf "$T/runtime.conf"
 start_daemon
 run_split dk run --rm --network none "$IMG" /bin/uname -m
 expect_eq "ubinfmtd back: docker run works again, dockerd untouched" "aarch64 0" "$out $status" "stderr: $err"
+run_split dk exec "$name-3" /bin/uname -m
+expect_eq "ubinfmtd back: docker exec into the container started before works again" "aarch64 0" \
+	"$out $status" "stderr: $err"
+check "docker rm -f" dk rm -f "$name-3"
 
 # ---- 2. ubinfmt as an extra runtime only ---------------------------------------------------------
 
