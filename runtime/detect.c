@@ -49,7 +49,10 @@ static const char *string_member(struct json_object *o, const char *key)
 /* path as the container's process sees it: relative ones are relative to cwd. */
 static int absolute(char *buf, size_t size, const char *cwd, const char *path)
 {
-	int n = path[0] == '/' ? snprintf(buf, size, "%s", path) : snprintf(buf, size, "%s/%s", cwd, path);
+	size_t c = strlen(cwd);
+	int n = path[0] == '/'		      ? snprintf(buf, size, "%s", path)
+		: c > 0 && cwd[c - 1] == '/' ? snprintf(buf, size, "%s%s", cwd, path)
+					      : snprintf(buf, size, "%s/%s", cwd, path);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
