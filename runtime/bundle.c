@@ -35,7 +35,7 @@ static int read_all(int fd, size_t size, char **ret)
 			break;
 		len += (size_t)n;
 	}
-	/* The file grew while we read it: someone else is writing it. */
+	/* More than expected: someone else is writing the file. */
 	if (len > size)
 		return -EBUSY;
 	buf[len] = '\0';
@@ -145,7 +145,8 @@ int rt_bundle_open(const char *bundle, const char *config, struct rt_bundle *ret
 			 S_ISREG(st.st_mode) ? "larger than 16 MiB" : "not a regular file");
 		goto fail;
 	}
-	len = read_all(fd, RT_BUNDLE_CONFIG_MAX, &text);
+	/* The size it has now, and a page more: read_all sees it if the file grows meanwhile. */
+	len = read_all(fd, MIN((size_t)st.st_size + 4096, (size_t)RT_BUNDLE_CONFIG_MAX), &text);
 	if (len < 0) {
 		r = len;
 		snprintf(reason, reason_size, "cannot read %s", b.config_name);
