@@ -23,7 +23,7 @@ profile=$repo/tests/unit/data/runtime/docker-20.10-default.json
 
 die() { echo "runtime_start.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (runc)"
-[ -x "$bin/ubinfmt-runtime" ] && [ -x "$bin/ubinfmtd" ] || die "build first: no $bin/ubinfmt-runtime or ubinfmtd"
+{ [ -x "$bin/ubinfmt-runtime" ] && [ -x "$bin/ubinfmtd" ]; } || die "build first: no $bin/ubinfmt-runtime or ubinfmtd"
 [ -d "$fixtures/rootfs/busybox-amd64" ] || die "no fixtures at $fixtures (bash tools/fixtures.sh)"
 command -v runc >/dev/null || die "runc is not installed (bash tools/deps.sh)"
 if ! command -v hyperfine >/dev/null; then
