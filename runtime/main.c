@@ -394,7 +394,7 @@ static void set_log_level(void)
 
 int main(int argc, char *argv[])
 {
-	struct rt_conf conf = { 0 };
+	_cleanup_(rt_conf_free) struct rt_conf conf = { 0 };
 	_cleanup_free_ char *real = NULL;
 	int r;
 
@@ -414,16 +414,12 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		return 1;
 	r = find_real(&conf, &real);
-	if (r < 0) {
-		rt_conf_free(&conf);
+	if (r < 0)
 		return 1;
-	}
 	if (arg_cmdline.command == RT_CMD_CREATE || arg_cmdline.command == RT_CMD_RUN) {
 		r = prepare(&conf);
-		if (r < 0) {
-			rt_conf_free(&conf);
+		if (r < 0)
 			return 1;
-		}
 	}
 	rt_conf_free(&conf);
 
