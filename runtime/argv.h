@@ -56,6 +56,9 @@ struct rt_argv {
  *    crun's --config/-f, and the values of --console-socket, --pid-file and --preserve-fds,
  *    so that a value is never taken for an option.
  * Never fails: what it cannot read is left NULL.
+ *
+ * Trusts the argv to come from the engine (as root, or the rootless engine's own user): it is
+ * read, never acted on beyond finding the bundle and the log file the real runtime would use.
  */
 void rt_argv_scan(int argc, char *const argv[], struct rt_argv *ret);
 

@@ -56,7 +56,8 @@ void rt_conf_free(struct rt_conf *c);
 
 /*
  * Applies the file's text (len bytes, NUL bytes refused) over c.  name is the file's name for
- * messages.  -EINVAL with "NAME:LINE: what is wrong" in reason; -EMSGSIZE past RT_CONF_MAX;
+ * messages.  The file is the administrator's; it is still bounded (RT_CONF_MAX, and
+ * RT_CONF_VALUE_MAX per value), and what it says is quoted escaped in reasons.  -EINVAL with "NAME:LINE: what is wrong" in reason; -EMSGSIZE past RT_CONF_MAX;
  * -ENOMEM.  c may be half updated on failure (the caller stops then).
  */
 int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t len, char *reason,
