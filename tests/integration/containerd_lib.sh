@@ -22,6 +22,8 @@
 #   cri ARG…               tests/integration/cri.py on its socket (the CRI API over gRPC)
 #   make_oci_archive ROOTFS ARCH REF OUT [CMD_JSON]
 #                          an OCI image archive (one layer) of a directory tree, for `ctr import`
+#   make_oci_index IN REF OUT
+#                          the same image with an index (a one-platform list) as its top
 
 CTD=$T/ctd
 CTD_SOCK=$CTD/containerd.sock
@@ -228,5 +230,34 @@ with tarfile.open(out, "w") as t:
     add("index.json", index)
     for d, data in blobs.items():
         add("blobs/sha256/" + d, data)
+PY
+}
+
+# make_oci_index IN REF OUT: OUT is the image of archive IN (make_oci_archive) as an index that
+# lists its one manifest with its platform, named REF: the shape of a registry's multi-platform
+# image that has no entry for the host.
+make_oci_index() {
+	python3 - "$@" <<'PY'
+import hashlib, io, json, sys, tarfile
+
+src, ref, out = sys.argv[1:4]
+with tarfile.open(src) as t:
+    files = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+top = json.loads(files["index.json"])
+entry = top["manifests"][0]
+inner = json.dumps({
+    "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+    "manifests": [{k: entry[k] for k in ("mediaType", "digest", "size", "platform")}],
+}).encode()
+digest = hashlib.sha256(inner).hexdigest()
+files["blobs/sha256/" + digest] = inner
+top["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
+                     "size": len(inner), "annotations": {"io.containerd.image.name": ref}}]
+files["index.json"] = json.dumps(top).encode()
+with tarfile.open(out, "w") as t:
+    for name, data in files.items():
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
 PY
 }

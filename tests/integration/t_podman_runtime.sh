@@ -7,16 +7,16 @@
 #    `podman import --arch arm64`): nested foreign execs, exit status; `--security-opt
 #    seccomp=unconfined` (no profile at all); `run -d`, whose bundle carries podman's profile
 #    merged with the notify rule, and `podman exec` into it;
-#  - a containers.conf runtime entry (`[engine.runtimes] ubinfmt = [SHIM]`, `runtime =
-#    "ubinfmt"`, through CONTAINERS_CONF): `podman info` names it, `podman run` uses it, and so
-#    does `podman build`, whose RUN steps run arm64 code (podman build ignores containers.conf's
-#    seccomp_profile, not its runtime); `podman build --runtime SHIM` too;
+#  - the containers.conf drop-in of docs/podman.md (`[engine.runtimes] ubinfmt = [SHIM]`,
+#    `runtime = "ubinfmt"`) in /etc/containers/containers.conf.d, as an administrator installs
+#    it (seen through a private mount namespace): `podman info` names it, `podman run` uses it,
+#    and so does `podman build`, whose RUN steps run arm64 code (podman build ignores
+#    containers.conf's seccomp_profile, not its runtime); `podman build --runtime SHIM` too;
 #  - ubinfmtd down (stopped: no socket; killed: a stale socket): `podman run` and `podman build`
 #    fail with one line naming the socket and how to start the daemon.
 #
-# (Its run root is short: podman refuses one longer than 50 characters.)  podman gives conmon, and so the runtime, a clean environment: UBINFMT_RUNTIME_CONFIG reaches
-# the shim through containers.conf's conmon_env_vars (podman build runs the runtime itself, with
-# podman's environment).  Storage, state and cgroups are the test's own, as in t_podman.sh.
+# Storage, state and cgroups are the test's own, as in t_podman.sh; its run root is short
+# (podman refuses one longer than 50 characters).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci_lib.sh"
 
@@ -24,7 +24,7 @@ UBINFMT_RUNTIME=${UBINFMT_RUNTIME:-$(dirname "$UBINFMT")/ubinfmt-runtime}
 SHIM=$UBINFMT_RUNTIME
 
 need_oci_base
-need_cmd podman runc python3 timeout
+need_cmd podman runc python3 timeout unshare
 [ -x "$SHIM" ] || skip "no ubinfmt-runtime at $SHIM (build it first)"
 
 IMAGE=localhost/ubinfmt-arm64:test
@@ -41,34 +41,51 @@ metadata = io.ubinfmt.trace=true
 EOF
 export UBINFMT_RUNTIME_CONFIG=$T/runtime.conf
 
-conmon_env="conmon_env_vars = [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"UBINFMT_RUNTIME_CONFIG=$UBINFMT_RUNTIME_CONFIG\"]"
-printf '[engine]\n%s\n' "$conmon_env" >"$T/containers.conf"
-# What an administrator's /etc/containers/containers.conf.d/ubinfmt.conf says (docs/podman.md),
-# plus the environment the test needs.
-cat >"$T/containers-ubinfmt.conf" <<EOF
+# podman reads /etc/containers/containers.conf.d/*.conf.  Each podman command of the test runs
+# in a mount namespace of its own where /etc/containers is a copy under $T with the drop-ins it
+# needs; the host's /etc is never touched.
+#  - etc-plain: only what the test needs, the environment: podman gives conmon, and so the
+#    runtime, a clean one, so UBINFMT_RUNTIME_CONFIG goes through conmon_env_vars (podman build
+#    runs the runtime itself, with podman's environment);
+#  - etc-ubinfmt: the same plus docs/podman.md's drop-in, verbatim but for the shim's path.
+for etc in etc-plain etc-ubinfmt; do
+	cp -a /etc/containers "$T/$etc" || skip "cannot copy /etc/containers"
+	mkdir -p "$T/$etc/containers.conf.d"
+	cat >"$T/$etc/containers.conf.d/zz-test-env.conf" <<EOF
 [engine]
-runtime = "ubinfmt"
-runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "ubinfmt", "ubinfmt-runtime"]
-$conmon_env
-
-[engine.runtimes]
-ubinfmt = ["$SHIM"]
+conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "UBINFMT_RUNTIME_CONFIG=$UBINFMT_RUNTIME_CONFIG"]
 EOF
-export CONTAINERS_CONF=$T/containers.conf
+done
+sed -n '/^```toml$/,/^```$/p' "$REPO/docs/podman.md" | sed '1d;$d' | sed "s|/usr/bin/ubinfmt-runtime|$SHIM|" \
+	>"$T/etc-ubinfmt/containers.conf.d/ubinfmt.conf"
+grep -q '^runtime = "ubinfmt"' "$T/etc-ubinfmt/containers.conf.d/ubinfmt.conf" ||
+	skip "no containers.conf drop-in in docs/podman.md"
 
+# podman_in ETC ARG…: podman with /etc/containers from $T/ETC, its storage and runc's state under
+# $T, and a tmpfs on /run: podman's clean-up of a container (`podman container cleanup`, which
+# conmon runs when it exits) calls the runtime without --runtime-flag, and runc makes its
+# default state directory /run/runc.
+podman_in() {
+	local etc=$T/$1
+	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout -k 5 "$UBINFMT_OCI_TIMEOUT" env -u CONTAINERS_CONF unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755 ubinfmt-podman /run && mount --bind "$0" /etc/containers &&
+		exec podman "$@"' "$etc" \
+		--root "$T/p/root" --runroot "$T/p/rr" --tmpdir "$T/p/tmp" --volumepath "$T/p/vol" \
+		--network-config-dir "$T/p/net" --storage-driver vfs --cgroup-manager cgroupfs \
+		--events-backend file --runtime-flag root="$T/runc-state" "$@"
+}
 podman_cmd() {
-	timeout -k 5 "$UBINFMT_OCI_TIMEOUT" podman --root "$T/p/root" --runroot "$T/p/rr" \
-		--tmpdir "$T/p/tmp" --volumepath "$T/p/vol" --network-config-dir "$T/p/net" \
-		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
-		--runtime-flag root="$T/runc-state" "$@"
+	podman_in etc-plain "$@"
 }
 # podman through the shim named on the command line.
 podman_shim() {
 	podman_cmd --runtime "$SHIM" "$@"
 }
-# podman with the containers.conf runtime entry.
+# podman with the containers.conf drop-in.
 podman_conf() {
-	CONTAINERS_CONF=$T/containers-ubinfmt.conf podman_cmd "$@"
+	podman_in etc-ubinfmt "$@"
 }
 # `podman … delete -f ID` for the exit trap.
 rt_podman() {
@@ -146,6 +163,9 @@ expect_traced "podman run: ubinfmtd emulated the nested execs (listenerMetadata 
 	/bin/sh /bin/basename
 expect_pipeline "podman --runtime SHIM run --security-opt seccomp=unconfined (no profile): the same" \
 	podman_shim run --rm "${run_opts[@]}" --security-opt seccomp=unconfined "$IMAGE" /bin/sh -c "$PIPELINE_NESTED"
+run podman_shim run --rm "${run_opts[@]}" --annotation io.ubinfmt.enable=false "$IMAGE" /bin/sh -c 'uname -m'
+expect_match "podman run --annotation io.ubinfmt.enable=false: left alone, the kernel refuses arm64" \
+	'exec format error' "$out" "exit status $status"
 
 name="ubinfmt-$TEST_NAME-$$"
 OCI_CONTAINERS+=("rt_podman $name")
