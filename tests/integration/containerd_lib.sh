@@ -108,6 +108,7 @@ trap ctd_cleanup EXIT
 
 # ctd_start [TOML]: containerd on $CTD_SOCK with the environment of this shell (so a runtime shim
 # named in TOML sees UBINFMT_RUNTIME_CONFIG); waits (30 s at most) until `ctr version` answers.
+# The CRI's default runtime, runc, is declared unless CTD_DECLARE_RUNC=0.
 # Fails the test, with containerd's log, when it does not come up.
 ctd_start() {
 	local i
@@ -139,8 +140,9 @@ disabled_plugins = ["io.containerd.internal.v1.tracing", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$CTD/cni"
     conf_dir = "$CTD/cni"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+$([ "${CTD_DECLARE_RUNC:-1}" = 1 ] && printf '%s\n' \
+		'  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]' \
+		'    runtime_type = "io.containerd.runc.v2"')
 ${1:-}
 EOF
 	# A tmpfs on /run in its own mount namespace: its shims put their sockets in

@@ -88,15 +88,14 @@ expect_down_line() {
 	fi
 }
 
+# The runtime handler of docs/containerd.md (its first TOML block), verbatim but for the shim's
+# path; containerd_lib.sh's configuration declares runc, as that page says to.
+handler=$(sed -n '/^```toml$/,/^```$/{p;/^```$/q}' "$REPO/docs/containerd.md" | sed '1d;$d' |
+	sed "s|/usr/bin/ubinfmt-runtime|$SHIM|")
+[[ $handler == *'runtimes.ubinfmt]'*BinaryName* ]] || skip "no runtime handler in docs/containerd.md"
+
 start_daemon
-ctd_start "$(
-	cat <<EOF
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ubinfmt]
-  runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ubinfmt.options]
-    BinaryName = "$SHIM"
-EOF
-)"
+ctd_start "$handler"
 
 # ---- ctr ------------------------------------------------------------------------------------
 
@@ -283,4 +282,17 @@ id="ubinfmt-ctr-$$-stale"
 run "${ctr_run[@]}" --rm --cgroup "/$cgparent/$id" "$IMAGE" "$id" /bin/sh -c 'uname -m'
 expect_down_line "ubinfmtd killed (stale socket): ctr run fails with one line naming the socket and the fix"
 ctd_ctr container delete "$id" >/dev/null 2>&1
+
+# The handler alone in a configuration that declares no other runtime (as Debian's
+# /etc/containerd/config.toml): the CRI plugin does not load at all (docs/containerd.md).
+ctd_stop
+CTD_DECLARE_RUNC=0 ctd_start "$handler"
+run ctd_ctr plugins ls
+expect_match "the handler without runc declared: the CRI plugin does not load" \
+	$'io\\.containerd\\.grpc\\.v1[[:space:]]+cri[[:space:]]+[^\n]*[[:space:]]error' "$out"
+if grep -q 'no corresponding runtime configured in `containerd.runtimes` for `containerd` `default_runtime_name = \\"runc\\"' "$CTD_LOG"; then
+	pass "the handler without runc declared: containerd's log says why"
+else
+	fail "the handler without runc declared: containerd's log says why" "$(grep -i cri "$CTD_LOG" | tail -n 5)"
+fi
 finish
