@@ -89,7 +89,7 @@ ctd_stop() {
 
 ctd_cleanup() {
 	local ns id
-	if [ -n "$CTD_PID" ]; then
+	if [ -n "$CTD_PID" ] && lib_alive "$CTD_PID"; then
 		[ -S "$CTD_SOCK" ] && cri rmp-all >/dev/null 2>&1
 		for ns in "${CTD_NAMESPACES[@]}"; do
 			for id in $(CTD_NS=$ns ctd_ctr tasks ls -q 2>/dev/null); do
