@@ -11,6 +11,11 @@ packages=(
 	# with --runtime runc; none of its recommends (buildah, fuse-overlayfs, slirp4netns,
 	# catatonit, uidmap…) is needed for that.
 	runc crun podman
+	# containerd 1.6 for t_containerd.sh: `ctr run --runc-binary` and a CRI runtime handler,
+	# in a private containerd of the test's own (the system-wide containerd.service, which
+	# the package enables where systemd runs, is not used).  python3-grpcio drives the CRI API
+	# as a kubelet would (tests/integration/cri.py): Debian 12 has no crictl.
+	containerd python3-grpcio
 )
 
 # Container engines for the engine tests (t_docker, t_buildkit): docker.io brings containerd,
