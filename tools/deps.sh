@@ -18,8 +18,8 @@ packages=(
 	containerd python3-grpcio
 )
 
-# Container engines for the engine tests (t_docker, t_buildkit): docker.io brings containerd,
-# tini and iptables, about 250 MB installed, so only when asked with UBINFMT_ENGINES=1.
+# Docker for the engine tests (t_docker, t_buildkit): docker.io, with tini and iptables, adds
+# about 150 MB installed to the containerd above, so only when asked with UBINFMT_ENGINES=1.
 # tools/test.sh asks by default (the README's test command runs every engine test; CI's too);
 # the demo does not.  The tests start their own private daemons: the packages' services are
 # not started by this install (see policy-rc.d below).
