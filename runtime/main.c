@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,6 +243,27 @@ static const char *bundle_name(void)
 	return arg_cmdline.bundle ? arg_cmdline.bundle : ".";
 }
 
+/*
+ * Whether someone listens on the socket: a non-blocking connect, closed at once (the daemon
+ * takes a connection that sends nothing for a runtime that gave up, and says so at debug level).
+ * A full backlog (EAGAIN) is a daemon that is there.
+ */
+static int probe_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EAGAIN && errno != EINPROGRESS)
+		return negative_errno();
+	return 0;
+}
+
 /* 1: ubinfmtd's socket is there; 0: not, and the container may run without it; -errno: fail. */
 static int check_socket(const struct rt_conf *c, bool may_fall_back)
 {
@@ -248,9 +271,13 @@ static int check_socket(const struct rt_conf *c, bool may_fall_back)
 	const char *what;
 
 	if (stat(c->socket, &st) == 0) {
-		if (S_ISSOCK(st.st_mode))
+		int r = S_ISSOCK(st.st_mode) ? probe_socket(c->socket) : -ENOTSOCK;
+		if (r == 0)
 			return 1;
-		what = "is not a socket";
+		/* A daemon killed by SIGKILL leaves its socket behind: runc would say only "connection refused". */
+		what = r == -ENOTSOCK ? "is not a socket"
+		       : r == -ECONNREFUSED ? "has nobody listening on it (ubinfmtd was stopped without removing it)"
+					    : "does not answer";
 	} else {
 		/* Words the engines do not rewrite: podman turns "no such file or directory" into
 		 * "OCI runtime attempted to invoke a command that was not found". */

@@ -368,9 +368,12 @@ static void serve_what_came(struct oci_conn *c, const char *when)
 	}
 	snprintf(why, sizeof(why), "%s%s", when, reason);
 	if (c->len == 0 && c->n_fds == 0 && !*when) {
-		/* crun connects before it creates the container: this is a crun that failed to. */
-		log_info("an OCI runtime connected and closed without sending anything (crun does so when it "
-			 "fails before its container exists; its own error says why): nothing to serve");
+		/*
+		 * crun connects before it creates the container: this is a crun that failed to (its
+		 * own error says why), or ubinfmt-runtime checking that we listen.  Nothing to serve,
+		 * nothing to blame.
+		 */
+		log_debug("an OCI runtime connected and closed without sending anything: nothing to serve");
 		return;
 	}
 	if (c->n_fds > 0)

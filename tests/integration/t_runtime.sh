@@ -306,10 +306,11 @@ if command -v crun >/dev/null 2>&1; then
 		OCI_CONTAINERS+=("rt_crun $id_base-crun-fail")
 		run env UBINFMT_RUNTIME_REAL=crun timeout -k 5 "$UBINFMT_OCI_TIMEOUT" "$UBINFMT_RUNTIME" \
 			--root "$T/crun-state" run --bundle "$b" "$id_base-crun-fail"
-		if [ "$status" -ne 0 ] && wait_grep "$OCI_LOG" "connected and closed without sending anything"; then
-			pass "ubinfmtd: a crun that fails before its container exists gets one clear line, no blame"
+		# crun's own error is the one line the user needs; the daemon says nothing above debug.
+		if [ "$status" -ne 0 ] && [ -n "$out" ] && ! grep -q "$id_base-crun-fail" "$OCI_LOG"; then
+			pass "a crun that fails before its container exists: its own error, no word from ubinfmtd"
 		else
-			fail "ubinfmtd: a crun that fails before its container exists gets one clear line, no blame" \
+			fail "a crun that fails before its container exists: its own error, no word from ubinfmtd" \
 				"exit status $status: $out"$'\n'"$(tail -n 5 "$OCI_LOG")"
 		fi
 		if grep -q "gets no emulation" "$OCI_LOG"; then
