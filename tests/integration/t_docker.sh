@@ -11,8 +11,8 @@
 #     for a signal, a second listener in the container's sandbox); the sandbox goes
 #     with the container; a classic `docker build` (DOCKER_BUILDKIT=0) whose RUN steps run arm64
 #     code, and a failing RUN step's status; a runtime.conf the shim cannot use (an unknown key,
-#     no real runtime) and ubinfmtd stopped: `docker run` fails with one line naming the cause
-#     and the fix (`docker exec` into a running container: one line naming the socket); with
+#     no real runtime) and ubinfmtd stopped or killed: `docker run` fails with one line naming the
+#     cause and the fix (`docker exec` into a running container: one line naming the socket); with
 #     `fallback = native` the container runs without emulation; ubinfmtd back, both work again.
 #  2. `dockerd --add-runtime ubinfmt=SHIM` only: `docker run --runtime ubinfmt` prints aarch64,
 #     `docker exec` works; the default runtime (runc) is left alone: the same image fails there
@@ -180,6 +180,14 @@ run_split dk run --rm --network none "$IMG" /bin/true
 expect_error_line "ubinfmtd down: docker run fails with one line naming the socket and the fix" "$OCI_SOCK" ubinfmtd
 run_split dk exec "$name-3" /bin/uname -m
 expect_error_line "ubinfmtd down: docker exec fails with one line naming the socket" "$OCI_SOCK"
+# Killed, it leaves its socket behind with nobody listening: the same line.
+start_daemon
+kill -KILL "$OCI_DAEMON_PID" 2>/dev/null
+{ wait "$OCI_DAEMON_PID"; } 2>/dev/null
+OCI_DAEMON_PID=
+run_split dk run --rm --network none "$IMG" /bin/true
+expect_error_line "ubinfmtd killed (stale socket): docker run fails with one line naming the socket and the fix" \
+	"$OCI_SOCK" ubinfmtd
 # fallback = native: the container starts unmodified, its native programs run, foreign ones
 # get the kernel's answer.
 runtime_conf "$T/runtime.conf" fallback=native
