@@ -6,18 +6,21 @@
 # (which starts ubinfmtd on sockets under $T: start_daemon).
 #
 # Nothing lands in the engines' system-wide places: containerd's root, state and sockets, and
-# dockerd's data root, exec root, pid file, socket and daemon.json are under $T; no bridge, no
-# iptables rules, no NAT (`--bridge none --iptables=false --ip-masq=false --ip-forward=false`);
-# containers' cgroups under a parent named for this test.  The exit trap removes every
-# container, stops dockerd and containerd by pid (then any shim of this containerd still
-# running), unmounts what an engine left mounted under $T (and says so), and removes the
-# cgroups, before oci_lib.sh's and lib.sh's own clean-up.  dockerd's images and build cache
-# live in its data root under $T and go with it.
+# dockerd's data root, exec root, pid file, socket, daemon.json and trust key are under $T; no
+# bridge, no iptables rules, no NAT (`--bridge none --iptables=false --ip-masq=false
+# --ip-forward=false`); containers' cgroups (BuildKit's steps' too) under a parent named for
+# this test.  The exit trap removes every container, stops dockerd and containerd by pid, kills
+# by pid what they left running (tasks in the test's cgroups, shims of its containerd) and
+# unmounts what they left mounted under $T, naming each, removes the two run directories they
+# make outside their roots when this test created them, and then runs oci_lib.sh's and
+# lib.sh's clean-up (cgroups, ubinfmtd, $T).  dockerd's images and build cache live in its data
+# root under $T and go with it.
 #
 # Environment:
 #   UBINFMT_RUNTIME         the shim (default: build/bin/ubinfmt-runtime, beside $UBINFMT)
 #   UBINFMT_DOCKER_CLI      the docker client (default: the one on PATH whose version is
 #                           dockerd's: a newer client needs the buildx plugin for BuildKit)
+#   UBINFMT_DOCKER_STORAGE  dockerd's storage driver (default: its own choice, overlay2 here)
 #   UBINFMT_ENGINE_TIMEOUT  seconds one engine command may take (default 180)
 
 UBINFMT_RUNTIME=${UBINFMT_RUNTIME:-$(dirname "$UBINFMT")/ubinfmt-runtime}
@@ -148,8 +151,8 @@ dockerd_start() {
 	env "${envs[@]}" dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
 		--pidfile "$d/dockerd.pid" --host "unix://$DOCKER_SOCK" --containerd "$CONTAINERD_SOCK" \
 		--bridge none --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
-		--userland-proxy=false --cgroup-parent "/$ENGINE_CGROUP" ${UBINFMT_DOCKER_STORAGE:+--storage-driver "$UBINFMT_DOCKER_STORAGE"} \
-		"$@" >"$DOCKERD_LOG" 2>&1 &
+		--userland-proxy=false --cgroup-parent "/$ENGINE_CGROUP" \
+		${UBINFMT_DOCKER_STORAGE:+--storage-driver "$UBINFMT_DOCKER_STORAGE"} "$@" >"$DOCKERD_LOG" 2>&1 &
 	DOCKERD_PID=$!
 	track_pid "$DOCKERD_PID"
 	for ((i = 0; i < 300; i++)); do
