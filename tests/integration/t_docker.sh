@@ -85,7 +85,7 @@ run_split dk run -d --name "$name" --network none "$IMG" /bin/sleep 120
 id=$out
 if [ "$status" -eq 0 ] && [[ $id =~ ^[0-9a-f]{64}$ ]]; then
 	pass "docker run -d: long-running container starts"
-	if wait_field "$id" emulated 1; then
+	if wait_field "$id" emulated 1 30; then
 		pass "docker run -d: a sandbox named by the container id, its first exec emulated"
 	else
 		fail "docker run -d: a sandbox named by the container id, its first exec emulated" \
@@ -97,10 +97,11 @@ if [ "$status" -eq 0 ] && [[ $id =~ ^[0-9a-f]{64}$ ]]; then
 	expect_status "docker exec: exit status comes back (5)" 5 dk exec "$name" /bin/sh -c 'exit 5'
 	expect_status "docker exec: a foreign process killed by SIGKILL gives 137" 137 \
 		dk exec "$name" /bin/sh -c 'kill -9 $$'
-	run dk exec -d "$name" /bin/sleep 3
+	# Long enough to be seen whatever the load: docker rm ends it.
+	run dk exec -d "$name" /bin/sleep 600
 	if [ "$status" -ne 0 ]; then
 		fail "docker exec -d: starts" "exit status $status"$'\n'"$out"
-	elif wait_field "$id" listeners 2; then
+	elif wait_field "$id" listeners 2 30; then
 		pass "docker exec -d: its listener joins the container's sandbox (2 listeners)"
 	else
 		fail "docker exec -d: its listener joins the container's sandbox (2 listeners)" \
@@ -108,7 +109,7 @@ if [ "$status" -eq 0 ] && [[ $id =~ ^[0-9a-f]{64}$ ]]; then
 	fi
 	expect_eq "status: no failed execs in the container" 0 "$(sandbox_field "$id" failed)"
 	check "docker rm -f" dk rm -f "$name"
-	if wait_field "$id" emulated none; then
+	if wait_field "$id" emulated none 30; then
 		pass "docker rm: the sandbox goes with the container"
 	else
 		fail "docker rm: the sandbox goes with the container" "$("$UBINFMT" status --control "$OCI_CONTROL" 2>&1)"
