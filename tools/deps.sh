@@ -11,6 +11,12 @@ packages=(
 	# with --runtime runc; none of its recommends (buildah, fuse-overlayfs, slirp4netns,
 	# catatonit, uidmap…) is needed for that.
 	runc crun podman
+	# The man pages are generated from each program's --help at build time (deploy/man/).
+	help2man
+	# t_setup.sh loads the CRI runtime handler that `ubinfmt setup containerd` writes into a
+	# private containerd 1.6 (its own root, state and socket under the test's directory; the
+	# package's own service is not used).
+	containerd
 )
 
 # clang (libFuzzer) only when tools/test.sh is asked to fuzz.
