@@ -378,6 +378,7 @@ struct toml_facts {
 	int version;       /* the top-level version key, 0 when there is none */
 	bool tables;       /* any [table] header at all */
 	bool systemd;      /* SystemdCgroup = true in the runc handler's options */
+	bool runc;         /* the file defines the runc handler */
 	size_t ours_line;  /* a handler named ubinfmt defined here (its line), 0 if none */
 };
 
@@ -421,6 +422,8 @@ static void scan_toml(const char *text, size_t len, struct toml_facts *f)
 		if (t.len && t.s[0] == '[') {
 			f->tables = true;
 			table = t;
+			if (line_has(t, ".containerd.runtimes.runc]") || line_has(t, ".containerd.runtimes.runc."))
+				f->runc = true;
 			if (line_has(t, ".runtimes.ubinfmt]") || line_has(t, ".runtimes.ubinfmt.") ||
 			    line_has(t, ".runtimes.\"ubinfmt\"") || line_has(t, ".runtimes.'ubinfmt'"))
 				f->ours_line = f->ours_line ? f->ours_line : l.no;
@@ -456,7 +459,7 @@ int setup_containerd_apply(const char *cur, size_t len, const char *runtime, str
 	struct setup_edit e = { 0 };
 	struct toml_facts f;
 	size_t b_start = 0, b_end = 0, base_len;
-	_cleanup_free_ char *base = NULL, *out = NULL;
+	_cleanup_free_ char *base = NULL, *out = NULL, *runc = NULL;
 	const char *plugin, *sep;
 	bool add_version;
 	int r, n, version;
@@ -489,25 +492,37 @@ int setup_containerd_apply(const char *cur, size_t len, const char *runtime, str
 
 	/* A blank line between the file and the block, unless there is one already. */
 	sep = base_len == 0 ? "" : base[base_len - 1] != '\n' ? "\n\n" : base_len > 1 && base[base_len - 2] != '\n' ? "\n" : "";
+	/*
+	 * containerd 1.6 takes the handlers a file names instead of its built-in ones: a file that
+	 * names none (Debian's) would lose runc, the default handler of every other pod, and the
+	 * CRI plugin would not load at all.  So runc is named too, as containerd has it built in.
+	 */
+	if (!f.runc && asprintf(&runc, "[%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
+				plugin) < 0)
+		return -ENOMEM;
 	n = asprintf(&out,
 		     "%s%s%s" BLOCK_BEGIN " (`ubinfmt setup containerd --undo` takes this block out)\n"
 		     "# The CRI runtime handler \"%s\", for a Kubernetes RuntimeClass with handler: %s: runc's\n"
 		     "# shim running ubinfmt-runtime as its runc, which hands the container's execs to ubinfmtd.\n"
+		     "%s%s"
 		     "[%s.containerd.runtimes.%s]\n"
 		     "  runtime_type = \"io.containerd.runc.v2\"\n"
 		     "  [%s.containerd.runtimes.%s.options]\n"
 		     "    BinaryName = \"%s\"\n"
 		     "%s" BLOCK_END "\n",
-		     base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME, plugin, RUNTIME_NAME,
-		     plugin, RUNTIME_NAME, runtime, f.systemd ? "    SystemdCgroup = true\n" : "");
+		     base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME,
+		     runc ? "# Handlers named here replace containerd's built-in ones: runc, the default, as built in.\n" : "",
+		     runc ? runc : "", plugin, RUNTIME_NAME, plugin, RUNTIME_NAME, runtime,
+		     f.systemd ? "    SystemdCgroup = true\n" : "");
 	if (n < 0)
 		return -ENOMEM;
 	r = set_text(&e, out, (size_t)n, cur, len);
 	if (r < 0)
 		return r;
 	if (e.changed)
-		note(&e, "CRI runtime handler \"%s\": BinaryName %s (config version %d%s%s)", RUNTIME_NAME, runtime,
-		     version, add_version ? ", written" : "", f.systemd ? ", SystemdCgroup like runc's" : "");
+		note(&e, "CRI runtime handler \"%s\": BinaryName %s (config version %d%s%s%s)", RUNTIME_NAME, runtime,
+		     version, add_version ? ", written" : "", f.systemd ? ", SystemdCgroup like runc's" : "",
+		     runc ? "; runc named as built in" : "");
 	*ret = e;
 	return 0;
 }

@@ -67,7 +67,9 @@ int setup_podman_dropin(const char *runtime, bool make_default, struct setup_edi
  * runc), under the CRI plugin's name for the file's config version (1: plugins.cri, 2:
  * plugins."io.containerd.grpc.v1.cri", 3: plugins."io.containerd.cri.v1.runtime"), with
  * SystemdCgroup = true when the file's runc handler has it (the kubelet's cgroup driver must be
- * the same for every handler).  An absent or empty file gets "version = 2" first.  A handler
+ * the same for every handler), and the runc handler as containerd has it built in when the
+ * file does not name it (containerd takes a file's handlers instead of its built-in ones, so
+ * runc would be gone).  An absent or empty file gets "version = 2" first.  A handler
  * named ubinfmt outside the block is refused.  The rest of the file stays byte for byte.
  */
 int setup_containerd_apply(const char *cur, size_t len, const char *runtime, struct setup_edit *ret);

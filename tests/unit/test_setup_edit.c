@@ -197,7 +197,10 @@ static void test_containerd_debian(void **state)
 	assert_true(e.changed);
 	assert_memory_equal(e.text, debian_containerd, strlen(debian_containerd));
 	assert_non_null(strstr(e.text, "\n\n# BEGIN ubinfmt setup"));
-	assert_non_null(strstr(e.text, "\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.ubinfmt]\n"
+	/* Debian's file names no handler: runc, containerd's built-in default, must be named too. */
+	assert_non_null(strstr(e.text, "\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+				       "  runtime_type = \"io.containerd.runc.v2\"\n"
+				       "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.ubinfmt]\n"
 				       "  runtime_type = \"io.containerd.runc.v2\"\n"
 				       "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.ubinfmt.options]\n"
 				       "    BinaryName = \"" RT "\"\n"
@@ -249,6 +252,8 @@ static void test_containerd_versions(void **state)
 		   "  SystemdCgroup = true\n",
 		   RT, 0, &e);
 	assert_non_null(strstr(e.text, "BinaryName = \"" RT "\"\n    SystemdCgroup = true\n# END"));
+	/* The file names runc: it is not named again. */
+	assert_null(strstr(strstr(e.text, "# BEGIN"), "runtimes.runc]"));
 	setup_edit_clear(&e);
 }
 
