@@ -313,14 +313,13 @@ static void state_prune(const struct setup_ctx *c)
 struct saved {
 	bool any;       /* setup changed this file */
 	bool has_orig;  /* and knows how it was before (false: changed by someone since) */
-	struct blob orig, ours, dirs;
+	struct blob orig, ours;
 };
 
 static void saved_clear(struct saved *s)
 {
 	blob_clear(&s->orig);
 	blob_clear(&s->ours);
-	blob_clear(&s->dirs);
 }
 
 static int saved_load(const struct setup_ctx *c, const struct role *role, struct saved *ret)
@@ -334,8 +333,6 @@ static int saved_load(const struct setup_ctx *c, const struct role *role, struct
 		r = state_read(c, role, "orig", &s.orig);
 	if (r >= 0 && s.ours.exists && !s.orig.exists)
 		r = state_read(c, role, "absent", &absent);
-	if (r >= 0)
-		r = state_read(c, role, "dirs", &s.dirs);
 	if (r < 0) {
 		saved_clear(&s);
 		blob_clear(&absent);
@@ -396,19 +393,75 @@ static int reverted(const struct role *role, const struct blob *cur, struct setu
 	return -EINVAL;
 }
 
-/* Removes the directories setup made for a role (deepest first), those that are empty. */
-static void remove_dirs(const struct setup_ctx *c, const struct blob *dirs)
+/*
+ * The directories setup made (for any engine: /etc may be made for docker and hold
+ * containerd's file too) are listed in one file, relative to the root.  After an undo, each
+ * one that is empty now goes, deepest first; the others stay listed for a later undo.  An
+ * engine still set up keeps its file in its directories, so they are never empty.
+ */
+static int created_path(const struct setup_ctx *c, char *buf, size_t size)
+{
+	return join(buf, size, c->root, STATE_DIR "/created-dirs", NULL);
+}
+
+static int created_add(const struct setup_ctx *c, const char *dirs)
 {
 	char p[PATH_MAX];
+	struct blob old = { 0 }, b = { .exists = true, .st.st_mode = 0600 };
+	_cleanup_free_ char *all = NULL;
+	int r = created_path(c, p, sizeof(p));
 
-	for (size_t end = dirs->len; end > 0;) {
-		size_t start = end - 1;
-		while (start > 0 && dirs->data[start - 1] != '\n')
-			start--;
-		if (end - 1 > start && snprintf(p, sizeof(p), "%s%.*s", c->root, (int)(end - 1 - start), dirs->data + start) > 0)
-			(void)rmdir(p);
-		end = start;
+	if (r >= 0)
+		r = state_mkdir(c);
+	if (r >= 0)
+		r = read_blob(p, &old);
+	if (r < 0)
+		return r;
+	r = asprintf(&all, "%s%s", old.data ? old.data : "", dirs);
+	blob_clear(&old);
+	if (r < 0)
+		return -ENOMEM;
+	b.data = all, b.len = strlen(all);
+	return write_blob(p, &b);
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+static void created_prune(const struct setup_ctx *c)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	struct blob list = { 0 }, left = { .exists = true, .st.st_mode = 0600 };
+	_cleanup_free_ char **lines = NULL;
+	_cleanup_free_ char *kept = NULL;
+	size_t n = 0, kept_len = 0;
+
+	if (created_path(c, p, sizeof(p)) < 0 || read_blob(p, &list) < 0 || !list.exists)
+		return;
+	lines = calloc(list.len + 1, sizeof(*lines));
+	kept = calloc(list.len + 1, 1);
+	if (!lines || !kept)
+		goto out;
+	for (char *save = NULL, *l = strtok_r(list.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	qsort(lines, n, sizeof(*lines), by_depth);
+	for (size_t i = 0; i < n; i++) {
+		if (join(dir, sizeof(dir), c->root, lines[i], NULL) < 0 || (rmdir(dir) < 0 && errno != ENOENT)) {
+			kept_len += (size_t)sprintf(kept + kept_len, "%s\n", lines[i]);
+		}
 	}
+	if (kept_len == 0) {
+		(void)unlink(p);
+	} else {
+		left.data = kept, left.len = kept_len;
+		(void)write_blob(p, &left);
+	}
+out:
+	blob_clear(&list);
 }
 
 static int undo_role(struct setup_ctx *c, const struct role *role, const char *path)
@@ -431,8 +484,6 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 			printf("  %s: removed (there was none before setup)\n", path);
 		if (!c->dry_run) {
 			r = s.orig.exists ? write_blob(path, &s.orig) : unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
-			if (r >= 0)
-				remove_dirs(c, &s.dirs);
 		}
 	} else if (cur.exists) {
 		r = reverted(role, &cur, &e);
@@ -454,7 +505,6 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 	if (r >= 0 && !c->dry_run) {
 		state_remove(c, role, "orig");
 		state_remove(c, role, "absent");
-		state_remove(c, role, "dirs");
 		state_remove(c, role, "ours");
 	}
 out:
@@ -470,10 +520,9 @@ out:
 
 /* Saves how the file was before setup's first change to it, and the directories it makes. */
 static int save_before(const struct setup_ctx *c, const struct role *role, const struct blob *cur,
-		       const struct saved *s, char *created)
+		       const struct saved *s, const char *created)
 {
 	struct blob marker = { .exists = true, .st.st_mode = 0600 };
-	struct blob dirs = { .exists = true, .st.st_mode = 0600 };
 	int r = 0;
 
 	if (!s->any)
@@ -483,13 +532,8 @@ static int save_before(const struct setup_ctx *c, const struct role *role, const
 		state_remove(c, role, "orig");
 		state_remove(c, role, "absent");
 	}
-	if (r >= 0 && created) {
-		_cleanup_free_ char *all = NULL;
-		if (asprintf(&all, "%.*s%s", (int)s->dirs.len, s->dirs.data ? s->dirs.data : "", created) < 0)
-			return -ENOMEM;
-		dirs.data = all, dirs.len = strlen(all);
-		r = state_write(c, role, "dirs", &dirs);
-	}
+	if (r >= 0 && created)
+		r = created_add(c, created);
 	return r;
 }
 
@@ -730,8 +774,11 @@ int cmd_setup(int argc, char **argv)
 		if (r < 0)
 			failed = 1;
 	}
-	if (c.undo && !c.dry_run && !failed)
+	if ((c.undo || c.changed) && !c.dry_run) {
+		/* Also after a setup that took a drop-in out (docker without --default). */
+		created_prune(&c);
 		state_prune(&c);
+	}
 	if (failed)
 		return 1;
 	print_next_steps(&c);
