@@ -19,6 +19,12 @@ packages=(
 	containerd
 )
 
+# t_kubernetes validates deploy/kubernetes with packages from the npm registry
+# (tools/k8s-validate.sh): Debian's node and npm where the machine has no node of its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	packages+=(nodejs npm)
+fi
+
 # clang (libFuzzer) only when tools/test.sh is asked to fuzz.
 if [ "${UBINFMT_FUZZ_SECONDS:-0}" != 0 ]; then
 	packages+=(clang)

@@ -56,6 +56,14 @@ have -rw-r--r-- /usr/share/man/man8/ubinfmtd.8.gz
 have -rw-r--r-- /usr/share/man/man1/ubinfmt-init.1.gz
 have -rw-r--r-- /usr/share/doc/ubinfmt/copyright
 have -rw-r--r-- /usr/share/doc/ubinfmt/README.md
+have -rwxr-xr-x /usr/lib/ubinfmt/install-node
+for f in daemonset.yaml runtimeclass.yaml namespace.yaml kustomization.yaml containerd.toml crio.conf Dockerfile; do
+	have -rw-r--r-- "/usr/share/ubinfmt/kubernetes/$f"
+done
+have -rw-r--r-- /usr/share/ubinfmt/docker/daemon.json
+have -rw-r--r-- /usr/share/ubinfmt/docker/docker.service.d/ubinfmt.conf
+have -rw-r--r-- /usr/share/ubinfmt/podman/containers.conf.d/ubinfmt.conf
+have -rw-r--r-- /usr/share/ubinfmt/containerd/config.toml
 if [ "$has_runtime" = 1 ]; then
 	have -rwxr-xr-x /usr/bin/ubinfmt-runtime
 	have lrwxrwxrwx /usr/libexec/ubinfmt/runc ../../bin/ubinfmt-runtime
