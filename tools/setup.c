@@ -29,6 +29,7 @@
 #include "log.h"
 #include "macros.h"
 #include "setup_edit.h"
+#include "setup_files.h"
 
 static const char setup_usage[] =
 	"Usage: ubinfmt setup docker|podman|containerd [--undo] [--dry-run] [--default]\n"
@@ -99,148 +100,6 @@ struct setup_ctx {
 	bool changed, dropin_changed;
 };
 
-/* A file's bytes, or that it does not exist. */
-struct blob {
-	char *data;
-	size_t len;
-	bool exists;
-	struct stat st;
-};
-
-static void blob_clear(struct blob *b)
-{
-	free(b->data);
-	*b = (struct blob){ 0 };
-}
-
-static bool blob_equal(const struct blob *a, const struct blob *b)
-{
-	return a->exists == b->exists && a->len == b->len && (!a->len || memcmp(a->data, b->data, a->len) == 0);
-}
-
-static int join(char *buf, size_t size, const char *a, const char *b, const char *c)
-{
-	int n = snprintf(buf, size, "%s%s%s", a, b, c ? c : "");
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/*
- * Reads PATH whole.  Trusts nothing of it: a symlink is refused (setup would replace the link
- * with a file), so is anything but a regular file or one over SETUP_FILE_MAX bytes.
- */
-static int read_blob(const char *path, struct blob *ret)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	struct blob b = { 0 };
-	size_t got = 0;
-
-	if (fd < 0 && errno == ENOENT) {
-		*ret = b;
-		return 0;
-	}
-	if (fd < 0)
-		return negative_errno();
-	if (fstat(fd, &b.st) < 0)
-		return negative_errno();
-	if (!S_ISREG(b.st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)b.st.st_size > SETUP_FILE_MAX)
-		return -EFBIG;
-	b.data = malloc((size_t)b.st.st_size + 1);
-	if (!b.data)
-		return -ENOMEM;
-	while (got < (size_t)b.st.st_size) {
-		ssize_t n = read(fd, b.data + got, (size_t)b.st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? negative_errno() : -EIO;
-			free(b.data);
-			return r;
-		}
-		got += (size_t)n;
-	}
-	b.data[got] = '\0';
-	b.len = got;
-	b.exists = true;
-	*ret = b;
-	return 0;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Replaces PATH atomically (temporary file beside it, fsync, rename) with DATA, MODE, owner. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	_cleanup_close_ int fd = -1, dfd = -1;
-	int r;
-
-	if (join(dir, sizeof(dir), path, "", NULL) < 0 || join(tmp, sizeof(tmp), path, ".ubinfmt-XXXXXX", NULL) < 0)
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	r = write_all(fd, data, len);
-	if (r >= 0 && (fchmod(fd, mode & 07777) < 0 || fchown(fd, uid, gid) < 0 || fsync(fd) < 0))
-		r = negative_errno();
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = negative_errno();
-	if (r < 0) {
-		(void)unlink(tmp);
-		return r;
-	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
-	return 0;
-}
-
-static int write_blob(const char *path, const struct blob *b)
-{
-	return write_atomic(path, b->data ? b->data : "", b->len, b->st.st_mode, b->st.st_uid, b->st.st_gid);
-}
-
-/*
- * Creates the missing directories of PATH's parent below the root (0755), and appends each one
- * it made, relative to the root, to *created (a list of lines), for the undo to remove.
- */
-static int make_parents(const char *root, const char *path, char **created)
-{
-	char buf[PATH_MAX];
-	size_t skip = strlen(root);
-
-	if (join(buf, sizeof(buf), path, "", NULL) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = buf + skip + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(buf, 0755) == 0) {
-			char *grown = NULL;
-			if (asprintf(&grown, "%s%s\n", *created ? *created : "", buf + skip) < 0)
-				return -ENOMEM;
-			free(*created);
-			*created = grown;
-		} else if (errno != EEXIST) {
-			return negative_errno();
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /* ---- the state directory ------------------------------------------------------------------- */
 
 static int state_path(const struct setup_ctx *c, const struct role *role, const char *suffix, char *buf, size_t size)
@@ -255,7 +114,7 @@ static int state_read(const struct setup_ctx *c, const struct role *role, const 
 	char p[PATH_MAX];
 	int r = state_path(c, role, suffix, p, sizeof(p));
 
-	return r < 0 ? r : read_blob(p, ret);
+	return r < 0 ? r : blob_read(p, ret);
 }
 
 /* mkdir -p of the state directory (root only: it holds copies of root's configuration). */
@@ -263,7 +122,7 @@ static int state_mkdir(const struct setup_ctx *c)
 {
 	char buf[PATH_MAX];
 
-	if (join(buf, sizeof(buf), c->state_dir, "", NULL) < 0)
+	if (setup_join(buf, sizeof(buf), c->state_dir, "", NULL) < 0)
 		return -ENAMETOOLONG;
 	for (char *p = buf + strlen(c->root) + 1;; p++) {
 		char *slash = strchr(p, '/');
@@ -286,7 +145,7 @@ static int state_write(const struct setup_ctx *c, const struct role *role, const
 
 	if (r >= 0)
 		r = state_mkdir(c);
-	return r < 0 ? r : write_blob(p, b);
+	return r < 0 ? r : blob_write(p, b);
 }
 
 static void state_remove(const struct setup_ctx *c, const struct role *role, const char *suffix)
@@ -303,9 +162,9 @@ static void state_prune(const struct setup_ctx *c)
 	char p[PATH_MAX];
 
 	(void)rmdir(c->state_dir);
-	if (join(p, sizeof(p), c->root, STATE_DIR, NULL) >= 0)
+	if (setup_join(p, sizeof(p), c->root, STATE_DIR, NULL) >= 0)
 		(void)rmdir(p);
-	if (join(p, sizeof(p), c->root, "/var/lib/ubinfmt", NULL) >= 0)
+	if (setup_join(p, sizeof(p), c->root, "/var/lib/ubinfmt", NULL) >= 0)
 		(void)rmdir(p);
 }
 
@@ -401,7 +260,7 @@ static int reverted(const struct role *role, const struct blob *cur, struct setu
  */
 static int created_path(const struct setup_ctx *c, char *buf, size_t size)
 {
-	return join(buf, size, c->root, STATE_DIR "/created-dirs", NULL);
+	return setup_join(buf, size, c->root, STATE_DIR "/created-dirs", NULL);
 }
 
 static int created_add(const struct setup_ctx *c, const char *dirs)
@@ -414,7 +273,7 @@ static int created_add(const struct setup_ctx *c, const char *dirs)
 	if (r >= 0)
 		r = state_mkdir(c);
 	if (r >= 0)
-		r = read_blob(p, &old);
+		r = blob_read(p, &old);
 	if (r < 0)
 		return r;
 	r = asprintf(&all, "%s%s", old.data ? old.data : "", dirs);
@@ -422,7 +281,7 @@ static int created_add(const struct setup_ctx *c, const char *dirs)
 	if (r < 0)
 		return -ENOMEM;
 	b.data = all, b.len = strlen(all);
-	return write_blob(p, &b);
+	return blob_write(p, &b);
 }
 
 static int by_depth(const void *a, const void *b)
@@ -440,7 +299,7 @@ static void created_prune(const struct setup_ctx *c)
 	_cleanup_free_ char *kept = NULL;
 	size_t n = 0, kept_len = 0;
 
-	if (created_path(c, p, sizeof(p)) < 0 || read_blob(p, &list) < 0 || !list.exists)
+	if (created_path(c, p, sizeof(p)) < 0 || blob_read(p, &list) < 0 || !list.exists)
 		return;
 	lines = calloc(list.len + 1, sizeof(*lines));
 	kept = calloc(list.len + 1, 1);
@@ -450,7 +309,7 @@ static void created_prune(const struct setup_ctx *c)
 		lines[n++] = l;
 	qsort(lines, n, sizeof(*lines), by_depth);
 	for (size_t i = 0; i < n; i++) {
-		if (join(dir, sizeof(dir), c->root, lines[i], NULL) < 0 || (rmdir(dir) < 0 && errno != ENOENT)) {
+		if (setup_join(dir, sizeof(dir), c->root, lines[i], NULL) < 0 || (rmdir(dir) < 0 && errno != ENOENT)) {
 			kept_len += (size_t)sprintf(kept + kept_len, "%s\n", lines[i]);
 		}
 	}
@@ -458,7 +317,7 @@ static void created_prune(const struct setup_ctx *c)
 		(void)unlink(p);
 	} else {
 		left.data = kept, left.len = kept_len;
-		(void)write_blob(p, &left);
+		(void)blob_write(p, &left);
 	}
 out:
 	blob_clear(&list);
@@ -473,7 +332,7 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 
 	r = saved_load(c, role, &s);
 	if (r >= 0 && s.any)
-		r = read_blob(path, &cur);
+		r = blob_read(path, &cur);
 	if (r < 0 || !s.any)
 		goto out;
 	if (s.has_orig && blob_equal(&cur, &s.ours)) {
@@ -483,7 +342,7 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 		else
 			printf("  %s: removed (there was none before setup)\n", path);
 		if (!c->dry_run) {
-			r = s.orig.exists ? write_blob(path, &s.orig) : unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
+			r = s.orig.exists ? blob_write(path, &s.orig) : unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
 		}
 	} else if (cur.exists) {
 		r = reverted(role, &cur, &e);
@@ -494,7 +353,7 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 		if (!c->dry_run && e.changed) {
 			out = cur;
 			out.data = e.text, out.len = e.len;
-			r = e.text ? write_blob(path, &out) : unlink(path) < 0 ? negative_errno() : 0;
+			r = e.text ? blob_write(path, &out) : unlink(path) < 0 ? negative_errno() : 0;
 		}
 	} else {
 		printf("  %s: already gone\n", path);
@@ -546,7 +405,7 @@ static int apply_role(struct setup_ctx *c, const struct role *role, const char *
 	bool want_file;
 	int r;
 
-	r = read_blob(path, &cur);
+	r = blob_read(path, &cur);
 	if (r >= 0)
 		r = saved_load(c, role, &s);
 	if (r >= 0)
@@ -572,11 +431,11 @@ static int apply_role(struct setup_ctx *c, const struct role *role, const char *
 	out.data = e.text, out.len = e.len;
 	if (!cur.exists)
 		out.st = (struct stat){ .st_mode = 0644, .st_uid = 0, .st_gid = 0 };
-	r = make_parents(c->root, path, &created);
+	r = setup_make_parents(c->root, path, &created);
 	if (r >= 0)
 		r = save_before(c, role, &cur, &s, created);
 	if (r >= 0)
-		r = write_blob(path, &out);
+		r = blob_write(path, &out);
 	if (r >= 0)
 		r = state_write(c, role, "ours", &out);
 out:
@@ -612,7 +471,7 @@ static int default_runtime(char *buf, size_t size)
 	if (n < 0)
 		return negative_errno();
 	self[n] = '\0';
-	return join(buf, size, dirname(self), "/ubinfmt-runtime", NULL);
+	return setup_join(buf, size, dirname(self), "/ubinfmt-runtime", NULL);
 }
 
 /* PREFIX/bin/ubinfmt-runtime has its runc name in PREFIX/libexec/ubinfmt (deploy/CMakeLists.txt). */
@@ -621,10 +480,10 @@ static int runc_dir_of(const char *runtime, char *buf, size_t size)
 	char copy[PATH_MAX];
 	char *prefix;
 
-	if (join(copy, sizeof(copy), runtime, "", NULL) < 0)
+	if (setup_join(copy, sizeof(copy), runtime, "", NULL) < 0)
 		return -ENAMETOOLONG;
 	prefix = dirname(dirname(copy));
-	return join(buf, size, strcmp(prefix, "/") == 0 ? "" : prefix, "/libexec/ubinfmt", NULL);
+	return setup_join(buf, size, strcmp(prefix, "/") == 0 ? "" : prefix, "/libexec/ubinfmt", NULL);
 }
 
 static void print_next_steps(const struct setup_ctx *c)
@@ -733,11 +592,11 @@ static int resolve_paths(struct setup_ctx *c, const char *runtime)
 	} else {
 		c->root = "";
 	}
-	r = runtime ? join(c->runtime, sizeof(c->runtime), runtime, "", NULL) : default_runtime(c->runtime, sizeof(c->runtime));
+	r = runtime ? setup_join(c->runtime, sizeof(c->runtime), runtime, "", NULL) : default_runtime(c->runtime, sizeof(c->runtime));
 	if (r >= 0)
 		r = runc_dir_of(c->runtime, c->runc_dir, sizeof(c->runc_dir));
 	if (r >= 0)
-		r = join(c->state_dir, sizeof(c->state_dir), c->root, STATE_DIR "/", c->engine->name);
+		r = setup_join(c->state_dir, sizeof(c->state_dir), c->root, STATE_DIR "/", c->engine->name);
 	if (r < 0)
 		return log_error_errno(r, "paths: %m");
 	if (!setup_path_ok(c->runtime) || !setup_path_ok(c->runc_dir)) {
@@ -745,7 +604,7 @@ static int resolve_paths(struct setup_ctx *c, const char *runtime)
 			  "control characters (it goes into JSON, TOML and systemd files)", c->runtime);
 		return -EINVAL;
 	}
-	if (!c->undo && join(in_root, sizeof(in_root), c->root, c->runtime, NULL) >= 0 && access(in_root, X_OK) < 0)
+	if (!c->undo && setup_join(in_root, sizeof(in_root), c->root, c->runtime, NULL) >= 0 && access(in_root, X_OK) < 0)
 		log_warn("%s: %m: the engine will fail to start containers with it until it is there "
 			 "(install ubinfmt-runtime, or name it with --runtime-path)", in_root);
 	return 0;
@@ -768,7 +627,7 @@ int cmd_setup(int argc, char **argv)
 	       c.dry_run ? " --dry-run (nothing is changed; this is what it would do)" : "");
 	for (size_t i = 0; i < c.engine->n_roles; i++) {
 		const struct role *role = &c.engine->roles[i];
-		if (join(path, sizeof(path), c.root, role->path, NULL) < 0)
+		if (setup_join(path, sizeof(path), c.root, role->path, NULL) < 0)
 			return 1;
 		r = c.undo ? undo_role(&c, role, path) : apply_role(&c, role, path);
 		if (r < 0)

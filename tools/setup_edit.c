@@ -454,14 +454,49 @@ static const char *cri_plugin(int version)
 	}
 }
 
+/*
+ * The file with setup's block after it: *ret_out, its length returned (-ENOMEM).  A blank line
+ * between the file and the block, unless there is one already.
+ */
+static int containerd_text(char **ret_out, const char *base, size_t base_len, const char *plugin, const char *runtime,
+			   const struct toml_facts *f, bool add_version, bool *ret_named_runc)
+{
+	_cleanup_free_ char *runc = NULL;
+	const char *sep = base_len == 0 ? "" : base[base_len - 1] != '\n' ? "\n\n" : base_len > 1 && base[base_len - 2] != '\n' ? "\n" : "";
+
+	/*
+	 * containerd 1.6 takes the handlers a file names instead of its built-in ones: a file that
+	 * names none (Debian's) would lose runc, the default handler of every other pod, and the
+	 * CRI plugin would not load at all.  So runc is named too, as containerd has it built in.
+	 */
+	if (!f->runc && asprintf(&runc, "[%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
+				 plugin) < 0)
+		return -ENOMEM;
+	*ret_named_runc = runc != NULL;
+	return asprintf(ret_out,
+			"%s%s%s" BLOCK_BEGIN " (`ubinfmt setup containerd --undo` takes this block out)\n"
+			"# The CRI runtime handler \"%s\", for a Kubernetes RuntimeClass with handler: %s: runc's\n"
+			"# shim running ubinfmt-runtime as its runc, which hands the container's execs to ubinfmtd.\n"
+			"%s%s"
+			"[%s.containerd.runtimes.%s]\n"
+			"  runtime_type = \"io.containerd.runc.v2\"\n"
+			"  [%s.containerd.runtimes.%s.options]\n"
+			"    BinaryName = \"%s\"\n"
+			"%s" BLOCK_END "\n",
+			base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME,
+			runc ? "# Handlers named here replace containerd's built-in ones: runc, the default, as built in.\n" : "",
+			runc ? runc : "", plugin, RUNTIME_NAME, plugin, RUNTIME_NAME, runtime,
+			f->systemd ? "    SystemdCgroup = true\n" : "");
+}
+
 int setup_containerd_apply(const char *cur, size_t len, const char *runtime, struct setup_edit *ret)
 {
 	struct setup_edit e = { 0 };
 	struct toml_facts f;
 	size_t b_start = 0, b_end = 0, base_len;
-	_cleanup_free_ char *base = NULL, *out = NULL, *runc = NULL;
-	const char *plugin, *sep;
-	bool add_version;
+	_cleanup_free_ char *base = NULL, *out = NULL;
+	const char *plugin;
+	bool add_version, named_runc = false;
 	int r, n, version;
 
 	if (len > SETUP_FILE_MAX)
@@ -490,30 +525,7 @@ int setup_containerd_apply(const char *cur, size_t len, const char *runtime, str
 	if (!plugin)
 		return refuse(ret, "config version %d: this setup knows versions 1, 2 and 3", version);
 
-	/* A blank line between the file and the block, unless there is one already. */
-	sep = base_len == 0 ? "" : base[base_len - 1] != '\n' ? "\n\n" : base_len > 1 && base[base_len - 2] != '\n' ? "\n" : "";
-	/*
-	 * containerd 1.6 takes the handlers a file names instead of its built-in ones: a file that
-	 * names none (Debian's) would lose runc, the default handler of every other pod, and the
-	 * CRI plugin would not load at all.  So runc is named too, as containerd has it built in.
-	 */
-	if (!f.runc && asprintf(&runc, "[%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
-				plugin) < 0)
-		return -ENOMEM;
-	n = asprintf(&out,
-		     "%s%s%s" BLOCK_BEGIN " (`ubinfmt setup containerd --undo` takes this block out)\n"
-		     "# The CRI runtime handler \"%s\", for a Kubernetes RuntimeClass with handler: %s: runc's\n"
-		     "# shim running ubinfmt-runtime as its runc, which hands the container's execs to ubinfmtd.\n"
-		     "%s%s"
-		     "[%s.containerd.runtimes.%s]\n"
-		     "  runtime_type = \"io.containerd.runc.v2\"\n"
-		     "  [%s.containerd.runtimes.%s.options]\n"
-		     "    BinaryName = \"%s\"\n"
-		     "%s" BLOCK_END "\n",
-		     base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME,
-		     runc ? "# Handlers named here replace containerd's built-in ones: runc, the default, as built in.\n" : "",
-		     runc ? runc : "", plugin, RUNTIME_NAME, plugin, RUNTIME_NAME, runtime,
-		     f.systemd ? "    SystemdCgroup = true\n" : "");
+	n = containerd_text(&out, base, base_len, plugin, runtime, &f, add_version, &named_runc);
 	if (n < 0)
 		return -ENOMEM;
 	r = set_text(&e, out, (size_t)n, cur, len);
@@ -522,7 +534,7 @@ int setup_containerd_apply(const char *cur, size_t len, const char *runtime, str
 	if (e.changed)
 		note(&e, "CRI runtime handler \"%s\": BinaryName %s (config version %d%s%s%s)", RUNTIME_NAME, runtime,
 		     version, add_version ? ", written" : "", f.systemd ? ", SystemdCgroup like runc's" : "",
-		     runc ? "; runc named as built in" : "");
+		     named_runc ? "; runc named as built in" : "");
 	*ret = e;
 	return 0;
 }
