@@ -5,7 +5,9 @@
 # capabilities that differ from the systemd unit's, a pairing the API server refuses); the
 # containerd handler snippet is what `ubinfmt setup containerd` appends to a `containerd config
 # default` file, and a private containerd 1.6 loads it (config dump, CRI plugin ok); the CRI-O
-# snippet parses as TOML with the handler; the DaemonSet's install script, run in a bare
+# snippet parses as TOML with the handler; ubinfmtd under the DaemonSet's capability set (as its
+# bounding set) serves an arm64 exec with its emulators read-only, and warns without
+# CAP_SYS_ADMIN; the DaemonSet's install script, run in a bare
 # rootfs laid out as the image is, installs the shim and the configuration on the "node" and
 # keeps a node's own configuration on a second run.
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # status and out come from lib.sh's run
@@ -51,6 +53,40 @@ else
 		's = s.replace("            runAsUser: 0\n            readOnlyRootFilesystem: true\n", "            runAsUser: 0\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n")'
 	mutant "an image of another version" "image localhost/ubinfmt:9.9.9: this is ubinfmt $version" \
 		"s = s.replace('image: localhost/ubinfmt:$version', 'image: localhost/ubinfmt:9.9.9', 1)"
+fi
+
+# ---- ubinfmtd with the DaemonSet's capabilities ------------------------------------------------
+
+# The container's capability sets are the DaemonSet's list: so is the bounding set here (root's
+# effective and permitted sets follow it).  With them ubinfmtd opens its emulators read-only,
+# serves an arm64 exec, and says nothing is missing; without CAP_SYS_ADMIN it warns.
+if [ -x "$UBINFMTD" ] && [ -x "$UBINFMT_INIT" ] && [ -x "$(busybox arm64)" ] && command -v setpriv >/dev/null 2>&1 &&
+	{ command -v qemu-aarch64-static || command -v qemu-aarch64; } >/dev/null 2>&1; then
+	caps=$(sed -n 's/^ *add: \[\(.*"SYS_PTRACE".*\)\]$/\1/p' "$K/daemonset.yaml" | tr -d '" ' | tr '[:upper:]' '[:lower:]')
+	# capped_daemon NAME CAPS: ubinfmtd with the bounding set CAPS, an arm64 uname -m through it.
+	capped_daemon() {
+		local d=$T/capped-$1 pid i
+		mkdir -p "$d"
+		setpriv --bounding-set "-all,+${2//,/,+}" --inh-caps=-all "$UBINFMTD" --socket "$d/agent.sock" \
+			--oci-socket "$d/oci.sock" --control "$d/control.sock" >"$d/log" 2>&1 &
+		pid=$!
+		track_pid "$pid"
+		for ((i = 0; i < 100; i++)); do
+			"$UBINFMT" status --control "$d/control.sock" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		run timeout -k 5 60 "$UBINFMT_INIT" --socket "$d/agent.sock" -- "$(busybox arm64)" uname -m
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		log=$(cat "$d/log")
+	}
+	capped_daemon daemonset "$caps"
+	expect_eq "ubinfmtd with the DaemonSet's capabilities ($caps) serves an arm64 exec" "0 aarch64" "$status $out" "$log"
+	expect_eq "  and warns of nothing (emulators on a read-only mount)" "" "$(grep -E 'warn|error' <<<"$log")"
+	capped_daemon no-sys-admin "${caps/,sys_admin/}"
+	expect_match "without CAP_SYS_ADMIN it warns that the emulators are writable" "emulators are not on a read-only mount" "$log"
+else
+	skip_check "ubinfmtd with the DaemonSet's capabilities" "needs ubinfmtd, ubinfmt-init, setpriv, the arm64 busybox fixture and qemu-aarch64"
 fi
 
 # ---- the containerd handler --------------------------------------------------------------------
