@@ -174,10 +174,17 @@ cp "$REPO/deploy/ubinfmt/runtime.conf" "$I/etc/ubinfmt/runtime.conf"
 shim=$BUILD/bin/ubinfmt-runtime
 [ -x "$shim" ] || shim=$BUILD/bin/ubinfmt-init # a stand-in program until this tree has the shim
 cp "$shim" "$I/usr/bin/ubinfmt-runtime"
+# The image's static copy for nodes (deploy/CMakeLists.txt), when this build has one.
+node_shim=$I/usr/bin/ubinfmt-runtime
+if [ -x "$BUILD/node/ubinfmt-runtime" ]; then
+	mkdir -p "$I/usr/lib/ubinfmt/node"
+	cp "$BUILD/node/ubinfmt-runtime" "$I/usr/lib/ubinfmt/node/ubinfmt-runtime"
+	node_shim=$I/usr/lib/ubinfmt/node/ubinfmt-runtime
+fi
 run chroot "$I" /usr/lib/ubinfmt/install-node /host/opt/ubinfmt /host/etc/ubinfmt
 expect_eq "install-node: exit status 0" 0 "$status" "$out"
-check "  the node has the image's ubinfmt-runtime in /opt/ubinfmt/bin" \
-	cmp "$I/usr/bin/ubinfmt-runtime" "$I/host/opt/ubinfmt/bin/ubinfmt-runtime"
+check "  the node has the image's ubinfmt-runtime in /opt/ubinfmt/bin (the static one if any)" \
+	cmp "$node_shim" "$I/host/opt/ubinfmt/bin/ubinfmt-runtime"
 expect_eq "  executable by all, writable by root only" 755 "$(stat -c %a "$I/host/opt/ubinfmt/bin/ubinfmt-runtime")"
 expect_eq "  and its runc name for BuildKit" ../../bin/ubinfmt-runtime "$(readlink "$I/host/opt/ubinfmt/libexec/ubinfmt/runc")"
 check "  and /etc/ubinfmt/runtime.conf" cmp "$I/etc/ubinfmt/runtime.conf" "$I/host/etc/ubinfmt/runtime.conf"

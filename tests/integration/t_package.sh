@@ -68,6 +68,7 @@ if [ "$has_runtime" = 1 ]; then
 	have -rwxr-xr-x /usr/bin/ubinfmt-runtime
 	have lrwxrwxrwx /usr/libexec/ubinfmt/runc ../../bin/ubinfmt-runtime
 	have -rw-r--r-- /usr/share/man/man8/ubinfmt-runtime.8.gz
+	have -rwxr-xr-x /usr/lib/ubinfmt/node/ubinfmt-runtime
 else
 	skip_check "contains /usr/bin/ubinfmt-runtime and /usr/libexec/ubinfmt/runc" \
 		"this tree has no ubinfmt-runtime yet (no $BUILD/bin/ubinfmt-runtime)"
@@ -190,6 +191,17 @@ man_page /usr/share/man/man8/ubinfmtd.8.gz "$X/usr/sbin/ubinfmtd"
 man_page /usr/share/man/man1/ubinfmt-init.1.gz "$X/usr/bin/ubinfmt-init"
 if [ "$has_runtime" = 1 ]; then
 	man_page /usr/share/man/man8/ubinfmt-runtime.8.gz "$X/usr/bin/ubinfmt-runtime"
+fi
+
+# ---- the shim for Kubernetes nodes --------------------------------------------------------------
+
+if [ "$has_runtime" = 1 ]; then
+	node_shim=$X/usr/lib/ubinfmt/node/ubinfmt-runtime
+	expect_eq "the nodes' ubinfmt-runtime has no program interpreter (static)" "" \
+		"$(readelf -lW "$node_shim" 2>&1 | grep -i 'program interpreter')"
+	expect_eq "  and needs no shared library" "" "$(readelf -dW "$node_shim" 2>&1 | grep NEEDED)"
+	expect_eq "  and is the same program: the same --help" "$("$X/usr/bin/ubinfmt-runtime" --help 2>&1)" \
+		"$("$node_shim" --help 2>&1)"
 fi
 
 # ---- the static init --------------------------------------------------------------------------
