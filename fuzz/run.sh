@@ -34,11 +34,12 @@ declare -A max_len=(
 	[fuzz_perm]=8192
 	[fuzz_rewrite]=4096
 	[fuzz_trace]=4096
+	[fuzz_runtime]=32768
 )
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
-	targets=(fuzz_proto fuzz_oci fuzz_classify fuzz_hostbinfmt fuzz_perm fuzz_rewrite fuzz_trace)
+	targets=(fuzz_proto fuzz_oci fuzz_classify fuzz_hostbinfmt fuzz_perm fuzz_rewrite fuzz_trace fuzz_runtime)
 fi
 
 cmake -S "$repo" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -13,10 +13,13 @@ packages=(
 	runc crun podman
 	# The man pages are generated from each program's --help at build time (deploy/man/).
 	help2man
-	# t_setup.sh loads the CRI runtime handler that `ubinfmt setup containerd` writes into a
-	# private containerd 1.6 (its own root, state and socket under the test's directory; the
-	# package's own service is not used).
-	containerd
+	# containerd 1.6 for t_containerd.sh: `ctr run --runc-binary` and a CRI runtime handler,
+	# in a private containerd of the test's own (the system-wide containerd.service, which
+	# the package enables where systemd runs, is not used); t_setup.sh and t_kubernetes.sh load
+	# the handler that `ubinfmt setup containerd` writes into one the same way.
+	# python3-grpcio drives the CRI API as a kubelet would (tests/integration/cri.py): Debian
+	# 12 has no crictl.
+	containerd python3-grpcio
 )
 
 # t_kubernetes validates deploy/kubernetes with packages from the npm registry

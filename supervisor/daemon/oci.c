@@ -367,6 +367,15 @@ static void serve_what_came(struct oci_conn *c, const char *when)
 		return;
 	}
 	snprintf(why, sizeof(why), "%s%s", when, reason);
+	if (c->len == 0 && c->n_fds == 0 && !*when) {
+		/*
+		 * crun connects before it creates the container: this is a crun that failed to (its
+		 * own error says why), or ubinfmt-runtime checking that we listen.  Nothing to serve,
+		 * nothing to blame.
+		 */
+		log_debug("an OCI runtime connected and closed without sending anything: nothing to serve");
+		return;
+	}
 	if (c->n_fds > 0)
 		serve(c, NULL, why);
 	else

@@ -13,6 +13,9 @@
 #define KEY_EMULATORS OCI_ANNOTATION_PREFIX "emulators"
 #define KEY_EMULATOR OCI_ANNOTATION_PREFIX "emulator."
 #define KEY_TRACE OCI_ANNOTATION_PREFIX "trace"
+/* ubinfmt-runtime's annotations (runtime/profile.h): its business, not the daemon's. */
+#define KEY_RUNTIME_REWRITTEN OCI_ANNOTATION_PREFIX "runtime"
+#define KEY_RUNTIME_ENABLE OCI_ANNOTATION_PREFIX "enable"
 
 /* Longer than any architecture name or alias: a longer item cannot be one. */
 #define ARCH_NAME_MAX 32
@@ -241,7 +244,8 @@ static int parse_annotations(struct source *src, const struct oci_state *st, cha
 		const struct oci_annotation *a = &st->annotations[i];
 		int r;
 
-		if (strncmp(a->key, OCI_ANNOTATION_PREFIX, strlen(OCI_ANNOTATION_PREFIX)) != 0)
+		if (strncmp(a->key, OCI_ANNOTATION_PREFIX, strlen(OCI_ANNOTATION_PREFIX)) != 0 ||
+		    strcmp(a->key, KEY_RUNTIME_REWRITTEN) == 0 || strcmp(a->key, KEY_RUNTIME_ENABLE) == 0)
 			continue;
 		r = parse_entry(src, a->key, a->value, reason, reason_size);
 		if (r < 0)

@@ -39,8 +39,9 @@
  *       Trace this container's execs, as text or JSON lines.  listenerMetadata wins over an
  *       annotation.
  *
- * Any other io.ubinfmt.* key, a malformed value or a non-lowercase boolean is an error, so a
- * typo cannot pass unnoticed.
+ * io.ubinfmt.runtime and io.ubinfmt.enable are ubinfmt-runtime's annotations (runtime/profile.h)
+ * and are skipped.  Any other io.ubinfmt.* key, a malformed value or a non-lowercase boolean is
+ * an error, so a typo cannot pass unnoticed.
  */
 
 enum oci_trace {

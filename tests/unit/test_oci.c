@@ -874,6 +874,13 @@ static void test_options_defaults(void **state)
 			 0);
 	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
 	oci_options_free(&o);
+	/* ubinfmt-runtime's own annotations are its business; in listenerMetadata they are typos. */
+	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmt.runtime\":\"rewritten\",\"io.ubinfmt.enable\":\"true\""),
+				    &o),
+			 0);
+	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
+	oci_options_free(&o);
+	options_fail(PAYLOAD("\"metadata\":\"io.ubinfmt.enable=true\",", ""), "unknown key 'io.ubinfmt.enable'");
 	assert_string_equal(oci_trace_name(OCI_TRACE_JSON), "json");
 	assert_string_equal(oci_trace_name(OCI_TRACE_MAX), "unknown");
 }
