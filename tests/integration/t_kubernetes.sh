@@ -100,6 +100,11 @@ if command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; then
 	"$UBINFMT" setup containerd --root "$N" --runtime-path /opt/ubinfmt/bin/ubinfmt-runtime >/dev/null 2>&1
 	expect_eq "containerd.toml is what ubinfmt setup appends to a 'containerd config default' file" \
 		"$(cat "$T/default.toml"; echo; cat "$K/containerd.toml")" "$(cat "$N/etc/containerd/config.toml")"
+	# The same handler as docs/containerd.md's, which t_containerd runs CRI pods on.
+	expect_eq "containerd.toml's handler is docs/containerd.md's (t_containerd runs pods on it), at /opt/ubinfmt" \
+		"$(sed -n '/^```toml$/,/^```$/{p;/^```$/q}' "$REPO/docs/containerd.md" | sed '1d;$d' |
+			sed 's|/usr/bin/ubinfmt-runtime|/opt/ubinfmt/bin/ubinfmt-runtime|')" \
+		"$(grep -v '^#' "$K/containerd.toml")"
 	cat "$T/default.toml" "$K/containerd.toml" >"$T/appended.toml"
 	dump=$(containerd --config "$T/appended.toml" config dump 2>&1)
 	expect_match "containerd 1.6 reads the snippet: the handler ubinfmt runs /opt/ubinfmt/bin/ubinfmt-runtime" \
