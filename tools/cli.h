@@ -8,6 +8,7 @@ int cmd_detect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
 
 /* -v/--verbose and UBINFMT_LOG: shared by every command. */
 void cli_bump_verbosity(void);

@@ -11,10 +11,14 @@ packages=(
 	# with --runtime runc; none of its recommends (buildah, fuse-overlayfs, slirp4netns,
 	# catatonit, uidmap…) is needed for that.
 	runc crun podman
+	# The man pages are generated from each program's --help at build time (deploy/man/).
+	help2man
 	# containerd 1.6 for t_containerd.sh: `ctr run --runc-binary` and a CRI runtime handler,
 	# in a private containerd of the test's own (the system-wide containerd.service, which
-	# the package enables where systemd runs, is not used).  python3-grpcio drives the CRI API
-	# as a kubelet would (tests/integration/cri.py): Debian 12 has no crictl.
+	# the package enables where systemd runs, is not used); t_setup.sh and t_kubernetes.sh load
+	# the handler that `ubinfmt setup containerd` writes into one the same way.
+	# python3-grpcio drives the CRI API as a kubelet would (tests/integration/cri.py): Debian
+	# 12 has no crictl.
 	containerd python3-grpcio
 )
 
@@ -25,6 +29,12 @@ packages=(
 # not started by this install (see policy-rc.d below).
 if [ "${UBINFMT_ENGINES:-0}" = 1 ]; then
 	packages+=(docker.io)
+fi
+
+# t_kubernetes validates deploy/kubernetes with packages from the npm registry
+# (tools/k8s-validate.sh): Debian's node and npm where the machine has no node of its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	packages+=(nodejs npm)
 fi
 
 # clang (libFuzzer) only when tools/test.sh is asked to fuzz.

@@ -22,6 +22,10 @@ static const char usage[] =
 	"        stream one line per exec from a running ubinfmtd\n"
 	"  attach PID\n"
 	"        make a running ubinfmtd take over the sandbox whose ubinfmt-init is PID\n"
+	"  setup docker|podman|containerd [--undo] [--dry-run] [--default] [--root DIR]\n"
+	"        [--runtime-path PATH]\n"
+	"        add ubinfmt-runtime to an engine's configuration (or take it out again), and\n"
+	"        say what changed; 'ubinfmt setup --help' tells more\n"
 	"\n"
 	"Environment: UBINFMT_LOG=error|warn|info|debug|trace sets the log level.\n";
 
@@ -65,6 +69,8 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1);
 	if (strcmp(argv[1], "attach") == 0)
 		return cmd_attach(argc - 1, argv + 1);
+	if (strcmp(argv[1], "setup") == 0)
+		return cmd_setup(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return 0;
