@@ -2,8 +2,9 @@
 # BuildKit inside dockerd (Debian's docker.io 20.10, `DOCKER_BUILDKIT=1 docker build`) through
 # ubinfmt-runtime.  BuildKit ignores dockerd's runtimes and runs `runc` from dockerd's PATH, so
 # the shim goes first on that PATH under the name `runc`, as installed (/usr/libexec/ubinfmt/runc,
-# a symbolic link to /usr/bin/ubinfmt-runtime), with no `runtime` in its configuration: it must
-# find the real runc further down PATH, never itself.
+# a symbolic link to /usr/bin/ubinfmt-runtime) and as deploy/docker's drop-in for docker.service
+# sets dockerd's PATH, with no `runtime` in its configuration: it must find the real runc
+# further down PATH, never itself.
 #
 #  1. Installed as `runc` first on PATH, the shim passes `runc --version` to the real runc.
 #  2. `DOCKER_BUILDKIT=1 docker build --platform linux/arm64` of a Dockerfile FROM the arm64
@@ -37,7 +38,19 @@ cp "$UBINFMT_RUNTIME" "$T/usr/bin/ubinfmt-runtime"
 ln -s ../../bin/ubinfmt-runtime "$T/usr/libexec/ubinfmt/runc"
 UBINFMT_RUNTIME=$T/usr/bin/ubinfmt-runtime
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-SHIM_PATH=$T/usr/libexec/ubinfmt:$SYS_PATH
+
+# dockerd's environment from the drop-in `ubinfmt setup docker --default` installs for
+# docker.service, its /usr/libexec/ubinfmt moved under $T.  (Docker 20.10 does not read
+# DOCKER_BUILDKIT_RUNC_COMMAND; it is passed on as the drop-in sets it.)
+dropin=$REPO/deploy/docker/docker.service.d/ubinfmt.conf
+dropin_env() {
+	sed -n "s/^Environment=\"$1=\(.*\)\"\$/\1/p" "$dropin" 2>/dev/null | sed "s|/usr/libexec/ubinfmt|$T/usr/libexec/ubinfmt|g"
+}
+SHIM_PATH=$(dropin_env PATH)
+RUNC_COMMAND=$(dropin_env DOCKER_BUILDKIT_RUNC_COMMAND)
+expect_match "deploy's docker.service drop-in puts the shim's directory first on dockerd's PATH" \
+	"^$T/usr/libexec/ubinfmt:.*/usr/sbin" "$SHIM_PATH" "$(cat "$dropin" 2>&1)"
+[ -n "$SHIM_PATH" ] || finish
 
 # ---- 1. the shim as `runc` first on PATH ---------------------------------------------------------
 
@@ -48,8 +61,8 @@ expect_eq "the shim as runc first on PATH: runc --version is the real runc's" "$
 
 # ---- 2. BuildKit's RUN steps through the shim ------------------------------------------------------
 
-dockerd_start --env PATH="$SHIM_PATH" --env UBINFMT_RUNTIME_CONFIG="$T/runtime.conf" \
-	--add-runtime ubinfmt="$UBINFMT_RUNTIME"
+dockerd_start --env PATH="$SHIM_PATH" ${RUNC_COMMAND:+--env DOCKER_BUILDKIT_RUNC_COMMAND="$RUNC_COMMAND"} \
+	--env UBINFMT_RUNTIME_CONFIG="$T/runtime.conf" --add-runtime ubinfmt="$UBINFMT_RUNTIME"
 if ! image_from_rootfs "$IMG" "$R" arm64; then
 	fail "docker load of the arm64 image" "$(tail -n 20 "$DOCKERD_LOG")"
 	finish
