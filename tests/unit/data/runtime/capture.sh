@@ -70,7 +70,9 @@ tar -C "$fixtures/rootfs/busybox-arm64" -cf "$T/arm64.tar" .
 tar -C "$fixtures/rootfs/busybox-amd64" -cf "$T/amd64.tar" .
 
 # ---- dockerd 20.10 (and its containerd-shim-runc-v2) -------------------------------------
-PATH="$T/bin:$PATH" CAPTURE_WHO=dockerd dockerd --data-root "$T/docker" --exec-root "$T/exec" \
+# dockerd 20.10 writes its trust key to /etc/docker/key.json unless told otherwise.
+printf '{"deprecated-key-path": "%s"}\n' "$T/key.json" >"$T/daemon.json"
+PATH="$T/bin:$PATH" CAPTURE_WHO=dockerd dockerd --config-file "$T/daemon.json" --data-root "$T/docker" --exec-root "$T/exec" \
 	--pidfile "$T/docker.pid" -H "unix://$T/docker.sock" --iptables=false --ip-masq=false \
 	--bridge=none --storage-driver vfs --cgroup-parent "/$cg" \
 	--add-runtime logrt="$T/bin/logrt" >"$T/dockerd.log" 2>&1 &
