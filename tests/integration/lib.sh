@@ -81,10 +81,22 @@ lib_kill_tracked() {
 	LIB_PIDS=()
 	return 0
 }
+# The state directories that runtimes make under /run whatever --root says (podman's runc, a
+# crun asked for its version, BuildKit's runc): those a test found missing are removed at exit
+# if they are still empty, so that nothing is left behind on the host.
+LIB_RUN_DIRS=()
+for d in /run/runc /run/crun /run/containerd /run/docker; do
+	[ -e "$d" ] || LIB_RUN_DIRS+=("$d")
+done
 lib_cleanup() {
+	local d
 	[ "${#LIB_PIDS[@]}" -gt 0 ] && lib_kill_tracked
 	# Mounts only ever happen in namespaces that are gone by now; never cross into one anyway.
 	[ -n "${T:-}" ] && [ -d "$T" ] && rm -rf --one-file-system "$T"
+	for d in "${LIB_RUN_DIRS[@]}"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	return 0
 }
 trap lib_cleanup EXIT
 trap 'exit 130' INT
