@@ -227,6 +227,16 @@ int cmd_trace(int argc, char **argv)
 	m.trace_sub.id = id;
 	m.trace_sub.json = json;
 	r = proto_send_msg(fd, &m, NULL, 0);
+	if (r >= 0) {
+		/*
+		 * The subscription has no answer of its own, but the daemon reads one connection's
+		 * messages in order: once a STATS request sent after it is answered, every exec
+		 * decided from then on is in the stream.  Saying so on stderr lets a script start
+		 * the programs it wants to see only then.
+		 */
+		struct proto_msg stats = { .type = PROTO_MSG_STATS };
+		r = proto_send_msg(fd, &stats, NULL, 0);
+	}
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
 	/* Lines as they come: stdout is line-buffered so a pipe reader sees each at once. */
@@ -240,6 +250,9 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (r < 0)
 			return 1;
+		if (m.type == PROTO_MSG_STATS)
+			fprintf(stderr, "ubinfmt: tracing %s%s%s of ubinfmtd at %s; Ctrl-C stops\n", id[0] ? "sandbox '" : "every sandbox",
+				id, id[0] ? "'" : "", control);
 		if (m.type != PROTO_MSG_TRACE_LINE)
 			continue;
 		if (json || !m.trace_line.id[0])

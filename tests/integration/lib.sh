@@ -502,6 +502,24 @@ wait_file() {
 	return 1
 }
 
+# trace_start FILE ARG…: `ubinfmt trace ARG…` in the background, its lines into FILE and its
+# stderr into FILE.err; returns once it says it is tracing (every exec decided from then on is
+# in FILE), 1 if it has not after 30 s.  Sets TRACE_PID.
+trace_start() {
+	local f=$1 i
+	shift
+	"$UBINFMT" trace "$@" >"$f" 2>"$f.err" &
+	TRACE_PID=$!
+	track_pid "$TRACE_PID"
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^ubinfmt: tracing ' "$f.err" 2>/dev/null && return 0
+		lib_alive "$TRACE_PID" || break
+		sleep 0.1
+	done
+	echo "ubinfmt trace $* did not start tracing: $(cat "$f.err" 2>/dev/null)"
+	return 1
+}
+
 # children_of PID: one line "pid state name" per process whose /proc/*/status says PPid: PID.
 children_of() {
 	local f key val pid state name ppid

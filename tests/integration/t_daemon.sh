@@ -20,13 +20,10 @@ daemon_start d || skip "ubinfmtd does not start"
 A=$(agent_sock d)
 C=$(control_sock d)
 
-# trace_bg FILE ARG…: `ubinfmt trace --control C ARG…` in the background into FILE; sets TRACE_PID.
+# trace_bg FILE ARG…: `ubinfmt trace ARG…` in the background into FILE, tracing once it returns;
+# sets TRACE_PID.
 trace_bg() {
-	local f=$1
-	shift
-	"$UBINFMT" trace "$@" >"$f" 2>&1 &
-	TRACE_PID=$!
-	track_pid "$TRACE_PID"
+	trace_start "$@" || fail "ubinfmt trace ${*:2} starts tracing"
 }
 
 # busybox_for NAME: a copy of the arm64 busybox at $T/NAME/busybox, so that its path in a trace
@@ -77,7 +74,6 @@ trace_bg "$T/trace.json" --control "$C" --sandbox tr --json
 t2=$TRACE_PID
 trace_bg "$T/trace-all.txt" --control "$C"
 t3=$TRACE_PID
-sleep 1 # the subscriptions reach the daemon
 sandbox_bg tr "$N"
 tr_pid=$INIT_PID
 if wait_file "$T/tr/ran" 60; then
@@ -146,7 +142,6 @@ trace_bg "$T/trace-A.txt" --control "$C" --sandbox A
 ta=$TRACE_PID
 trace_bg "$T/trace-B.json" --control "$C" --sandbox B --json
 tb=$TRACE_PID
-sleep 1
 log_before=$(wc -l <"$T/d.log")
 sandbox_bg A "$NA"
 pa=$INIT_PID

@@ -160,9 +160,7 @@ wait "$SQUAT" 2>/dev/null
 init_bg "$T/web.log" --socket "$A" --id web -- "$BB" sh -c "while :; do $BB sleep 1; done"
 WEB=$INIT_PID
 for ((i = 0; i < 50; i++)); do json_sandboxes | grep -q '^web 0 agent' && break; sleep 0.1; done
-"$UBINFMT" trace --control "$C" --sandbox web >"$T/web.trace" 2>&1 &
-track_pid $!
-sleep 0.3
+trace_start "$T/web.trace" --control "$C" --sandbox web || fail "ubinfmt trace --sandbox web starts tracing"
 cp "$BB" "$T/bin/marker" && chmod 755 "$T/bin/marker"
 "${NOBODY[@]}" "$HC" sandbox "$A" web --reattach --run "$T/bin/marker" >"$T/join.out" 2>&1 &
 JOIN=$!

@@ -167,8 +167,7 @@ chmod 700 "$S"
 daemon_start d -v -v || skip "ubinfmtd does not start"
 A=$(agent_sock d)
 C=$(control_sock d)
-"$UBINFMT" trace --control "$C" --json >"$T/live.json" 2>&1 &
-track_pid $!
+trace_start "$T/live.json" --control "$C" --json || fail "ubinfmt trace --json starts tracing"
 
 # in_sandbox ID CMD…: CMD under ubinfmt-init, served by the daemon.
 in_sandbox() {
