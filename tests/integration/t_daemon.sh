@@ -26,6 +26,16 @@ trace_bg() {
 	trace_start "$@" || fail "ubinfmt trace ${*:2} starts tracing"
 }
 
+# wait_lines FILE REGEX N: waits (10 s at most) until N lines of FILE match REGEX (grep -E).
+wait_lines() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # busybox_for NAME: a copy of the arm64 busybox at $T/NAME/busybox, so that its path in a trace
 # line says which sandbox ran it.
 busybox_for() {
@@ -96,7 +106,10 @@ else
 fi
 release tr "$tr_pid"
 expect_eq "sandbox 'tr': exit 0, no failed exec" "0 " "$status $(cat "$T/tr/fails" 2>/dev/null)" "$(cat "$T/tr/log")"
-sleep 0.5
+# The lines may still be on their way: wait for them (10 s at most) before stopping the readers.
+wait_lines "$T/trace.txt" "path='$T/tr/busybox' .*decision=emulate" "$N"
+wait_lines "$T/trace-all.txt" "path='$T/tr/busybox' .*decision=emulate" "$N"
+wait_lines "$T/trace.json" "\"path\":\"$T/tr/busybox\".*\"decision\":\"emulate\"" "$N"
 kill -TERM "$t1" "$t2" "$t3"
 wait "$t1" "$t2" "$t3" 2>/dev/null
 
@@ -164,7 +177,8 @@ release A "$pa"
 expect_eq "sandbox A: exit 0, no failed exec" "0 " "$status $(cat "$T/A/fails" 2>/dev/null)" "$(cat "$T/A/log")"
 release B "$pb"
 expect_eq "sandbox B: exit 0, no failed exec" "0 " "$status $(cat "$T/B/fails" 2>/dev/null)" "$(cat "$T/B/log")"
-sleep 0.5
+wait_lines "$T/trace-A.txt" "path='$T/A/busybox'" "$NA"
+wait_lines "$T/trace-B.json" "\"path\":\"$T/B/busybox\"" "$NB"
 kill -TERM "$ta" "$tb"
 wait "$ta" "$tb" 2>/dev/null
 
