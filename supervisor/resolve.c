@@ -471,25 +471,23 @@ static int procfs_link(struct walk_task *t, int dir, const char *name, int link_
 
 /*
  * Whether the magic link name, of the task's own process, goes away with the task's exec: an
- * fd/N link (the only magic links named by a number) of an fd the exec closes, or a
- * map_files/X link (the exec unmaps everything).  Close-on-exec is read in our procfs, from the
- * fd table of the thread that execs, which is the one the exec closes fds of.
+ * fd/N link (the only magic links named by a number) of an fd the exec closes.  Close-on-exec
+ * is read in our procfs, from the fd table of the thread that execs, which is the one the exec
+ * closes fds of.  (map_files/X links go away too, but following them takes CAP_SYS_ADMIN,
+ * which the supervisor does not keep: such an exec is the kernel's.)
  */
 static bool closed_by_exec(const struct walk_task *t, const char *name)
 {
 	char fdinfo[32], buf[512];
 	const char *flags;
 
-	if (name[0] >= '0' && name[0] <= '9' && strspn(name, "0123456789") == strlen(name)) {
-		if (strlen(name) > 10)
-			return false;
-		snprintf(fdinfo, sizeof(fdinfo), "fdinfo/%s", name);
-		if (procfs_read(t->tid, fdinfo, buf, sizeof(buf)) <= 0)
-			return false;
-		flags = strstr(buf, "flags:");
-		return flags && (strtoul(flags + 6, NULL, 8) & O_CLOEXEC);
-	}
-	return strchr(name, '-') && strspn(name, "0123456789abcdef-") == strlen(name);
+	if (name[0] < '0' || name[0] > '9' || strspn(name, "0123456789") != strlen(name) || strlen(name) > 10)
+		return false;
+	snprintf(fdinfo, sizeof(fdinfo), "fdinfo/%s", name);
+	if (procfs_read(t->tid, fdinfo, buf, sizeof(buf)) <= 0)
+		return false;
+	flags = strstr(buf, "flags:");
+	return flags && (strtoul(flags + 6, NULL, 8) & O_CLOEXEC);
 }
 
 /*

@@ -20,8 +20,8 @@ struct target_view {
 	ino_t root_ino;
 	/*
 	 * Set by each resolve_path and resolve_check_search: whether the path went through a magic
-	 * link of the task's own process that its exec takes away (fd/N of a close-on-exec fd,
-	 * map_files/X), so that the name no longer leads to the file once the exec is done.
+	 * link of the task's own process that its exec takes away (fd/N of a close-on-exec fd),
+	 * so that the name no longer leads to the file once the exec is done.
 	 */
 	bool exec_closes_name;
 };
