@@ -82,7 +82,7 @@ bool exec_fd_based(const struct exec_call *call, const char *path);
 /*
  * Whether the emulator gets the ELF it loads as an fd added to the task (named to it as
  * /proc/self/fd/N) rather than by the caller's own name: for a name the emulator could not open
- * after the exec, or would open relative to the wrong directory (an fd named through an fd of
+ * after the exec, or would open relative to the wrong directory (a file named through an fd of
  * the caller's: execveat with a dirfd, /proc/self/fd/N or /dev/fd/N of a close-on-exec fd).
  * binfmt_misc's flag O does the same with AT_EXECFD.
  */
