@@ -119,9 +119,10 @@ static int seize_alone(struct engine *e, pid_t tid, pid_t *ret_busy)
 }
 
 /*
- * Gives the task the emulator (and, for an ELF named through an fd, the file, which the
- * emulator must open after the exec) and builds the emulator's argv plan.  fds go in while the
- * notification is pending: after the interrupt, ADDFD is refused.
+ * Gives the task the emulator (and, for an ELF named through an fd or by a name its exec takes
+ * away, the file, which the emulator must open after the exec: exec_hands_file_fd) and builds
+ * the emulator's argv plan.  fds go in while the notification is pending: after the interrupt,
+ * ADDFD is refused.
  */
 static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
 {
@@ -131,7 +132,7 @@ static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
 	if (r < 0)
 		return r;
 	p->inj.emu_fd_target = r;
-	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
+	if (exec_hands_file_fd(c)) {
 		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
 		if (file_target_fd < 0)
 			return file_target_fd;

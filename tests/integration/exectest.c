@@ -11,6 +11,8 @@
  *   exectest fexecve [--keep-fd] [--opath] PATH [ARGV0 ARG…]
  *   exectest memfd [--keep-fd] PATH [ARGV0 ARG…]
  *   exectest int80 PATH [ARGV0 ARG…]
+ *   exectest fdexec [--keep-fd] [--opath] [--memfd] [--unlink] [--fork] [--via HOW] PATH [ARGV0 ARG…]
+ *   exectest arm64-fexecve   (both in exectest_fd.c)
  *   exectest spawn posix_spawn|vfork|fork|thread [--status N] PATH [ARGV0 ARG…]
  *   exectest errno [--thread] [--arg-bytes N] PATH [ARGV0 ARG…]
  *   exectest storm [--status N] N PATH [ARGV0 ARG…]
@@ -468,6 +470,8 @@ static const struct {
 	{ "execveat-dirfd", mode_execveat_dirfd },
 	{ "fexecve", mode_fexecve },
 	{ "memfd", mode_memfd },
+	{ "fdexec", et_fdexec },
+	{ "arm64-fexecve", et_arm64_fexecve },
 	{ "int80", mode_int80 },
 	{ "spawn", et_spawn },
 	{ "errno", mode_errno },
