@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "fdpass.h"
+#include "json.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"
@@ -80,21 +81,6 @@ static int connect_control(const char *path)
 	if (m.type != PROTO_MSG_HELLO_ACK)
 		return log_error_errno(-EPROTO, "ubinfmtd did not greet back");
 	return TAKE_FD(fd);
-}
-
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 static const char status_usage[] = "Usage: ubinfmt status [--json] [--control PATH]\n"
@@ -168,7 +154,7 @@ int cmd_status(int argc, char **argv)
 				continue;
 			}
 			printf("%s{\"id\":", first ? "" : ",");
-			print_json_string(e->id);
+			json_print_string(stdout, e->id);
 			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
 			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
 			       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
