@@ -61,7 +61,8 @@ static const char usage[] =
 	"\n"
 	"  -s                     register as child subreaper when not PID 1\n"
 	"  -g                     forward signals to CMD's process group, not only CMD\n"
-	"  -v                     more log output (repeat for debug)\n"
+	"  -v                     more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
+	"                         sets it too)\n"
 	"  --socket PATH          ubinfmtd's agent socket (default " UBINFMT_AGENT_SOCKET ")\n"
 	"  --id ID                the sandbox's name in 'ubinfmt status' (default: chosen by ubinfmtd)\n"
 	"  --trace                ask ubinfmtd to trace this sandbox's execs\n"
@@ -356,8 +357,7 @@ static int parse_args(int argc, char **argv)
 			arg_group = true;
 			break;
 		case 'v':
-			if (log_get_level() < LOG_TRACE)
-				log_set_level(log_get_level() + 1);
+			log_more_verbose();
 			break;
 		case OPT_SOCKET:
 			arg_socket = optarg;
@@ -426,7 +426,7 @@ int main(int argc, char **argv)
 	pid_t cmd;
 	int r;
 
-	log_set_program("ubinfmt-init");
+	log_setup("ubinfmt-init");
 	if (parse_args(argc, argv) < 0)
 		return 2;
 	block_signals(&orig);

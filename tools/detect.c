@@ -152,7 +152,7 @@ int cmd_detect(int argc, char **argv)
 				return log_error_errno(r, "--emulator '%s': %m", optarg), 2;
 			break;
 		case 'v':
-			cli_bump_verbosity();
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(detect_usage, stdout);

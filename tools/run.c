@@ -145,7 +145,7 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 			break;
 		}
 		case 'v':
-			cli_bump_verbosity();
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
