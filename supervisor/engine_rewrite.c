@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "engine_internal.h"
 #include "journal.h"
 #include "log.h"
@@ -279,8 +280,7 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	if (procfs_read(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
 	nr = strtol(buf, NULL, 10);
-	/* x86-64 execve/execveat, or the i386 ones */
-	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
+	return abi_is_exec_nr(nr);
 }
 
 /* The first number of line NAME ("PPid", "Uid") of /proc/TID/status, or -errno. */
@@ -377,7 +377,7 @@ void engine_recover(struct engine *e, struct listener *l, const struct journal_s
 		p->recovery = true;
 		p->inj.tid = (pid_t)s.tid;
 		p->inj.rewrite = false;
-		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
+		p->inj.fail_errno = ERESTARTNOINTR; /* the exec starts over */
 		pid_t busy;
 		int r = seize_alone(e, p->inj.tid, &busy);
 		/*
