@@ -241,15 +241,18 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 
 abort:
 	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
-	if (r == -ENOENT) {
+	if (r == -ENOENT || r == -ESRCH) {
 		/*
 		 * The notification went away under us: a signal interrupted the exec (a Go program's
 		 * runtime does so every 10 ms to a thread in a raw execve: runc init), which restarts
 		 * it after our stop, or the task died.  Neither a failure nor an exec to count: the
-		 * restarted one is decided afresh.
+		 * restarted one is decided afresh.  ENOENT: the notification was gone when we asked.
+		 * ESRCH: it went while we asked, an ADDFD the task was to carry out when the signal
+		 * took it out of its wait (the kernel fails the ADDFDs still queued so; ESRCH also
+		 * comes from the ptrace and memory accesses of a task that died).
 		 */
-		log_debug("pid %d: its exec was interrupted before the emulator could be handed over; "
-			  "it will come back", (int)c->tid);
+		log_debug_errno(r, "pid %d: its exec was interrupted before the emulator could be handed "
+				"over (%m); it will come back", (int)c->tid);
 		p->vanished = true;
 	} else {
 		log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);

@@ -19,6 +19,8 @@
  *   exectest concurrent [--status N] N PATH [ARGV0 ARG…]
  *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem|fusestack|threadexec …
  *       (hostile modes, see exectest_hostile.c)
+ *   exectest sigurg [--status N] [--jobs J] [--main-stack] M INTERVAL_US PATH [ARGV0 ARG…]
+ *       (a Go runtime's SIGURG preemption during raw execs, see exectest_sigurg.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
  * execs once only returns when the exec failed: it prints "errno NAME".  spawn (in
@@ -103,6 +105,8 @@ int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts
 		{ "status", required_argument, NULL, 's' },
 		{ "thread", no_argument, NULL, 't' },
 		{ "arg-bytes", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "main-stack", no_argument, NULL, 'm' },
 		{},
 	};
 	struct opts o = {};
@@ -137,6 +141,15 @@ int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts
 			if (parse_u64(optarg, &v) < 0 || v > 64 * 1024 * 1024)
 				et_die(EXIT_USAGE, "--arg-bytes: '%s' is not 0..64Mi", optarg);
 			o.arg_bytes = (size_t)v;
+			break;
+		case 'j':
+			bit = OPT_JOBS;
+			if (parse_int(optarg, 1, 64, &o.jobs) < 0)
+				et_die(EXIT_USAGE, "--jobs: '%s' is not 1..64", optarg);
+			break;
+		case 'm':
+			bit = OPT_MAIN_STACK;
+			o.main_stack = true;
 			break;
 		default:
 			et_die(EXIT_USAGE, "%s: bad option (see the comment at the top of exectest.c)", argv[0]);
@@ -485,6 +498,7 @@ static const struct {
 	{ "execmem", et_execmem },
 	{ "fusestack", et_fusestack },
 	{ "threadexec", et_threadexec },
+	{ "sigurg", et_sigurg },
 };
 
 int main(int argc, char **argv)
