@@ -478,6 +478,10 @@ int cmd_run(int argc, char **argv)
 		spec.no_new_privs = true;
 		state.child = sandbox_start(&spec);
 	}
+	if (state.child < 0 && spec.userns && userns_refused(state.child))
+		return log_error_errno(state.child, "cannot create a user namespace for --rootfs (%m): this host forbids "
+						    "them to ordinary users (sysctl user.max_user_namespaces, an LSM)"),
+		       125;
 	if (state.child < 0)
 		return log_error_errno(state.child, "cannot start '%s': %m", a.cmd[0]), 125;
 	close(TAKE_FD(sock_child));
