@@ -6,7 +6,8 @@
 # (newuidmap's work), without no_new_privs; a setuid program gains its owner's id; a tool that
 # maps ids itself through newuidmap (`unshare --map-auto`) works inside; --userns=keep-id keeps
 # the caller's uid; without subordinate ids: one line, no_new_privs (own ids only with
-# --rootfs); and `mmdebstrap --mode=unshare --arch=arm64` builds a tarball that runs
+# --rootfs); where user namespaces are forbidden (a user namespace of the test's own with
+# user.max_user_namespaces 0): no_new_privs, or 125 with --rootfs; and `mmdebstrap --mode=unshare --arch=arm64` builds a tarball that runs
 # (UBINFMT_ROOTLESS_MMDEBSTRAP=0 leaves it out; UBINFMT_DEBIAN_MIRROR picks the mirror,
 # UBINFMT_MMDEBSTRAP_TIMEOUT its time limit in seconds, default 600).
 
@@ -147,6 +148,43 @@ expect_match "no ranges, --rootfs: one line says so, without -v" \
 	"$err"
 no_subids
 subids "$T/etc/subuid" "$T/etc/subgid"
+
+# ---- a host that forbids user namespaces ---------------------------------------------------------
+
+# nrun_no_userns ARGS…: nrun, but as uid 65534 of a user namespace that maps ids 0-199999 to
+# themselves and allows no user namespace below it (user.max_user_namespaces 0 there: a
+# per-namespace limit, the host's own stays as it is).
+nrun_no_userns() {
+	local go=$T/go pid i
+	rm -f "$go" && mkfifo "$go" || return 1
+	# Exec'd again once mapped, so that its root holds the namespace's capabilities.
+	unshare --user -- sh -c 'read -r x <"$1" && shift && exec "$@"' sh "$go" \
+		sh -c 'echo 0 >/proc/sys/user/max_user_namespaces && exec "$@"' sh \
+		timeout -k 10 "$UBINFMT_TIMEOUT" "${NOBODY[@]}" "$UBINFMT" run "$@" >"$T/out" 2>"$T/err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.05
+	done
+	echo "0 0 200000" >"/proc/$pid/uid_map" && echo "0 0 200000" >"/proc/$pid/gid_map"
+	echo go >"$go"
+	wait "$pid"
+	status=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+	return 0
+}
+nrun_no_userns -- sh -c 'id -u; grep NoNewPrivs /proc/self/status; "$1" uname -m' sh "$BB"
+expect_eq "user namespaces forbidden, ranges set, no --rootfs: no_new_privs, arm64 runs" "0 65534
+NoNewPrivs:	1
+aarch64" "$status $out" "$(evidence)"
+expect_match "user namespaces forbidden, no --rootfs: one line says so, without -v" \
+	'^ubinfmt\[[0-9]+\] warning: cannot create a user namespace \(No space left on device\): running CMD with no_new_privs, so setuid programs will not gain privileges$' \
+	"$err"
+nrun_no_userns --rootfs "$R" -- /bin/true
+expect_eq "user namespaces forbidden, --rootfs: 125 and one line naming the cause" \
+	"125 ubinfmt[N] error: cannot create a user namespace for --rootfs (No space left on device): this host forbids them to ordinary users (sysctl user.max_user_namespaces, an LSM)" \
+	"$status $(sed -E 's/^ubinfmt\[[0-9]+\]/ubinfmt[N]/' <<<"$err")" "$(evidence)"
 
 # ---- mmdebstrap --mode=unshare, end to end ------------------------------------------------------
 
