@@ -2,9 +2,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +85,55 @@ int sandbox_recv_listener(int sock)
 	return fd;
 }
 
+/* "inside outside count" per extent, newuidmap's arguments after the pid. */
+#define ID_ARG_LEN 11
+
+/*
+ * What it trusts: HELPER is the newuidmap/newgidmap found on our own PATH (it runs with the
+ * caller's privileges plus its setuid bit, which is its own business: it checks /etc/subuid
+ * against the caller itself).  What it checks: its exit status, nothing of its output.
+ */
+int sandbox_map_with_helper(const char *helper, pid_t pid, const struct idmap *map, const sigset_t *mask)
+{
+	size_t n_args = 2 + 3 * map->n + 1;
+	_cleanup_free_ char **argv = calloc(n_args, sizeof(*argv));
+	_cleanup_free_ char *strs = calloc(1 + 3 * map->n, ID_ARG_LEN);
+	posix_spawnattr_t attr;
+	const char *name = strrchr(helper, '/');
+	pid_t child;
+	int status, r;
+
+	if (!argv || !strs)
+		return -ENOMEM;
+	argv[0] = (char *)(name ? name + 1 : helper);
+	argv[1] = strs;
+	snprintf(argv[1], ID_ARG_LEN, "%d", (int)pid);
+	for (size_t i = 0; i < map->n; i++) {
+		const uint32_t v[3] = { map->ext[i].inside, map->ext[i].outside, map->ext[i].count };
+		for (size_t j = 0; j < 3; j++) {
+			char *a = strs + (1 + 3 * i + j) * ID_ARG_LEN;
+			snprintf(a, ID_ARG_LEN, "%" PRIu32, v[j]);
+			argv[2 + 3 * i + j] = a;
+		}
+	}
+
+	r = -posix_spawnattr_init(&attr);
+	if (r < 0)
+		return r;
+	r = -posix_spawnattr_setsigmask(&attr, mask);
+	if (r == 0)
+		r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	if (r == 0)
+		r = -posix_spawn(&child, helper, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (r < 0)
+		return r;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+}
+
 static int write_file(const char *path, const char *text)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -94,23 +146,62 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-int sandbox_write_idmaps(pid_t pid, uid_t uid, gid_t gid)
+static int write_map(pid_t pid, const char *file, const struct idmap *map)
 {
-	char path[64], map[64];
+	char path[64], text[IDMAP_TEXT_MAX];
 	int r;
 
+	r = idmap_format(map, text, sizeof(text));
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return write_file(path, text);
+}
+
+int sandbox_map_own_ids(pid_t pid, const struct idmap *uids, const struct idmap *gids)
+{
+	char path[64];
+	int r;
+
+	/* An unprivileged gid_map is only accepted once setgroups is denied. */
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
 	r = write_file(path, "deny");
 	if (r < 0 && r != -ENOENT)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-	r = write_file(path, map);
+	r = write_map(pid, "uid_map", uids);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-	return write_file(path, map);
+	return write_map(pid, "gid_map", gids);
+}
+
+/*
+ * What it trusts: the namespace is the one our own child created (it waits for us, so the pid
+ * is still its).  What it checks: nothing else.
+ */
+int sandbox_join_userns(pid_t pid)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	/*
+	 * As the namespace's owner we get all of its capabilities, and nothing outside it: what
+	 * the sandbox's own root has.  Reading /proc of a task that runs as a subordinate id (0400
+	 * files such as syscall) and ptracing it need them; from outside, only its owner could.
+	 */
+	if (setns(fd, CLONE_NEWUSER) < 0)
+		return negative_errno();
+	/*
+	 * In one namespace with the sandbox, its root could ptrace us (same ids, a subset of its
+	 * capabilities), which across the namespace boundary it could not: not dumpable, we need
+	 * CAP_SYS_PTRACE over the namespace of our mm, the host's.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return negative_errno();
+	return 0;
 }
 
 /* ---- inside the sandbox: everything below runs in the child and ends in _exit ------------- */
@@ -280,11 +371,10 @@ pid_t sandbox_start(const struct sandbox_spec *spec)
 	struct clone_args args = { .exit_signal = SIGCHLD };
 	pid_t pid;
 
-	if (spec->rootfs) {
+	if (spec->rootfs)
 		args.flags = CLONE_NEWNS | CLONE_NEWPID;
-		if (spec->userns)
-			args.flags |= CLONE_NEWUSER;
-	}
+	if (spec->userns)
+		args.flags |= CLONE_NEWUSER;
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return negative_errno();
@@ -294,10 +384,15 @@ pid_t sandbox_start(const struct sandbox_spec *spec)
 	/* The child. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(125);
-	if (!spec->rootfs)
-		exec_cmd(spec);
+	/*
+	 * Until the parent has written our maps we are nobody to the kernel; after, we hold every
+	 * capability of the new namespace (whatever our id there): enough to install the filter
+	 * without no_new_privs, and to mount the rootfs.
+	 */
 	if (spec->userns && wait_for_idmaps(spec->sock) < 0)
 		_exit(125);
+	if (!spec->rootfs)
+		exec_cmd(spec);
 	enter_rootfs(spec->rootfs);
 	run_init(spec);
 }
