@@ -225,7 +225,17 @@ done
 EOF
 init_bg "$T/att/log" --socket "$(agent_sock d1)" --id att -v -- "$bb" sh "$T/att/loop.sh"
 att_pid=$INIT_PID
-count() { cat "$T/att/count" 2>/dev/null || echo 0; }
+# The loop's `echo $i >count` truncates the file before it writes: an empty read is that
+# moment, not a round number; look again.
+count() {
+	local v='' k
+	for k in 1 2 3 4 5; do
+		v=$(cat "$T/att/count" 2>/dev/null)
+		[ -n "$v" ] && break
+		sleep 0.02
+	done
+	echo "${v:-0}"
+}
 for ((i = 0; i < 300; i++)); do
 	[ "$(count)" -ge 5 ] && break
 	sleep 0.1
