@@ -61,7 +61,10 @@ struct pending *pending_new(struct engine *e, struct sandbox *sb)
 
 	for (i = 0; i < e->n_pending; i++) {
 		struct pending *p = &e->pending[i];
-		if (p->used && p->inj.state == INJECT_WAIT_RESTART && now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
+		if (p->used && p->continued && now - p->since_ns > PENDING_CONTINUED_KEEP_NS) {
+			pending_free(p);
+		} else if (p->used && p->inj.state == INJECT_WAIT_RESTART &&
+			   now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
 			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
 			pending_free(p);
 		}
