@@ -35,6 +35,10 @@ n_pass=0
 n_fail=0
 n_skip=0
 
+# What the last `run` left: the command's output (stdout and stderr) and its exit status.
+out=''
+status=0
+
 # The per-test scratch directory; everything a test creates lives here.
 T=$(mktemp -d "${TMPDIR:-/tmp}/ubinfmt-$TEST_NAME.XXXXXX") || exit 1
 

@@ -7,6 +7,7 @@
 #   streams, the daemon's own trace output and the status counts;
 # - `ubinfmt attach PID`: a sandbox whose daemon stopped (SIGTERM) is taken over by a second
 #   daemon on other sockets; its waiting and new foreign execs go on, none fails.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root
@@ -228,8 +229,8 @@ att_pid=$INIT_PID
 # The loop's `echo $i >count` truncates the file before it writes: an empty read is that
 # moment, not a round number; look again.
 count() {
-	local v='' k
-	for k in 1 2 3 4 5; do
+	local v='' _
+	for _ in 1 2 3 4 5; do
 		v=$(cat "$T/att/count" 2>/dev/null)
 		[ -n "$v" ] && break
 		sleep 0.02

@@ -16,6 +16,7 @@
 # child) natively, and a foreign caller doing what glibc's fexecve does (qemu 7.2 has no
 # execveat: ENOSYS, then execve("/proc/self/fd/N"), what a foreign CPython's os.execve(fd)
 # becomes), on a rootfs and on the host filesystem.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

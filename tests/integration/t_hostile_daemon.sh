@@ -16,7 +16,9 @@
 #     going; sandboxes per user and per container are capped, with a warning naming the cap;
 #     the open file limit is raised; `ubinfmt status` of thousands of sandboxes to a slow reader
 #     arrives whole.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_hostile_sandbox
@@ -77,9 +79,9 @@ bystander_served() {
 	fi
 }
 
-# json_sandboxes [CONTROL]: `ubinfmt status --json` as "id owner origin listeners" lines.
+# json_sandboxes: `ubinfmt status --json` as "id owner origin listeners" lines.
 json_sandboxes() {
-	"$UBINFMT" status --json --control "${1:-$C}" | python3 -c '
+	"$UBINFMT" status --json --control "$C" | python3 -c '
 import json, sys
 for s in json.load(sys.stdin):
     print(s["id"], s.get("owner_uid", "?"), s.get("origin", "?"), s["listeners"])'

@@ -12,6 +12,7 @@
 #     prefixes (exec'd as an x32 ELF that nothing runs, and as a missing name at debug level):
 #     no line of the supervisor's stderr (`ubinfmt run -v -v`, ubinfmtd -v -v) starts with a
 #     forged prefix, and the name shows up escaped.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

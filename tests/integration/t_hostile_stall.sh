@@ -10,6 +10,7 @@
 # syscall's return address (the code stub's accesses), and as the file of an exec in another
 # thread of the caller's process (which holds the exec lock that the rewrite's PTRACE_SEIZE
 # waits for).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

@@ -7,6 +7,7 @@
 # daemon (125, or CMD without emulation with --fallback=native), a sandbox id already served,
 # --no-new-privs as root and as an unprivileged user, and the fds it was started with (none kept
 # once CMD runs).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root

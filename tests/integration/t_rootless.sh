@@ -15,6 +15,7 @@
 if [ "${UBINFMT_ROOTLESS_NS:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
 	UBINFMT_ROOTLESS_NS=1 exec unshare --mount --propagation private -- bash "$0" "$@"
 fi
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root

@@ -19,7 +19,9 @@
 #    withdraw a received notification): a shorter run of the same load, which must pass as well.
 #
 # UBINFMT_SIGURG_N (execs per runc case, default 500), UBINFMT_SIGURG_US (default 50).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_oci_base
