@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "macros.h"
 #include "notif.h"
@@ -27,61 +28,31 @@
 /* Messages on the socketpair, besides the listener itself. */
 #define MSG_IDMAPS_DONE 'm'
 
+/* The listener travels as the one fd of a one-byte message 'L' (proto/fdpass.c). */
+#define MSG_LISTENER 'L'
+
 static int send_fd(int sock, int fd)
 {
-	char byte = 'L';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	const uint8_t byte = MSG_LISTENER;
 
-	memset(&u, 0, sizeof(u));
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return negative_errno();
-	return 0;
+	return proto_send(sock, &byte, 1, &fd, 1);
 }
 
 int sandbox_recv_listener(int sock)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	ssize_t n;
-	int fd;
+	uint8_t byte;
+	size_t n_fds = 0;
+	int fd = -1, n;
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = proto_recv(sock, &byte, 1, &fd, 1, &n_fds);
 	if (n < 0)
-		return negative_errno();
+		return n;
 	if (n == 0)
 		return -EPIPE; /* the sandbox exited before handing over its listener */
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	if ((msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET ||
-	    cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (byte != MSG_LISTENER || n_fds != 1) {
+		proto_close_fds(&fd, n_fds);
 		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	}
 	return fd;
 }
 
