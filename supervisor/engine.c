@@ -22,6 +22,7 @@
 #include "inject.h"
 #include "journal.h"
 #include "log.h"
+#include "slots.h"
 #include "loop.h"
 #include "macros.h"
 #include "notif.h"
@@ -570,21 +571,11 @@ bool engine_serves_listener(const struct engine *e, int fd)
 int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
 					const struct journal_scope *scope, bool late)
 {
-	size_t i;
+	ssize_t i = slot_take(&e->listeners, &e->n_listeners, 8);
 	int r;
 
-	for (i = 0; i < e->n_listeners; i++)
-		if (!e->listeners[i].used)
-			break;
-	if (i == e->n_listeners) {
-		size_t n = e->n_listeners ? e->n_listeners * 2 : 8;
-		struct listener *l = realloc(e->listeners, n * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		memset(l + e->n_listeners, 0, (n - e->n_listeners) * sizeof(*l));
-		e->listeners = l;
-		e->n_listeners = n;
-	}
+	if (i < 0)
+		return (int)i;
 	r = notif_set_sync_wakeup(listener);
 	if (r < 0 && r != -EINVAL && r != -ENOTTY)
 		log_debug_errno(r, "listener %d: no synchronous wake-up: %m", listener);

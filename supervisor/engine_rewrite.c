@@ -20,6 +20,7 @@
 #include "engine_internal.h"
 #include "journal.h"
 #include "log.h"
+#include "slots.h"
 #include "macros.h"
 #include "procfs.h"
 #include "procstatus.h"
@@ -57,10 +58,10 @@ void pending_free(struct pending *p)
 struct pending *pending_new(struct engine *e, struct sandbox *sb)
 {
 	uint64_t now = engine_now_ns(CLOCK_MONOTONIC);
-	size_t i;
+	ssize_t i;
 
-	for (i = 0; i < e->n_pending; i++) {
-		struct pending *p = &e->pending[i];
+	for (size_t k = 0; k < e->n_pending; k++) {
+		struct pending *p = &e->pending[k];
 		if (p->used && p->continued && now - p->since_ns > PENDING_CONTINUED_KEEP_NS) {
 			pending_free(p);
 		} else if (p->used && p->inj.state == INJECT_WAIT_RESTART &&
@@ -68,18 +69,10 @@ struct pending *pending_new(struct engine *e, struct sandbox *sb)
 			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
 			pending_free(p);
 		}
-		if (!p->used)
-			break;
 	}
-	if (i == e->n_pending) {
-		size_t n = e->n_pending ? e->n_pending * 2 : 64;
-		struct pending *p = realloc(e->pending, n * sizeof(*p));
-		if (!p)
-			return NULL;
-		memset(p + e->n_pending, 0, (n - e->n_pending) * sizeof(*p));
-		e->pending = p;
-		e->n_pending = n;
-	}
+	i = slot_take(&e->pending, &e->n_pending, 64);
+	if (i < 0)
+		return NULL;
 	struct pending *p = &e->pending[i];
 	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now };
 	p->inj.emu_fd_target = -1;

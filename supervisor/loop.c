@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "slots.h"
 #include "loop.h"
 #include "macros.h"
 #include "ud.h"
@@ -31,7 +32,7 @@ struct watch {
 struct loop {
 	struct io_uring ring;
 	struct watch *watches;
-	uint32_t n_watches;
+	size_t n_watches;
 	bool exiting;
 	int exit_value;
 };
@@ -90,20 +91,12 @@ static int arm(struct loop *loop, uint32_t slot)
 
 int loop_watch(struct loop *loop, int fd, unsigned events, loop_handler handler, void *ctx)
 {
+	ssize_t taken = slot_take(&loop->watches, &loop->n_watches, 16);
 	uint32_t slot;
 
-	for (slot = 0; slot < loop->n_watches; slot++)
-		if (!loop->watches[slot].used)
-			break;
-	if (slot == loop->n_watches) {
-		uint32_t n = loop->n_watches ? loop->n_watches * 2 : 16;
-		struct watch *w = realloc(loop->watches, n * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		memset(w + loop->n_watches, 0, (n - loop->n_watches) * sizeof(*w));
-		loop->watches = w;
-		loop->n_watches = n;
-	}
+	if (taken < 0)
+		return (int)taken;
+	slot = (uint32_t)taken; /* 16 doubled 28 times: never past 32 bits */
 	struct watch *w = &loop->watches[slot];
 	uint32_t gen = (w->gen + 1) & UD_GEN_MASK;
 	*w = (struct watch){
