@@ -16,27 +16,21 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "io.h"
 #include "macros.h"
 
 static int read_all(int fd, size_t size, char **ret)
 {
 	_cleanup_free_ char *buf = malloc(size + 1);
-	size_t len = 0;
+	ssize_t len;
 
 	if (!buf)
 		return -ENOMEM;
-	while (len < size + 1) {
-		ssize_t n = read(fd, buf + len, size + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	len = read_full(fd, buf, size + 1);
+	if (len < 0)
+		return (int)len;
 	/* More than expected: someone else is writing the file. */
-	if (len > size)
+	if ((size_t)len > size)
 		return -EBUSY;
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);

@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "detect.h"
+#include "io.h"
 #include "macros.h"
 
 /* runc's and Go's default when process.env has no PATH. */
@@ -81,7 +82,6 @@ static int read_head(int path_fd, uint8_t *buf, size_t size)
 	char proc[64];
 	struct stat st;
 	_cleanup_close_ int fd = -1;
-	size_t len = 0;
 
 	if (fstat(path_fd, &st) < 0)
 		return negative_errno();
@@ -91,17 +91,7 @@ static int read_head(int path_fd, uint8_t *buf, size_t size)
 	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return negative_errno();
-	while (len < size) {
-		ssize_t n = pread(fd, buf + len, size - len, (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (int)len;
+	return (int)read_full(fd, buf, size);
 }
 
 /* Whether an executable regular file is at path in root (execvp's test). */

@@ -26,6 +26,7 @@
 #include "bundle.h"
 #include "conf.h"
 #include "detect.h"
+#include "io.h"
 #include "log.h"
 #include "logfmt.h"
 #include "macros.h"
@@ -129,6 +130,7 @@ static int read_text(const char *path, char **ret, size_t *ret_len)
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0;
+	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return negative_errno();
@@ -137,16 +139,10 @@ static int read_text(const char *path, char **ret, size_t *ret_len)
 	buf = malloc(RT_CONF_MAX + 2);
 	if (!buf)
 		return -ENOMEM;
-	while (len < RT_CONF_MAX + 1) {
-		ssize_t n = read(fd, buf + len, RT_CONF_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	n = read_full(fd, buf, RT_CONF_MAX + 1);
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n;
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;

@@ -21,6 +21,7 @@
 #include "hostbinfmt.h"
 #include "idmap.h"
 #include "parse.h"
+#include "io.h"
 #include "log.h"
 #include "macros.h"
 #include "native.h"
@@ -230,30 +231,20 @@ static int read_subids(const char *path, const char *name, uid_t id, struct idma
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0, size = 0;
+	ssize_t len;
 
 	if (fd < 0)
 		return negative_errno();
-	for (;;) {
-		if (len == size) {
-			if (size >= IDMAP_FILE_MAX)
-				return -EFBIG;
-			size = size ? 2 * size : 4096;
-			char *bigger = realloc(text, size);
-			if (!bigger)
-				return -ENOMEM;
-			text = bigger;
-		}
-		ssize_t n = read(fd, text + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return idmap_parse_subid(text, len, name, (uint32_t)id, ret, IDMAP_RANGES_MAX);
+	/* Pages not read into are never touched: the most allowed costs only what the file holds. */
+	text = malloc(IDMAP_FILE_MAX + 1);
+	if (!text)
+		return -ENOMEM;
+	len = read_full(fd, text, IDMAP_FILE_MAX + 1);
+	if (len < 0)
+		return (int)len;
+	if (len > (ssize_t)IDMAP_FILE_MAX)
+		return -EFBIG;
+	return idmap_parse_subid(text, (size_t)len, name, (uint32_t)id, ret, IDMAP_RANGES_MAX);
 }
 
 /* The subordinate ids /etc/subuid and /etc/subgid give the caller. */

@@ -267,7 +267,8 @@ static int mode_fexecve(int argc, char **argv)
 	exec_failed("fexecve", errno);
 }
 
-static int copy_fd(int from, int to)
+/* Copies from to to until the end: 0, or -errno. */
+int et_copy_fd(int from, int to)
 {
 	char buf[65536];
 
@@ -317,7 +318,7 @@ static int mode_memfd(int argc, char **argv)
 		mfd = memfd_create("exectest", MFD_CLOEXEC);
 	if (mfd < 0)
 		et_die(EXIT_FAIL, "memfd_create: %m");
-	r = copy_fd(src, mfd);
+	r = et_copy_fd(src, mfd);
 	if (r < 0)
 		et_die(EXIT_FAIL, "copy '%s' into the memfd: %s", path, strerror(-r));
 	maybe_keep_fd(mfd, o.keep_fd);

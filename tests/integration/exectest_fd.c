@@ -71,29 +71,6 @@ struct fd_opts {
 	const char *name; /* --name: the program is this name in the directory PATH */
 };
 
-static int copy_fd(int from, int to)
-{
-	char buf[65536];
-
-	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -errno;
-			off += w;
-		}
-	}
-}
-
 /* Reopens fd read-only and close-on-exec through its magic link, then closes fd. */
 static int reopen_read_only(int fd)
 {
@@ -121,7 +98,7 @@ static int memfd_copy(const char *path)
 		mfd = memfd_create("exectest", MFD_CLOEXEC);
 	if (mfd < 0)
 		et_die(EXIT_FAIL, "memfd_create: %m");
-	r = copy_fd(src, mfd);
+	r = et_copy_fd(src, mfd);
 	if (r < 0)
 		et_die(EXIT_FAIL, "copy '%s' into the memfd: %s", path, strerror(-r));
 	return reopen_read_only(mfd);
@@ -139,7 +116,7 @@ static int unlinked_copy(const char *path, bool opath)
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0)
 		et_die(EXIT_FAIL, "mkostemp in /tmp: %m");
-	r = copy_fd(src, out);
+	r = et_copy_fd(src, out);
 	if (r < 0 || fchmod(out, 0755) < 0)
 		et_die(EXIT_FAIL, "copy '%s' to %s: %s", path, tmp, strerror(r < 0 ? -r : errno));
 	close(out);
