@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "json.h"
+#include "json_escape.h"
 #include "macros.h"
 #include "trace.h"
 

@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "fdpass.h"
-#include "json.h"
+#include "json_escape.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"

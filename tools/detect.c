@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "emu.h"
 #include "hostbinfmt.h"
-#include "json.h"
+#include "json_escape.h"
 #include "log.h"
 #include "macros.h"
 #include "native.h"

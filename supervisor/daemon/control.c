@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "clients.h"
-#include "json.h"
+#include "json_escape.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"

@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "json_escape.h"
 
 /* Every byte: printable ASCII as it is, '"' and '\' backslashed, the rest \u00XX. */
 static void test_every_byte(void **state)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef UBINFMT_JSON_H
-#define UBINFMT_JSON_H
+#ifndef UBINFMT_JSON_ESCAPE_H
+#define UBINFMT_JSON_ESCAPE_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "json_escape.h"
 
 size_t json_escape_byte(unsigned char c, char out[JSON_ESCAPE_MAX])
 {
