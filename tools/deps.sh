@@ -20,6 +20,9 @@ packages=(
 	# python3-grpcio drives the CRI API as a kubelet would (tests/integration/cri.py): Debian
 	# 12 has no crictl.
 	containerd python3-grpcio
+	# The conformance harness (tests/conformance/) builds its foreign Debian rootfs with
+	# debootstrap (first stage here, second stage under ubinfmt run --rootfs).
+	debootstrap
 )
 
 # Docker for the engine tests (t_docker, t_buildkit): docker.io, with tini and iptables, adds
