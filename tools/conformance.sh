@@ -7,7 +7,7 @@
 #
 # Usage: tools/conformance.sh [OPTION…]
 #   --arch LIST      comma-separated Debian architectures (arm64,armhf,s390x)
-#   --suites LIST    cpython,toolchain (both)
+#   --suites LIST    cpython,toolchain,busybox (all three)
 #   --modules LIST   CPython test modules (test_subprocess,test_os,test_posix,test_shutil,test_sys)
 #   --out DIR        where the logs and the report go (.cache/conformance/reports/<UTC time>)
 #   UBINFMT          the ubinfmt binary (default: build/bin/ubinfmt)
@@ -20,7 +20,7 @@ export LC_ALL=C
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export UBINFMT=${UBINFMT:-$repo/build/bin/ubinfmt}
 
-arches=arm64,armhf,s390x suites=cpython,toolchain out=
+arches=arm64,armhf,s390x suites=cpython,toolchain,busybox out=
 modules=test_subprocess,test_os,test_posix,test_shutil,test_sys
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -4,7 +4,8 @@ binfmt_misc and under ubinfmt, prints the report and writes it to OUT/report.txt
 OUT/report.json.
 
 OUT/<runner>/cpython/<module>.{xml,rc,wall,log} are CPython regrtest's --junit-xml results;
-OUT/<runner>/toolchain/results.tsv holds "test<TAB>pass|fail" lines.  A module whose XML is
+OUT/<runner>/{toolchain,busybox}/results.tsv hold "test<TAB>pass|fail|skip" lines and walls.txt
+"name<SPACE>seconds" lines.  A module whose XML is
 missing (the interpreter crashed or was killed) counts as one "module crashed" outcome and every
 test of it as missing.
 
@@ -79,9 +80,15 @@ def collect(out_dir, runner, suites, modules):
                              % (runner, m, rc, os.path.join(d, m + ".log")))
                 continue
             outcomes.update(got)
-    if "toolchain" in suites:
-        d = os.path.join(base, "toolchain")
-        for line in read(os.path.join(d, "results.tsv")).splitlines():
+    for suite in ("toolchain", "busybox"):
+        if suite not in suites:
+            continue
+        d = os.path.join(base, suite)
+        lines = read(os.path.join(d, "results.tsv")).splitlines()
+        if not lines:
+            outcomes["%s (suite)" % suite] = "crashed"
+            notes.append("%s: %s produced no results (logs in %s)" % (runner, suite, d))
+        for line in lines:
             name, _, o = line.partition("\t")
             outcomes[name] = o
         for line in read(os.path.join(d, "walls.txt")).splitlines():

@@ -5,7 +5,8 @@
 # Usage: tests/conformance/rootfs.sh [--force] ARCH PROFILE
 #   ARCH      a Debian architecture (arm64, armhf, s390x, …)
 #   PROFILE   python  python3 and libpython3.11-testsuite (CPython's own tests): what CI runs
-#             full    python plus gcc, make and libc6-dev (the toolchain case)
+#             full    python plus gcc, make and libc6-dev (the toolchain case) and busybox
+#                     (its own testsuite runs against it)
 #   --force   build again even when the cached tree is ready
 #   UBINFMT                     the ubinfmt binary (default: build/bin/ubinfmt)
 #   UBINFMT_CONFORMANCE_CACHE   cache directory (default: <repo>/.cache/conformance)
@@ -15,8 +16,9 @@
 # foreign code) runs under `ubinfmt run --rootfs`, which is thus itself a test of ubinfmt: a
 # failure there fails the build.  The .debs are kept under CACHE/debs/ARCH, the tree under
 # CACHE/rootfs/ARCH-PROFILE, and ARCH-PROFILE.info records how long each stage took (the
-# report prints it).  A stamp holds the hash of this script, so editing the package lists
-# rebuilds the tree.  Prints only the path on stdout; progress goes to CACHE/logs/.
+# report prints it).  A stamp holds the hash of the recipe (suite, variant, package list and
+# RECIPE below, raised when the way a tree is made changes), so a changed list rebuilds the
+# tree and an edit elsewhere in this script does not.  Prints only the path on stdout; progress goes to CACHE/logs/.
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -49,7 +51,7 @@ arch=${args[0]} profile=${args[1]}
 
 case $profile in
 python) include=python3,libpython3.11-testsuite ;;
-full) include=python3,libpython3.11-testsuite,gcc,make,libc6-dev ;;
+full) include=python3,libpython3.11-testsuite,gcc,make,libc6-dev,busybox ;;
 *) die "unknown profile '$profile' (python or full)" ;;
 esac
 
@@ -57,7 +59,8 @@ name=$arch-$profile
 root=$cache/rootfs/$name
 stamp_file=$cache/rootfs/$name.stamp
 info=$cache/rootfs/$name.info
-want_stamp=$(sha256sum "$script")
+RECIPE=1
+want_stamp=$(printf 'recipe %s bookworm minbase %s %s\n' "$RECIPE" "$arch" "$include" | sha256sum)
 want_stamp=${want_stamp%% *}
 
 ready() {

@@ -8,7 +8,7 @@
 # Usage: tests/conformance/run.sh [OPTION…]
 #   --arch ARCH        Debian architecture of the rootfs (arm64)
 #   --profile NAME     rootfs profile, see rootfs.sh (full)
-#   --suites LIST      comma-separated: cpython, toolchain (cpython,toolchain)
+#   --suites LIST      comma-separated: cpython, toolchain, busybox (cpython,toolchain,busybox)
 #   --modules LIST     CPython test modules (test_subprocess,test_os,test_posix,test_shutil,test_sys)
 #   --out DIR          where logs, results and the report go (a new temp dir)
 #   --timeout S        seconds one suite run may take under one runner (1800)
@@ -33,7 +33,7 @@ die() {
 	exit 2
 }
 
-arch=arm64 profile=full suites=cpython,toolchain timeout_s=1800 out=
+arch=arm64 profile=full suites=cpython,toolchain,busybox timeout_s=1800 out=
 modules=test_subprocess,test_os,test_posix,test_shutil,test_sys
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -130,6 +130,38 @@ suite_toolchain() {
 	done
 }
 
+# busybox's own testsuite (testsuite/runtest from Debian's busybox source package, Debian's
+# patches applied) against the rootfs's busybox, with the .config it was built from
+# (debian/config/pkg/deb) and the environment debian/rules runs it in at build time, mdev.tests
+# left out as debian/rules does.  Hundreds of shell-level tests: pipelines, find -exec, xargs,
+# ash's own, each applet started through a symlink to busybox.
+suite_busybox() {
+	local r d bbsrc
+	[ -x "$root/bin/busybox" ] || die "the busybox suite needs the full profile (no busybox in $root)"
+	bbsrc=$(bash "$here/source.sh" busybox) || die "cannot fetch busybox's source package"
+	for r in "${runners[@]}"; do
+		d=$out/$r/busybox
+		rm -rf "$d"
+		mkdir -p "$d/bin"
+		cp -r "$bbsrc/testsuite" "$d/testsuite"
+		rm -f "$d/testsuite/mdev.tests"
+		cp "$bbsrc/debian/config/pkg/deb" "$d/bin/.config"
+		ln -s /bin/busybox "$d/bin/busybox"
+		printf '%s: %s busybox testsuite under %s…\n' "$prog" "$arch" "$r" >&2
+		timed "$r" busybox runtest "$timeout_s" /bin/sh -c 'cd /conformance/busybox/testsuite &&
+			exec env SKIP_KNOWN_BUGS=y LANG=C.UTF-8 LC_ALL=C.UTF-8 SKIP_INTERNET_TESTS=y \
+			SHELL=/bin/sh ECHO=/bin/echo bindir=/conformance/busybox/bin ./runtest'
+		# "PASS: name" lines; a name seen again gets #2, #3… so that both runs line up.
+		awk '/^(PASS|FAIL|SKIPPED|UNTESTED): / {
+			o = $1; sub(/:$/, "", o); n = substr($0, length($1) + 2)
+			k = "busybox." n; if (seen[k]++) k = k "#" seen[k]
+			print k "\t" (o == "PASS" ? "pass" : o == "FAIL" ? "fail" : "skip") }' \
+			"$d/runtest.log" >"$d/results.tsv"
+		printf 'busybox.runtest %s\n' "$(cat "$d/runtest.wall")" >"$d/walls.txt"
+		rm -rf "$d/testsuite" "$d/bin"
+	done
+}
+
 # What uname -m says for a Debian architecture under qemu-user.
 arch_machine() {
 	case $arch in
@@ -145,6 +177,7 @@ for s in ${suites//,/ }; do
 	case $s in
 	cpython) suite_cpython ;;
 	toolchain) suite_toolchain ;;
+	busybox) suite_busybox ;;
 	*) die "unknown suite '$s'" ;;
 	esac
 done
