@@ -151,9 +151,10 @@ suite_busybox() {
 		timed "$r" busybox runtest "$timeout_s" /bin/sh -c 'cd /conformance/busybox/testsuite &&
 			exec env SKIP_KNOWN_BUGS=y LANG=C.UTF-8 LC_ALL=C.UTF-8 SKIP_INTERNET_TESTS=y \
 			SHELL=/bin/sh ECHO=/bin/echo bindir=/conformance/busybox/bin ./runtest'
-		# "PASS: name" lines; a name seen again gets #2, #3… so that both runs line up.
+		# "PASS: name" lines; a name seen again gets #2, #3… so that both runs line up, and a tab
+		# in a name (sed's tests have one) is written \t.
 		awk '/^(PASS|FAIL|SKIPPED|UNTESTED): / {
-			o = $1; sub(/:$/, "", o); n = substr($0, length($1) + 2)
+			o = $1; sub(/:$/, "", o); n = substr($0, length($1) + 2); gsub(/\t/, "\\t", n)
 			k = "busybox." n; if (seen[k]++) k = k "#" seen[k]
 			print k "\t" (o == "PASS" ? "pass" : o == "FAIL" ? "fail" : "skip") }' \
 			"$d/runtest.log" >"$d/results.tsv"
