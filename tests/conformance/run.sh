@@ -72,6 +72,7 @@ timed() {
 	esac
 	mkdir -p "$dir"
 	t0=$(date +%s.%N)
+	# shellcheck disable=SC2016 # the inner shell expands them
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 TERM=dumb TMPDIR=/tmp \
 		timeout -k 30 "$limit" unshare --mount --propagation private -- \
 		bash -c 'mount --bind "$1" "$2/conformance" && shift 2 && exec "$@"' _ \
@@ -159,7 +160,7 @@ suite_busybox() {
 			print k "\t" (o == "PASS" ? "pass" : o == "FAIL" ? "fail" : "skip") }' \
 			"$d/runtest.log" >"$d/results.tsv"
 		printf 'busybox.runtest %s\n' "$(cat "$d/runtest.wall")" >"$d/walls.txt"
-		rm -rf "$d/testsuite" "$d/bin"
+		rm -rf "${d:?}/testsuite" "${d:?}/bin"
 	done
 }
 
