@@ -23,7 +23,8 @@ RUNNERS = ("binfmt", "ubinfmt")
 
 def read(path, default=""):
     try:
-        with open(path) as f:
+        # newline="": a busybox test name may hold a \r, which must not become a line break.
+        with open(path, newline="") as f:
             return f.read().strip()
     except OSError:
         return default
@@ -84,7 +85,8 @@ def collect(out_dir, runner, suites, modules):
         if suite not in suites:
             continue
         d = os.path.join(base, suite)
-        lines = read(os.path.join(d, "results.tsv")).splitlines()
+        # Not splitlines(): a busybox test name may hold a \r or \f.
+        lines = [x for x in read(os.path.join(d, "results.tsv")).split("\n") if x]
         if not lines:
             outcomes["%s (suite)" % suite] = "crashed"
             notes.append("%s: %s produced no results (logs in %s)" % (runner, suite, d))
