@@ -99,6 +99,26 @@ def collect(out_dir, runner, suites, modules):
     return outcomes, walls, notes, messages
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ")
+
+
+def sanitizer_reports(out_dir):
+    """Logs of the ubinfmt runs holding a sanitizer's report: under CI's ASan build, ubinfmt's
+    own stderr goes to the same log as the suite's, and such a report fails the run whatever the
+    tests said."""
+    found = []
+    for dirpath, _, files in os.walk(os.path.join(out_dir, "ubinfmt")):
+        for f in files:
+            if not f.endswith(".log"):
+                continue
+            path = os.path.join(dirpath, f)
+            with open(path, errors="replace") as fh:
+                text = fh.read()
+            if any(m in text for m in SANITIZER_MARKS):
+                found.append(path)
+    return sorted(found)
+
+
 def counts(outcomes):
     c = {}
     for o in outcomes.values():
@@ -175,6 +195,9 @@ def main():
     for r in RUNNERS:
         for n in res[r][2]:
             p("note: " + n)
+    sanitized = sanitizer_reports(a.out)
+    for path in sanitized:
+        p("SANITIZER report in " + path)
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     with open(os.path.join(a.out, "report.txt"), "w") as f:
@@ -194,7 +217,7 @@ def main():
         # Nothing to hold ubinfmt to: the baseline itself is broken, not a pass.
         sys.stderr.write("compare.py: no test passed under binfmt_misc; see the logs in %s\n" % a.out)
         return 2
-    return 1 if worse else 0
+    return 1 if worse or sanitized else 0
 
 
 if __name__ == "__main__":
