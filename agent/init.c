@@ -61,7 +61,8 @@ static const char usage[] =
 	"\n"
 	"  -s                     register as child subreaper when not PID 1\n"
 	"  -g                     forward signals to CMD's process group, not only CMD\n"
-	"  -v                     more log output (repeat for debug)\n"
+	"  -v                     more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
+	"                         sets it too)\n"
 	"  --socket PATH          ubinfmtd's agent socket (default " UBINFMT_AGENT_SOCKET ")\n"
 	"  --id ID                the sandbox's name in 'ubinfmt status' (default: chosen by ubinfmtd)\n"
 	"  --trace                ask ubinfmtd to trace this sandbox's execs\n"
@@ -260,15 +261,46 @@ static void forward(pid_t cmd, int sig)
 		log_warn_errno(negative_errno(), "cannot forward signal %d to %d: %m", sig, (int)target);
 }
 
+static int compare_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/*
+ * Closes every fd from 3 up but keep's (-1 entries ignored; n at most 4).  Once CMD runs, the
+ * init needs none of what it was started with: a pipe or socket the runtime passed down would
+ * stay open in it for the container's whole life, and whoever reads its other end would never
+ * see EOF after CMD and its children close theirs.  CMD has its own copies.
+ */
+static void close_inherited(const int *keep, size_t n)
+{
+	int sorted[4], next = 3;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
+		if (keep[i] >= 3)
+			sorted[m++] = keep[i];
+	qsort(sorted, m, sizeof(sorted[0]), compare_int);
+	for (size_t i = 0; i < m; i++) {
+		if (sorted[i] > next)
+			(void)close_range((unsigned)next, (unsigned)sorted[i] - 1, 0);
+		next = sorted[i] + 1;
+	}
+	(void)close_range((unsigned)next, ~0U, 0);
+}
+
 /*
  * After set-up nothing here may exit on an error: if PID 1 dies, the container dies.  Errors
  * become warnings; the daemon connection is retried for as long as CMD lives.
  */
 _noreturn_ static void supervise(pid_t cmd, int sock, int listener, int journal, const sigset_t *mask)
 {
-	_cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	const int keep[] = { sock, listener, journal };
 	char id[PROTO_MAX_ID_LEN + 1] = "";
+	int sfd;
 
+	close_inherited(keep, ARRAY_SIZE(keep));
+	sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		log_warn_errno(negative_errno(), "no signalfd (%m): signals are not forwarded");
 	for (;;) {
@@ -356,8 +388,7 @@ static int parse_args(int argc, char **argv)
 			arg_group = true;
 			break;
 		case 'v':
-			if (log_get_level() < LOG_TRACE)
-				log_set_level(log_get_level() + 1);
+			log_more_verbose();
 			break;
 		case OPT_SOCKET:
 			arg_socket = optarg;
@@ -426,7 +457,7 @@ int main(int argc, char **argv)
 	pid_t cmd;
 	int r;
 
-	log_set_program("ubinfmt-init");
+	log_setup("ubinfmt-init");
 	if (parse_args(argc, argv) < 0)
 		return 2;
 	block_signals(&orig);

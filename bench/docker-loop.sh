@@ -19,8 +19,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rootfs=${1:?rootfs} rounds=${2:?rounds} execs=${3:?execs}
 tests=$here/../tests/integration
 
+# shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
 source "$tests/lib.sh"
+# shellcheck source=SCRIPTDIR/../tests/integration/oci_lib.sh
 source "$tests/oci_lib.sh"
+# shellcheck source=SCRIPTDIR/../tests/integration/engine_lib.sh
 source "$tests/engine_lib.sh"
 
 need_root

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,27 @@ int log_parse_level(const char *s, enum log_level *ret_level)
 		}
 	}
 	return -EINVAL;
+}
+
+void log_setup(const char *program)
+{
+	const char *s = getenv("UBINFMT_LOG");
+	enum log_level level;
+
+	log_set_program(program);
+	if (!s || !*s)
+		return;
+	if (log_parse_level(s, &level) < 0) {
+		log_warn("UBINFMT_LOG='%.32s' is not a log level (error, warn, info, debug, trace), ignoring", s);
+		return;
+	}
+	log_set_level(level);
+}
+
+void log_more_verbose(void)
+{
+	if (log_level < LOG_TRACE)
+		log_level++;
 }
 
 /* One byte of a message as it is printed: itself, or an escape that is not a control byte. */

@@ -20,6 +20,13 @@ enum log_level {
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_program(const char *name);
+/*
+ * What every program's main does first: name it in every line, and take the level from
+ * UBINFMT_LOG if set (a value that names no level is said in a warning, and ignored).
+ */
+void log_setup(const char *program);
+/* One -v: the next level up, trace at most. */
+void log_more_verbose(void);
 /* Parses "error", "warn", "info", "debug", "trace" or a digit; -EINVAL otherwise. */
 int log_parse_level(const char *s, enum log_level *ret_level);
 

@@ -53,6 +53,50 @@ int proto_send(int sock, const uint8_t *msg, size_t len, const int *fds, size_t 
 	return 0;
 }
 
+ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds,
+		       struct fdpass_got *ret)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh;
+	ssize_t n;
+
+	*ret = (struct fdpass_got){ 0 };
+	do {
+		mh = (struct msghdr){
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
+		};
+		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negative_errno();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		/* Other control messages (SCM_CREDENTIALS with SO_PASSCRED) hold no fds: skipped. */
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			ret->arrived++;
+			if (ret->n_fds < MIN(max_fds, (size_t)FDPASS_MAX_FDS))
+				fds[ret->n_fds++] = fd;
+			else
+				(void)close(fd);
+		}
+	}
+	ret->truncated = mh.msg_flags & MSG_TRUNC;
+	ret->ctruncated = mh.msg_flags & MSG_CTRUNC;
+	return n;
+}
+
 /*
  * Trusts nothing the peer sends: the datagram may be longer than buf, carry more fds than the
  * caller expects, or arrive with its control data cut short.  The fds that did arrive are either
@@ -62,66 +106,32 @@ int proto_send(int sock, const uint8_t *msg, size_t len, const int *fds, size_t 
  */
 int proto_recv(int sock, uint8_t *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds)
 {
-	union cmsg_buf control;
-	struct iovec iov = { .iov_base = buf, .iov_len = MIN(size, (size_t)INT_MAX) };
-	struct msghdr mh;
 	int got[PROTO_MAX_FDS];
-	size_t n_got = 0;
-	bool lost = false;
+	struct fdpass_got g;
 	ssize_t n;
 	int err = 0;
 
-	do {
-		mh = (struct msghdr){
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = control.buf,
-			.msg_controllen = sizeof(control.buf),
-		};
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
+	n = fdpass_recvmsg(sock, buf, MIN(size, (size_t)INT_MAX), 0, got, PROTO_MAX_FDS, &g);
 	if (n < 0)
-		return negative_errno();
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		size_t k;
-
-		/* Other control messages (SCM_CREDENTIALS with SO_PASSCRED) hold no fds: skipped. */
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (n_got < ARRAY_SIZE(got)) {
-				got[n_got++] = fd;
-			} else {
-				/* Cannot happen with our buffer size; never leak the fd if it does. */
-				(void)close(fd);
-				lost = true;
-			}
-		}
-	}
-
-	if (mh.msg_flags & MSG_TRUNC)
+		return (int)n;
+	if (g.truncated)
 		err = -EMSGSIZE;
-	else if (mh.msg_flags & MSG_CTRUNC)
+	else if (g.ctruncated)
 		/*
 		 * The kernel also truncates when it cannot install an fd (RLIMIT_NOFILE): with room
-		 * left in our buffer, that is the reason, not a peer sending too many.
+		 * left in the buffer, that is the reason, not a peer sending too many.
 		 */
-		err = n_got < PROTO_MAX_FDS ? -EMFILE : -EPROTO;
-	else if (lost || n_got > max_fds)
+		err = g.arrived < FDPASS_MAX_FDS ? -EMFILE : -EPROTO;
+	else if (g.arrived > max_fds)
 		err = -EPROTO;
 	if (err < 0) {
-		proto_close_fds(got, n_got);
+		proto_close_fds(got, g.n_fds);
 		return err;
 	}
-	if (n_got > 0)
-		memcpy(fds, got, n_got * sizeof(int));
+	if (g.n_fds > 0)
+		memcpy(fds, got, g.n_fds * sizeof(int));
 	if (ret_n_fds)
-		*ret_n_fds = n_got;
+		*ret_n_fds = g.n_fds;
 	return (int)n;
 }
 

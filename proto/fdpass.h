@@ -2,8 +2,10 @@
 #ifndef UBINFMT_FDPASS_H
 #define UBINFMT_FDPASS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* From <sys/socket.h> with _GNU_SOURCE. */
 struct ucred;
@@ -28,6 +30,28 @@ int proto_send(int sock, const uint8_t *msg, size_t len, const int *fds, size_t 
  * socket).  Retries EINTR.  The bytes are still to be decoded (proto_decode).
  */
 int proto_recv(int sock, uint8_t *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds);
+
+/* Most fds fdpass_recvmsg takes in one message (its control buffer's room). */
+#define FDPASS_MAX_FDS 8
+
+/* What fdpass_recvmsg saw besides the bytes. */
+struct fdpass_got {
+	size_t n_fds;     /* fds stored in fds[] */
+	size_t arrived;   /* fds that came, stored or closed at once (those beyond max_fds) */
+	bool truncated;   /* MSG_TRUNC: a datagram longer than size (its rest is gone) */
+	bool ctruncated;  /* MSG_CTRUNC: fds the kernel did not hand over (no room, RLIMIT_NOFILE) */
+};
+
+/*
+ * The one recvmsg with SCM_RIGHTS of the project, for datagram and stream sockets: at most size
+ * bytes into buf; flags (MSG_DONTWAIT…) get MSG_CMSG_CLOEXEC added, so fds are close-on-exec
+ * from the moment they exist.  The fds that come along go into fds[] in order, at most max_fds
+ * (≤ FDPASS_MAX_FDS); any beyond are closed at once, never leaked.  Retries EINTR.  Returns the
+ * byte count (0: the peer closed the connection) or recvmsg's -errno, and fills *ret; what the
+ * caller makes of truncation and extra fds is its own protocol's rule (proto_recv).
+ */
+ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds,
+		       struct fdpass_got *ret);
 
 struct proto_msg;
 /* Encodes m and sends it with n_fds fds: proto_encode's and proto_send's errors. */

@@ -410,23 +410,13 @@ static bool own_name(const char *argv0)
 	return strcmp(slash ? slash + 1 : argv0, PROGRAM) == 0;
 }
 
-static void set_log_level(void)
-{
-	const char *s = getenv("UBINFMT_LOG");
-	enum log_level level;
-
-	if (s && *s && log_parse_level(s, &level) == 0)
-		log_set_level(level);
-}
-
 int main(int argc, char *argv[])
 {
 	_cleanup_(rt_conf_free) struct rt_conf conf = { 0 };
 	_cleanup_free_ char *real = NULL;
 	int r;
 
-	log_set_program(PROGRAM);
-	set_log_level();
+	log_setup(PROGRAM);
 	if (argc < 1 || !argv[0])
 		return 1;
 	rt_argv_scan(argc, argv, &arg_cmdline);

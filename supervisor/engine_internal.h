@@ -40,6 +40,7 @@ struct pending {
 	bool used;
 	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
 	bool vanished; /* its notification went before the emulator was handed over: no trace */
+	bool continued; /* its restart was let through: kept a moment in case the kernel takes it back */
 	struct sandbox *sb;
 	struct injection inj;
 	struct trace_record rec;
@@ -54,6 +55,17 @@ struct pending {
  * dropped, so that a reused tid cannot match it.
  */
 #define PENDING_RESTART_TIMEOUT_NS (30ull * 1000000000ull)
+
+/*
+ * A rewritten exec let through may still not happen: a signal that interrupts the task's wait
+ * as our CONTINUE arrives wins (seccomp_do_user_notification goes to its "interrupted" path
+ * whatever the reply; no WAIT_KILLABLE_RECV under runc and crun), the handler runs (its frame
+ * may land on the scratch block), and the restart comes back as a new notification.  The record
+ * stays this long after the CONTINUE so that this one is recognised (inject_on_restart: the
+ * same call, from the same tid) and its block put back.  A task whose exec did happen is a new
+ * program: no call of its can match, and its next exec, or this timeout, drops the record.
+ */
+#define PENDING_CONTINUED_KEEP_NS (500ull * 1000000ull)
 
 struct listener {
 	bool used;

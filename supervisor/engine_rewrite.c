@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "engine_internal.h"
 #include "journal.h"
 #include "log.h"
@@ -60,7 +61,10 @@ struct pending *pending_new(struct engine *e, struct sandbox *sb)
 
 	for (i = 0; i < e->n_pending; i++) {
 		struct pending *p = &e->pending[i];
-		if (p->used && p->inj.state == INJECT_WAIT_RESTART && now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
+		if (p->used && p->continued && now - p->since_ns > PENDING_CONTINUED_KEEP_NS) {
+			pending_free(p);
+		} else if (p->used && p->inj.state == INJECT_WAIT_RESTART &&
+			   now - p->since_ns > PENDING_RESTART_TIMEOUT_NS) {
 			log_debug("pid %d never came back from its rewritten exec, forgetting it", (int)p->inj.tid);
 			pending_free(p);
 		}
@@ -119,9 +123,10 @@ static int seize_alone(struct engine *e, pid_t tid, pid_t *ret_busy)
 }
 
 /*
- * Gives the task the emulator (and, for an ELF named through an fd, the file, which the
- * emulator must open after the exec) and builds the emulator's argv plan.  fds go in while the
- * notification is pending: after the interrupt, ADDFD is refused.
+ * Gives the task the emulator (and, for an ELF named through an fd or by a name its exec takes
+ * away, the file, which the emulator must open after the exec: exec_hands_file_fd) and builds
+ * the emulator's argv plan.  fds go in while the notification is pending: after the interrupt,
+ * ADDFD is refused.
  */
 static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
 {
@@ -131,7 +136,7 @@ static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
 	if (r < 0)
 		return r;
 	p->inj.emu_fd_target = r;
-	if (exec_fd_based(&c->call, c->path) && c->chain.depth == 0) {
+	if (exec_hands_file_fd(c)) {
 		file_target_fd = notif_addfd(c->listener, c->id, c->file_fd, false);
 		if (file_target_fd < 0)
 			return file_target_fd;
@@ -239,15 +244,18 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 
 abort:
 	/* Seized but not stopped, so not detachable yet: answer with an error, detach at the stop. */
-	if (r == -ENOENT) {
+	if (r == -ENOENT || r == -ESRCH) {
 		/*
 		 * The notification went away under us: a signal interrupted the exec (a Go program's
 		 * runtime does so every 10 ms to a thread in a raw execve: runc init), which restarts
 		 * it after our stop, or the task died.  Neither a failure nor an exec to count: the
-		 * restarted one is decided afresh.
+		 * restarted one is decided afresh.  ENOENT: the notification was gone when we asked.
+		 * ESRCH: it went while we asked, an ADDFD the task was to carry out when the signal
+		 * took it out of its wait (the kernel fails the ADDFDs still queued so; ESRCH also
+		 * comes from the ptrace and memory accesses of a task that died).
 		 */
-		log_debug("pid %d: its exec was interrupted before the emulator could be handed over; "
-			  "it will come back", (int)c->tid);
+		log_debug_errno(r, "pid %d: its exec was interrupted before the emulator could be handed "
+				"over (%m); it will come back", (int)c->tid);
 		p->vanished = true;
 	} else {
 		log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);
@@ -278,8 +286,7 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	if (procfs_read(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
 	nr = strtol(buf, NULL, 10);
-	/* x86-64 execve/execveat, or the i386 ones */
-	return nr == 59 || nr == 322 || nr == 11 || nr == 358;
+	return abi_is_exec_nr(nr);
 }
 
 /* The first number of line NAME ("PPid", "Uid") of /proc/TID/status, or -errno. */
@@ -376,7 +383,7 @@ void engine_recover(struct engine *e, struct listener *l, const struct journal_s
 		p->recovery = true;
 		p->inj.tid = (pid_t)s.tid;
 		p->inj.rewrite = false;
-		p->inj.fail_errno = 513; /* ERESTARTNOINTR: the exec starts over */
+		p->inj.fail_errno = ERESTARTNOINTR; /* the exec starts over */
 		pid_t busy;
 		int r = seize_alone(e, p->inj.tid, &busy);
 		/*

@@ -67,6 +67,9 @@ int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool 
 		pfd = resolve_path(&c->view, start_fd, path, follow);
 		if (pfd < 0)
 			return pfd;
+		/* Only the exec's own path: the emulator opens that one; interpreters the kernel does. */
+		if (path == c->path)
+			c->name_closed = c->view.exec_closes_name;
 	} else {
 		pfd = fcntl(start_fd, F_DUPFD_CLOEXEC, 3);
 		if (pfd < 0)
@@ -331,6 +334,11 @@ bool exec_fd_based(const struct exec_call *call, const char *path)
 	return call->dirfd != AT_FDCWD && path[0] != '/';
 }
 
+bool exec_hands_file_fd(const struct exec_ctx *c)
+{
+	return c->chain.depth == 0 && (exec_fd_based(&c->call, c->path) || c->name_closed);
+}
+
 /*
  * The argv pointers are read where the decision is made, which may be any of the loop's
  * threads (see guard.h), so each thread has its own buffer, freed when it ends.
@@ -387,11 +395,12 @@ int exec_build_plan(const struct exec_ctx *c, struct injection *inj, int file_ta
 
 	emu_name = emu_name ? emu_name + 1 : c->emu->path;
 	path_str[0] = '\0';
-	if (exec_fd_based(&c->call, c->path)) {
-		/* The kernel's own names for fd-based scripts; for an ELF, the fd we added. */
-		if (c->chain.depth == 0)
-			snprintf(path_str, sizeof(path_str), "/proc/self/fd/%d", file_target_fd);
-		else if (c->path[0] == '\0')
+	if (exec_hands_file_fd(c)) {
+		/* The fd we added, the file already open as binfmt_misc's flag O hands it over. */
+		snprintf(path_str, sizeof(path_str), "/proc/self/fd/%d", file_target_fd);
+	} else if (exec_fd_based(&c->call, c->path)) {
+		/* The kernel's own names for fd-based scripts. */
+		if (c->path[0] == '\0')
 			snprintf(path_str, sizeof(path_str), "/dev/fd/%d", c->call.dirfd);
 		else
 			snprintf(path_str, sizeof(path_str), "/dev/fd/%d/%s", c->call.dirfd, c->path);

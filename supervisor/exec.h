@@ -64,6 +64,8 @@ struct exec_ctx {
 	const uint64_t *argv; /* the caller's argv pointers (exec_read_argv), in thread-local scratch */
 	size_t argc;
 	bool traced;                  /* a trace record will be made of it: check what the caller may see */
+	bool name_closed;             /* the exec's own path leads through something its exec closes
+				       * (resolve.h's exec_closes_name): the emulator could not open it */
 	enum exec_reach reach;
 	struct trace_record rec;
 };
@@ -77,6 +79,14 @@ int exec_open_target_fd(pid_t tid, int fd);
 bool exec_target_fd_cloexec(pid_t tid, int fd);
 /* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
 bool exec_fd_based(const struct exec_call *call, const char *path);
+/*
+ * Whether the emulator gets the ELF it loads as an fd added to the task (named to it as
+ * /proc/self/fd/N) rather than by the caller's own name: for a name the emulator could not open
+ * after the exec, or would open relative to the wrong directory (a file named through an fd of
+ * the caller's: execveat with a dirfd, /proc/self/fd/N or /dev/fd/N of a close-on-exec fd).
+ * binfmt_misc's flag O does the same with AT_EXECFD.
+ */
+bool exec_hands_file_fd(const struct exec_ctx *c);
 
 /*
  * Opens path (NULL: start_fd itself) in the target's view, only if it is a regular file, and

@@ -17,17 +17,13 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "abi.h"
 #include "inject.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"
 #include "tmem.h"
 
-#define RED_ZONE 128           /* the x86-64 ABI lets leaf code use 128 bytes below rsp */
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
-#define ERESTART_RESTARTBLOCK 516
 
 /* ---- the tracer thread ----------------------------------------------------------------------- */
 
@@ -299,14 +295,6 @@ static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
  * program that big execs from a child (posix_spawn, fork), whose process has one thread.
  */
 #define EXEC_LOOK_MAX_THREADS 512
-#define X32_SYSCALL_BIT 0x40000000
-
-static bool is_exec_nr(int nr)
-{
-	return nr == 59 || nr == 322 ||                                   /* x86-64 execve, execveat */
-	       nr == 11 || nr == 358 ||                                   /* i386 */
-	       nr == (X32_SYSCALL_BIT | 520) || nr == (X32_SYSCALL_BIT | 545); /* x32 */
-}
 
 /* Reads the small file NAME of thread DIR (a name in dirfd, /proc/PID/task): 0, -ENOENT once gone. */
 static int read_thread_file(int dirfd, const char *dir, const char *name, char *buf, size_t size)
@@ -370,7 +358,7 @@ static bool may_hold_exec_lock(int dirfd, const char *dir)
 	*strchrnul(buf, ' ') = '\0';
 	if (parse_int(buf, INT32_MIN, INT32_MAX, &nr) < 0)
 		return true;
-	if (!is_exec_nr(nr))
+	if (!abi_is_exec_nr(nr))
 		return false;
 	r = read_thread_file(dirfd, dir, "wchan", buf, sizeof(buf));
 	if (r == -ENOENT || r == -ESRCH)
@@ -750,7 +738,7 @@ static enum inject_progress on_first_stop(struct injection *inj)
 	/* Unconditional restart, even if the stop showed -ERESTARTSYS: of the exec as it was if
 	 * the write gets stuck, of the rewritten one otherwise. */
 	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
-	r = write_block(inj, ALIGN_DOWN(regs.rsp - RED_ZONE, (uint64_t)16), &regs);
+	r = write_block(inj, ALIGN_DOWN(regs.rsp - X86_64_RED_ZONE, (uint64_t)16), &regs);
 	if (r == -EFAULT || r == -EOVERFLOW || r == -EIO)
 		return start_mmap(inj, &regs);
 	if (r < 0)

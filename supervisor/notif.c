@@ -13,10 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "macros.h"
 #include "notif.h"
 
-#define X32_SYSCALL_BIT 0x40000000u
 
 /* Linux 6.6 and later; Debian 12's headers predate them. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -26,15 +26,6 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-/* Syscall numbers are ABI facts, not host headers' choice: spelled out for the ABIs we trap. */
-#define NR_X86_64_EXECVE 59
-#define NR_X86_64_EXECVEAT 322
-#define NR_X86_64_MMAP 9
-#define NR_I386_EXECVE 11
-#define NR_I386_EXECVEAT 358
-#define NR_I386_MMAP2 192
-#define NR_X32_EXECVE 520
-#define NR_X32_EXECVEAT 545
 
 /*
  * libseccomp builds the multi-ABI program; we load it ourselves because libseccomp 2.5 cannot
@@ -275,9 +266,9 @@ bool notif_changes_root(const struct seccomp_data *data)
 	switch (data->arch) {
 	case AUDIT_ARCH_X86_64:
 		nr = (int)((uint32_t)nr & ~X32_SYSCALL_BIT);
-		return nr == 161 /* chroot */ || nr == 155 /* pivot_root */ || nr == 308 /* setns */;
+		return nr == NR_X86_64_CHROOT || nr == NR_X86_64_PIVOT_ROOT || nr == NR_X86_64_SETNS;
 	case AUDIT_ARCH_I386:
-		return nr == 61 || nr == 217 || nr == 346;
+		return nr == NR_I386_CHROOT || nr == NR_I386_PIVOT_ROOT || nr == NR_I386_SETNS;
 	default:
 		return false;
 	}

@@ -160,6 +160,7 @@ struct walk_task {
 	dev_t ids_dev;
 	int ids_err;
 	pid_t tgid, tid_there;
+	bool own_link; /* the magic link may_follow_magic let it follow last is its own process's */
 };
 
 static int task_status(struct walk_task *t)
@@ -365,14 +366,17 @@ static int may_follow_magic(struct walk_task *t, int dir, const char *name)
 	struct stat env;
 	int n, r;
 
+	t->own_link = false;
 	if (owner < 0)
 		return top ? negative_errno() : -EPERM;
 	n = procfs_read_all_at(owner, "status", STATUS_MAX, &text);
 	if (n < 0 || procaccess_parse_status(text, (size_t)n, &target) < 0)
 		return -EPERM;
 	r = task_ids_in(t, owner);
-	if (r == 0 && target.tgid == t->tgid)
+	if (r == 0 && target.tgid == t->tgid) {
+		t->own_link = true;
 		return 0; /* its own thread group's: always */
+	}
 	if (r == -ESRCH)
 		return r;
 	r = task_status(t);
@@ -463,6 +467,27 @@ static int procfs_link(struct walk_task *t, int dir, const char *name, int link_
 		return negative_errno();
 	*ret_fd = fd;
 	return 0;
+}
+
+/*
+ * Whether the magic link name, of the task's own process, goes away with the task's exec: an
+ * fd/N link (the only magic links named by a number) of an fd the exec closes.  Close-on-exec
+ * is read in our procfs, from the fd table of the thread that execs, which is the one the exec
+ * closes fds of.  (map_files/X links go away too, but following them takes CAP_SYS_ADMIN,
+ * which the supervisor does not keep: such an exec is the kernel's.)
+ */
+static bool closed_by_exec(const struct walk_task *t, const char *name)
+{
+	char fdinfo[32], buf[512];
+	const char *flags;
+
+	if (name[0] < '0' || name[0] > '9' || strspn(name, "0123456789") != strlen(name) || strlen(name) > 10)
+		return false;
+	snprintf(fdinfo, sizeof(fdinfo), "fdinfo/%s", name);
+	if (procfs_read(t->tid, fdinfo, buf, sizeof(buf)) <= 0)
+		return false;
+	flags = strstr(buf, "flags:");
+	return flags && (strtoul(flags + 6, NULL, 8) & O_CLOEXEC);
 }
 
 /*
@@ -574,6 +599,8 @@ static int walk(struct target_view *v, int start_fd, const char *path, bool foll
 			close(fd);
 			if (n < 0)
 				return n;
+			if (jump >= 0 && task.own_link && closed_by_exec(&task, comp))
+				v->exec_closes_name = true;
 			comp[len] = saved;
 			if (jump >= 0) {
 				pos = next;
@@ -616,6 +643,7 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 	uint64_t how;
 	int dirfd, fd;
 
+	v->exec_closes_name = false;
 	if (path[0] == '\0')
 		return -ENOENT;
 	if (start_fd < 0 && path[0] != '/') {
@@ -671,6 +699,7 @@ int resolve_check_search(struct target_view *v, int start_fd, const char *path,
 {
 	int fd;
 
+	v->exec_closes_name = false;
 	if (path[0] == '\0')
 		return 0;
 	if (start_fd < 0 && path[0] != '/') {

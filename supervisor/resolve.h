@@ -18,6 +18,12 @@ struct target_view {
 	int cwd_fd;  /* O_PATH, the target's cwd; -1 until needed */
 	dev_t root_dev;
 	ino_t root_ino;
+	/*
+	 * Set by each resolve_path and resolve_check_search: whether the path went through a magic
+	 * link of the task's own process that its exec takes away (fd/N of a close-on-exec fd),
+	 * so that the name no longer leads to the file once the exec is done.
+	 */
+	bool exec_closes_name;
 };
 
 /* Opens /proc/TID/root (and remembers it for ".." clamping).  -ESRCH if the task is gone. */

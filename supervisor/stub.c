@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "inject.h"
 #include "macros.h"
 #include "notif.h"
@@ -14,8 +15,6 @@
 #include "procfs.h"
 #include "stub.h"
 
-#define RED_ZONE 128
-#define NR_X86_64_EXECVEAT 322
 
 static size_t put_imm(uint8_t *p, const void *imm, size_t len)
 {
@@ -94,7 +93,7 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, 
 	block = malloc(need);
 	if (!block)
 		return -ENOMEM;
-	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - RED_ZONE, (uint64_t)16), block, need, &inj->blk);
+	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - X86_64_RED_ZONE, (uint64_t)16), block, need, &inj->blk);
 	if (r < 0) {
 		free(block);
 		return r;

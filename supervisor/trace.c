@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "macros.h"
 #include "trace.h"
 
@@ -30,16 +31,21 @@ void trace_copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* One byte of a sandbox string as it is printed: JSON escapes, or C-like escapes in text mode. */
-static size_t escape(unsigned char c, bool json, char out[8])
+/*
+ * One byte of a sandbox string as it is printed: json.h's escapes, or in text mode C-like ones
+ * (quotes and backslashes backslashed, controls and DEL as \xXX, other bytes as they are).
+ */
+static size_t escape(unsigned char c, bool json, char out[JSON_ESCAPE_MAX])
 {
-	if (c == '"' || c == '\\' || (!json && c == '\'')) {
+	if (json)
+		return json_escape_byte(c, out);
+	if (c == '"' || c == '\\' || c == '\'') {
 		out[0] = '\\';
 		out[1] = (char)c;
 		return 2;
 	}
-	if (c < 0x20 || c == 0x7f || (json && c >= 0x80))
-		return (size_t)snprintf(out, 8, json ? "\\u%04x" : "\\x%02x", c);
+	if (c < 0x20 || c == 0x7f)
+		return (size_t)snprintf(out, JSON_ESCAPE_MAX, "\\x%02x", c);
 	out[0] = (char)c;
 	return 1;
 }
@@ -47,7 +53,7 @@ static size_t escape(unsigned char c, bool json, char out[8])
 /* Bytes s takes quoted and escaped, quotes included. */
 static size_t quoted_len(const char *s, bool json)
 {
-	char e[8];
+	char e[JSON_ESCAPE_MAX];
 	size_t n = 2;
 
 	for (; *s; s++)
@@ -77,7 +83,7 @@ static void put_bytes(struct line *l, const char *s, size_t n)
  */
 static void put_quoted(struct line *l, const char *s, bool json, size_t max)
 {
-	char q = json ? '"' : '\'', e[8];
+	char q = json ? '"' : '\'', e[JSON_ESCAPE_MAX];
 	size_t used = 2;
 
 	if (max < 2)
@@ -96,7 +102,7 @@ static void put_quoted(struct line *l, const char *s, bool json, size_t max)
 /* The same without quotes, for the emulator's host path in text lines. */
 static void put_escaped(struct line *l, const char *s, size_t max)
 {
-	char e[8];
+	char e[JSON_ESCAPE_MAX];
 	size_t used = 0;
 
 	for (; *s; s++) {

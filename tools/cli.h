@@ -10,8 +10,4 @@ int cmd_trace(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
 
-/* -v/--verbose and UBINFMT_LOG: shared by every command. */
-void cli_bump_verbosity(void);
-void cli_log_from_env(void);
-
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "fdpass.h"
+#include "json.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"
@@ -80,21 +81,6 @@ static int connect_control(const char *path)
 	if (m.type != PROTO_MSG_HELLO_ACK)
 		return log_error_errno(-EPROTO, "ubinfmtd did not greet back");
 	return TAKE_FD(fd);
-}
-
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 static const char status_usage[] = "Usage: ubinfmt status [--json] [--control PATH]\n"
@@ -168,7 +154,7 @@ int cmd_status(int argc, char **argv)
 				continue;
 			}
 			printf("%s{\"id\":", first ? "" : ",");
-			print_json_string(e->id);
+			json_print_string(stdout, e->id);
 			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
 			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
 			       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
@@ -227,6 +213,16 @@ int cmd_trace(int argc, char **argv)
 	m.trace_sub.id = id;
 	m.trace_sub.json = json;
 	r = proto_send_msg(fd, &m, NULL, 0);
+	if (r >= 0) {
+		/*
+		 * The subscription has no answer of its own, but the daemon reads one connection's
+		 * messages in order: once a STATS request sent after it is answered, every exec
+		 * decided from then on is in the stream.  Saying so on stderr lets a script start
+		 * the programs it wants to see only then.
+		 */
+		struct proto_msg stats = { .type = PROTO_MSG_STATS };
+		r = proto_send_msg(fd, &stats, NULL, 0);
+	}
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
 	/* Lines as they come: stdout is line-buffered so a pipe reader sees each at once. */
@@ -240,6 +236,9 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (r < 0)
 			return 1;
+		if (m.type == PROTO_MSG_STATS)
+			fprintf(stderr, "ubinfmt: tracing %s%s%s of ubinfmtd at %s; Ctrl-C stops\n", id[0] ? "sandbox '" : "every sandbox",
+				id, id[0] ? "'" : "", control);
 		if (m.type != PROTO_MSG_TRACE_LINE)
 			continue;
 		if (json || !m.trace_line.id[0])

@@ -9,7 +9,7 @@ packages=(
 	qemu-user-static strace file python3
 	# OCI runtimes for the container tests and docs/oci.md.  podman runs daemonless as root
 	# with --runtime runc; none of its recommends (buildah, fuse-overlayfs, slirp4netns,
-	# catatonit, uidmap…) is needed for that.
+	# catatonit…) is needed for that.
 	runc crun podman
 	# The man pages are generated from each program's --help at build time (deploy/man/).
 	help2man
@@ -23,6 +23,13 @@ packages=(
 	# The conformance harness (tests/conformance/) builds its foreign Debian rootfs with
 	# debootstrap (first stage here, second stage under ubinfmt run --rootfs).
 	debootstrap
+	# Rootless runs (t_rootless.sh): an ordinary user's `ubinfmt run` maps its subordinate ids
+	# with newuidmap/newgidmap (uidmap), and mmdebstrap --mode=unshare builds an arm64 Debian
+	# inside it (apt, dpkg and maintainer scripts as foreign execs; arch-test is how it finds out
+	# that arm64 programs run).
+	mmdebstrap uidmap arch-test
+	# tools/lint.sh (ctest lint.shellcheck)
+	shellcheck
 )
 
 # Docker for the engine tests (t_docker, t_buildkit): docker.io, with tini and iptables, adds

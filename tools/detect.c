@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "emu.h"
 #include "hostbinfmt.h"
+#include "json.h"
 #include "log.h"
 #include "macros.h"
 #include "native.h"
@@ -31,21 +32,6 @@ struct verdict {
 	const char *emulator;
 	const char *error;
 };
-
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
 
 static void judge(const char *file, const struct emu_registry *emus, uint64_t native, const struct hostbinfmt *host,
 		  struct verdict *v)
@@ -113,7 +99,7 @@ static void print_verdict(const char *file, const struct verdict *v, bool json)
 		return;
 	}
 	printf("{\"file\":");
-	print_json_string(file);
+	json_print_string(stdout, file);
 	printf(",\"format\":\"%s\"", v->format);
 	if (elf)
 		printf(",\"arch\":\"%s\",\"class\":%d,\"endian\":\"%s\",\"machine\":%u,\"flags\":%u",
@@ -121,20 +107,20 @@ static void print_verdict(const char *file, const struct verdict *v, bool json)
 		       c->elf.machine, c->elf.flags);
 	if (script) {
 		printf(",\"interpreter\":");
-		print_json_string(c->script.interp);
+		json_print_string(stdout, c->script.interp);
 		if (c->script.has_arg) {
 			printf(",\"interpreter_arg\":");
-			print_json_string(c->script.arg);
+			json_print_string(stdout, c->script.arg);
 		}
 	}
 	printf(",\"decision\":\"%s\",\"emulator\":", v->decision);
 	if (v->emulator)
-		print_json_string(v->emulator);
+		json_print_string(stdout, v->emulator);
 	else
 		printf("null");
 	if (v->error) {
 		printf(",\"error\":");
-		print_json_string(v->error);
+		json_print_string(stdout, v->error);
 	}
 	printf("}\n");
 }
@@ -166,7 +152,7 @@ int cmd_detect(int argc, char **argv)
 				return log_error_errno(r, "--emulator '%s': %m", optarg), 2;
 			break;
 		case 'v':
-			cli_bump_verbosity();
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(detect_usage, stdout);

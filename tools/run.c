@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "hostbinfmt.h"
+#include "idmap.h"
 #include "parse.h"
 #include "log.h"
 #include "macros.h"
@@ -30,6 +34,10 @@ static const char run_usage[] =
 	"\n"
 	"  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
 	"                        (with /proc, a minimal /dev and a tmpfs /tmp)\n"
+	"  --userns=MODE         for an ordinary user, who CMD is in its user namespace: root (the\n"
+	"                        default: you are root, your subordinate ids from /etc/subuid and\n"
+	"                        /etc/subgid follow from 1) or keep-id (your own uid and gid, the\n"
+	"                        subordinate ids around them)\n"
 	"  --emulator ARCH=PATH  use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
 	"  --no-native ARCH      emulate ARCH even if this machine runs it (e.g. i386)\n"
 	"  --trace[=FILE]        one line per exec to FILE (default: stderr)\n"
@@ -83,6 +91,7 @@ static void on_sandbox_empty(void *ctx, struct sandbox *sb)
 struct run_args {
 	uint64_t not_native; /* 1 << arch for each --no-native */
 	const char *rootfs;
+	enum idmap_mode userns_mode;
 	const char *trace_path;
 	bool trace;
 	bool json;
@@ -92,9 +101,10 @@ struct run_args {
 
 static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
 {
-	enum { OPT_ROOTFS = 0x100, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
+	enum { OPT_ROOTFS = 0x100, OPT_USERNS, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
 	static const struct option options[] = {
 		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+		{ "userns", required_argument, NULL, OPT_USERNS },
 		{ "emulator", required_argument, NULL, OPT_EMULATOR },
 		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -112,6 +122,14 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 		switch (c) {
 		case OPT_ROOTFS:
 			a.rootfs = optarg;
+			break;
+		case OPT_USERNS:
+			if (strcmp(optarg, "root") == 0)
+				a.userns_mode = IDMAP_ROOT;
+			else if (strcmp(optarg, "keep-id") == 0)
+				a.userns_mode = IDMAP_KEEP_ID;
+			else
+				return log_error_errno(-EINVAL, "--userns '%s': expected root or keep-id", optarg);
 			break;
 		case OPT_EMULATOR:
 			r = emu_registry_override(emus, optarg);
@@ -145,7 +163,7 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 			break;
 		}
 		case 'v':
-			cli_bump_verbosity();
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -162,6 +180,206 @@ static int parse_args(int argc, char **argv, struct emu_registry *emus, struct r
 	a.cmd = argv + optind;
 	*ret = a;
 	return 0;
+}
+
+/*
+ * Who CMD is, for an ordinary user: a user namespace whose maps come from newuidmap and
+ * newgidmap (the subordinate ids), from ourselves (only our own ids: the fallback with a
+ * rootfs), or none and no_new_privs (the fallback without a rootfs).
+ */
+struct run_ids {
+	bool userns;
+	bool helpers;
+	bool no_new_privs;
+	char newuidmap[PATH_MAX];
+	char newgidmap[PATH_MAX];
+	struct idmap uids;
+	struct idmap gids;
+};
+
+/* Finds the executable NAME in the PATH directories (absolute ones only) into RET (PATH_MAX). */
+static int find_on_path(const char *name, char *ret)
+{
+	const char *path = getenv("PATH");
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+		struct stat st;
+		char file[PATH_MAX];
+
+		if (len > 0 && p[0] == '/' &&
+		    snprintf(file, sizeof(file), "%.*s/%s", (int)len, p, name) < (int)sizeof(file) &&
+		    stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0) {
+			strcpy(ret, file);
+			return 0;
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Reads the ranges that the subordinate-id file PATH gives the user NAME (id ID) into RET
+ * (IDMAP_RANGES_MAX).  Returns how many, or -errno when the file cannot be read.
+ */
+static int read_subids(const char *path, const char *name, uid_t id, struct idmap_range *ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, size = 0;
+
+	if (fd < 0)
+		return negative_errno();
+	for (;;) {
+		if (len == size) {
+			if (size >= IDMAP_FILE_MAX)
+				return -EFBIG;
+			size = size ? 2 * size : 4096;
+			char *bigger = realloc(text, size);
+			if (!bigger)
+				return -ENOMEM;
+			text = bigger;
+		}
+		ssize_t n = read(fd, text + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return idmap_parse_subid(text, len, name, (uint32_t)id, ret, IDMAP_RANGES_MAX);
+}
+
+/* The subordinate ids /etc/subuid and /etc/subgid give the caller. */
+struct subids {
+	struct idmap_range uids[IDMAP_RANGES_MAX];
+	struct idmap_range gids[IDMAP_RANGES_MAX];
+	int n_uids;
+	int n_gids;
+};
+
+/*
+ * Reads the caller's subordinate ids into RET and finds newuidmap and newgidmap (into IDS).
+ * Returns 0 when they can be used, or -errno (-ENOENT: none for this user, or no helpers) with
+ * the reason for the user in REASON.  The files are only read to build the maps: newuidmap
+ * checks them again, as the authority.
+ */
+static int find_subids(uid_t uid, struct subids *ret, struct run_ids *ids, char *reason, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+	char uid_str[16];
+	const char *name, *missing = NULL;
+
+	snprintf(uid_str, sizeof(uid_str), "%u", (unsigned)uid);
+	name = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : uid_str;
+	ret->n_uids = read_subids("/etc/subuid", name, uid, ret->uids);
+	ret->n_gids = read_subids("/etc/subgid", name, uid, ret->gids);
+	if (ret->n_uids < 0 && ret->n_uids != -ENOENT) {
+		snprintf(reason, size, "cannot read /etc/subuid (%s)", strerror(-ret->n_uids));
+		return ret->n_uids;
+	}
+	if (ret->n_gids < 0 && ret->n_gids != -ENOENT) {
+		snprintf(reason, size, "cannot read /etc/subgid (%s)", strerror(-ret->n_gids));
+		return ret->n_gids;
+	}
+	if (ret->n_uids <= 0)
+		missing = ret->n_gids <= 0 ? "/etc/subuid and /etc/subgid" : "/etc/subuid";
+	else if (ret->n_gids <= 0)
+		missing = "/etc/subgid";
+	if (missing) {
+		snprintf(reason, size, "no subordinate ids for '%s' in %s", name, missing);
+		return -ENOENT;
+	}
+	if (find_on_path("newuidmap", ids->newuidmap) < 0 || find_on_path("newgidmap", ids->newgidmap) < 0) {
+		snprintf(reason, size, "no newuidmap and newgidmap on PATH (package uidmap)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Decides RET for this caller; says in one line what an unprivileged run gives up, if anything. */
+static int plan_ids(const struct run_args *a, struct run_ids *ret)
+{
+	static struct subids sub;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	size_t n_uids = 0, n_gids = 0;
+	char reason[256];
+	int r;
+
+	*ret = (struct run_ids){ 0 };
+	if (uid == 0)
+		return 0; /* root: CAP_SYS_ADMIN already, and namespaces without a user namespace */
+	if (find_subids(uid, &sub, ret, reason, sizeof(reason)) == 0) {
+		ret->userns = ret->helpers = true;
+		n_uids = (size_t)sub.n_uids;
+		n_gids = (size_t)sub.n_gids;
+	} else if (a->rootfs) {
+		ret->userns = true;
+		log_warn("%s: only your own uid and gid are mapped into the sandbox, so other ids do not exist "
+			 "there (chown, setgroups, tools that map ids)", reason);
+	} else {
+		ret->no_new_privs = true;
+		log_warn("%s: running CMD with no_new_privs, so setuid programs will not gain privileges", reason);
+		return 0;
+	}
+	r = idmap_build(a->userns_mode, (uint32_t)uid, sub.uids, n_uids, &ret->uids);
+	if (r == 0)
+		r = idmap_build(a->userns_mode, (uint32_t)gid, sub.gids, n_gids, &ret->gids);
+	if (r < 0)
+		return log_error_errno(r, "cannot build the user namespace maps for uid %u, gid %u: %m",
+				       (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+/* Writes the maps of the sandbox's user namespace, joins it, and lets the sandbox go on. */
+static int map_ids(const struct run_ids *ids, pid_t child, int sock, const sigset_t *mask)
+{
+	char text[IDMAP_TEXT_MAX];
+	int r;
+
+	if (log_get_level() >= LOG_DEBUG && idmap_format(&ids->uids, text, sizeof(text)) >= 0)
+		log_debug("uid_map of the sandbox: %s", text);
+	if (!ids->helpers) {
+		r = sandbox_map_own_ids(child, &ids->uids, &ids->gids);
+		if (r < 0)
+			return log_error_errno(r, "cannot map your uid and gid into the sandbox's user namespace: %m");
+	} else {
+		const struct {
+			const char *helper, *file;
+			const struct idmap *map;
+		} steps[] = {
+			{ ids->newuidmap, "/etc/subuid", &ids->uids },
+			{ ids->newgidmap, "/etc/subgid", &ids->gids },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+			r = sandbox_map_with_helper(steps[i].helper, child, steps[i].map, mask);
+			if (r == -EPERM)
+				return log_error_errno(r, "%s did not map your ids from %s into the sandbox "
+							  "(see its message above)", steps[i].helper, steps[i].file);
+			if (r < 0)
+				return log_error_errno(r, "cannot run %s: %m", steps[i].helper);
+		}
+	}
+	r = sandbox_join_userns(child);
+	if (r < 0)
+		return log_error_errno(r, "cannot join the sandbox's user namespace: %m");
+	r = sandbox_signal_idmaps_done(sock);
+	if (r < 0)
+		return log_error_errno(r, "cannot tell the sandbox that its ids are mapped: %m");
+	return 0;
+}
+
+/* The errors of clone3 that say the host forbids this user a user namespace. */
+static bool userns_refused(int r)
+{
+	return r == -EPERM || r == -EACCES || r == -ENOSPC || r == -EUSERS || r == -EINVAL;
 }
 
 static int check_rootfs(const char *rootfs, char *resolved)
@@ -184,6 +402,7 @@ int cmd_run(int argc, char **argv)
 	struct run_state state = { .status = 125 };
 	struct sandbox_spec spec = { .sock = -1 };
 	struct run_args a;
+	static struct run_ids ids;
 	char rootfs[4096];
 	_cleanup_fclose_ FILE *trace = NULL;
 	_cleanup_close_ int sock_parent = -1, sock_child = -1;
@@ -194,6 +413,8 @@ int cmd_run(int argc, char **argv)
 	if (parse_args(argc, argv, &emus, &a) < 0)
 		return 2;
 	if (a.rootfs && check_rootfs(a.rootfs, rootfs) < 0)
+		return 125;
+	if (plan_ids(&a, &ids) < 0)
 		return 125;
 
 	/* What this machine runs by itself, and who serves the rest. */
@@ -242,23 +463,31 @@ int cmd_run(int argc, char **argv)
 	spec.rootfs = a.rootfs ? rootfs : NULL;
 	spec.argv = a.cmd;
 	spec.sock = sock_child;
-	spec.userns = a.rootfs && geteuid() != 0;
-	/* Without CAP_SYS_ADMIN and without a user namespace, seccomp demands no_new_privs. */
-	spec.no_new_privs = !a.rootfs && geteuid() != 0;
-	if (spec.no_new_privs)
-		log_info("not root: setting no_new_privs for CMD (setuid programs will not gain privileges)");
+	/*
+	 * Without CAP_SYS_ADMIN seccomp demands no_new_privs, unless CMD is in a user namespace of
+	 * ours, where it has that capability: setuid programs keep working there.
+	 */
+	spec.userns = ids.userns;
+	spec.no_new_privs = ids.no_new_privs;
 
 	state.child = sandbox_start(&spec);
+	if (state.child < 0 && spec.userns && !spec.rootfs && userns_refused(state.child)) {
+		log_warn_errno(state.child, "cannot create a user namespace (%m): running CMD with no_new_privs, "
+					    "so setuid programs will not gain privileges");
+		spec.userns = ids.userns = false;
+		spec.no_new_privs = true;
+		state.child = sandbox_start(&spec);
+	}
+	if (state.child < 0 && spec.userns && userns_refused(state.child))
+		return log_error_errno(state.child, "cannot create a user namespace for --rootfs (%m): this host forbids "
+						    "them to ordinary users (sysctl user.max_user_namespaces, an LSM)"),
+		       125;
 	if (state.child < 0)
 		return log_error_errno(state.child, "cannot start '%s': %m", a.cmd[0]), 125;
 	close(TAKE_FD(sock_child));
-	if (spec.userns) {
-		r = sandbox_write_idmaps(state.child, geteuid(), getegid());
-		if (r < 0 || (r = sandbox_signal_idmaps_done(sock_parent)) < 0) {
-			log_error_errno(r, "cannot set up the user namespace for '%s': %m", a.cmd[0]);
-			kill(state.child, SIGKILL);
-			return 125;
-		}
+	if (ids.userns && map_ids(&ids, state.child, sock_parent, &spec.orig_mask) < 0) {
+		kill(state.child, SIGKILL);
+		return 125;
 	}
 
 	listener = sandbox_recv_listener(sock_parent);

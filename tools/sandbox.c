@@ -2,9 +2,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "macros.h"
 #include "notif.h"
@@ -24,62 +28,81 @@
 /* Messages on the socketpair, besides the listener itself. */
 #define MSG_IDMAPS_DONE 'm'
 
+/* The listener travels as the one fd of a one-byte message 'L' (proto/fdpass.c). */
+#define MSG_LISTENER 'L'
+
 static int send_fd(int sock, int fd)
 {
-	char byte = 'L';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	const uint8_t byte = MSG_LISTENER;
 
-	memset(&u, 0, sizeof(u));
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return negative_errno();
-	return 0;
+	return proto_send(sock, &byte, 1, &fd, 1);
 }
 
 int sandbox_recv_listener(int sock)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	ssize_t n;
-	int fd;
+	uint8_t byte;
+	size_t n_fds = 0;
+	int fd = -1, n;
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = proto_recv(sock, &byte, 1, &fd, 1, &n_fds);
 	if (n < 0)
-		return negative_errno();
+		return n;
 	if (n == 0)
 		return -EPIPE; /* the sandbox exited before handing over its listener */
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	if ((msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET ||
-	    cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (byte != MSG_LISTENER || n_fds != 1) {
+		proto_close_fds(&fd, n_fds);
 		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	}
 	return fd;
+}
+
+/* "inside outside count" per extent, newuidmap's arguments after the pid. */
+#define ID_ARG_LEN 11
+
+/*
+ * What it trusts: HELPER is the newuidmap/newgidmap found on our own PATH (it runs with the
+ * caller's privileges plus its setuid bit, which is its own business: it checks /etc/subuid
+ * against the caller itself).  What it checks: its exit status, nothing of its output.
+ */
+int sandbox_map_with_helper(const char *helper, pid_t pid, const struct idmap *map, const sigset_t *mask)
+{
+	size_t n_args = 2 + 3 * map->n + 1;
+	_cleanup_free_ char **argv = calloc(n_args, sizeof(*argv));
+	_cleanup_free_ char *strs = calloc(1 + 3 * map->n, ID_ARG_LEN);
+	posix_spawnattr_t attr;
+	const char *name = strrchr(helper, '/');
+	pid_t child;
+	int status, r;
+
+	if (!argv || !strs)
+		return -ENOMEM;
+	argv[0] = (char *)(name ? name + 1 : helper);
+	argv[1] = strs;
+	snprintf(argv[1], ID_ARG_LEN, "%d", (int)pid);
+	for (size_t i = 0; i < map->n; i++) {
+		const uint32_t v[3] = { map->ext[i].inside, map->ext[i].outside, map->ext[i].count };
+		for (size_t j = 0; j < 3; j++) {
+			char *a = strs + (1 + 3 * i + j) * ID_ARG_LEN;
+			snprintf(a, ID_ARG_LEN, "%" PRIu32, v[j]);
+			argv[2 + 3 * i + j] = a;
+		}
+	}
+
+	r = -posix_spawnattr_init(&attr);
+	if (r < 0)
+		return r;
+	r = -posix_spawnattr_setsigmask(&attr, mask);
+	if (r == 0)
+		r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	if (r == 0)
+		r = -posix_spawn(&child, helper, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (r < 0)
+		return r;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
 }
 
 static int write_file(const char *path, const char *text)
@@ -94,23 +117,62 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-int sandbox_write_idmaps(pid_t pid, uid_t uid, gid_t gid)
+static int write_map(pid_t pid, const char *file, const struct idmap *map)
 {
-	char path[64], map[64];
+	char path[64], text[IDMAP_TEXT_MAX];
 	int r;
 
+	r = idmap_format(map, text, sizeof(text));
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return write_file(path, text);
+}
+
+int sandbox_map_own_ids(pid_t pid, const struct idmap *uids, const struct idmap *gids)
+{
+	char path[64];
+	int r;
+
+	/* An unprivileged gid_map is only accepted once setgroups is denied. */
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
 	r = write_file(path, "deny");
 	if (r < 0 && r != -ENOENT)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-	r = write_file(path, map);
+	r = write_map(pid, "uid_map", uids);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-	return write_file(path, map);
+	return write_map(pid, "gid_map", gids);
+}
+
+/*
+ * What it trusts: the namespace is the one our own child created (it waits for us, so the pid
+ * is still its).  What it checks: nothing else.
+ */
+int sandbox_join_userns(pid_t pid)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	/*
+	 * As the namespace's owner we get all of its capabilities, and nothing outside it: what
+	 * the sandbox's own root has.  Reading /proc of a task that runs as a subordinate id (0400
+	 * files such as syscall) and ptracing it need them; from outside, only its owner could.
+	 */
+	if (setns(fd, CLONE_NEWUSER) < 0)
+		return negative_errno();
+	/*
+	 * In one namespace with the sandbox, its root could ptrace us (same ids, a subset of its
+	 * capabilities), which across the namespace boundary it could not: not dumpable, we need
+	 * CAP_SYS_PTRACE over the namespace of our mm, the host's.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return negative_errno();
+	return 0;
 }
 
 /* ---- inside the sandbox: everything below runs in the child and ends in _exit ------------- */
@@ -280,11 +342,10 @@ pid_t sandbox_start(const struct sandbox_spec *spec)
 	struct clone_args args = { .exit_signal = SIGCHLD };
 	pid_t pid;
 
-	if (spec->rootfs) {
+	if (spec->rootfs)
 		args.flags = CLONE_NEWNS | CLONE_NEWPID;
-		if (spec->userns)
-			args.flags |= CLONE_NEWUSER;
-	}
+	if (spec->userns)
+		args.flags |= CLONE_NEWUSER;
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return negative_errno();
@@ -294,10 +355,15 @@ pid_t sandbox_start(const struct sandbox_spec *spec)
 	/* The child. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(125);
-	if (!spec->rootfs)
-		exec_cmd(spec);
+	/*
+	 * Until the parent has written our maps we are nobody to the kernel; after, we hold every
+	 * capability of the new namespace (whatever our id there): enough to install the filter
+	 * without no_new_privs, and to mount the rootfs.
+	 */
 	if (spec->userns && wait_for_idmaps(spec->sock) < 0)
 		_exit(125);
+	if (!spec->rootfs)
+		exec_cmd(spec);
 	enter_rootfs(spec->rootfs);
 	run_init(spec);
 }

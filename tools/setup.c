@@ -549,7 +549,7 @@ static int parse_setup_args(int argc, char **argv, struct setup_ctx *c, const ch
 			*ret_runtime = optarg;
 			break;
 		case 'v':
-			cli_bump_verbosity();
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(setup_usage, stdout);

@@ -29,32 +29,9 @@ static const char usage[] =
 	"\n"
 	"Environment: UBINFMT_LOG=error|warn|info|debug|trace sets the log level.\n";
 
-void cli_bump_verbosity(void)
-{
-	enum log_level l = log_get_level();
-
-	if (l < LOG_TRACE)
-		log_set_level(l + 1);
-}
-
-void cli_log_from_env(void)
-{
-	const char *s = getenv("UBINFMT_LOG");
-	enum log_level level;
-
-	if (!s || !*s)
-		return;
-	if (log_parse_level(s, &level) < 0) {
-		log_warn("UBINFMT_LOG='%.32s' is not a log level (error, warn, info, debug, trace), ignoring", s);
-		return;
-	}
-	log_set_level(level);
-}
-
 int main(int argc, char **argv)
 {
-	log_set_program("ubinfmt");
-	cli_log_from_env();
+	log_setup("ubinfmt");
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;

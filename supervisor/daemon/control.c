@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "json.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"
@@ -243,28 +244,18 @@ static void owner_text(const struct sandbox *sb, char *buf, size_t size)
  */
 static void json_with_sandbox(const char *id, const char *owner, const char *record, char *buf, size_t size)
 {
-	size_t pos = 0;
+	size_t pos = (size_t)snprintf(buf, size, "{\"sandbox\":");
 
-	pos += (size_t)snprintf(buf, size, "{\"sandbox\":\"");
-	for (; *id && pos + 8 < size; id++) {
-		unsigned char ch = (unsigned char)*id;
-		if (ch == '"' || ch == '\\')
-			pos += (size_t)snprintf(buf + pos, size - pos, "\\%c", ch);
-		else if (ch < 0x20)
-			pos += (size_t)snprintf(buf + pos, size - pos, "\\u%04x", ch);
-		else
-			buf[pos++] = (char)ch;
-	}
-	buf[pos] = '\0';
+	pos += json_quote(buf + pos, size - pos, id);
 	/* The owner text is ours ("agent:" and digits): nothing to escape. */
 	if (owner[0])
-		pos += (size_t)snprintf(buf + pos, size - pos, "\",\"owner\":\"%s", owner);
+		pos += (size_t)snprintf(buf + pos, size - pos, ",\"owner\":\"%s\"", owner);
 	if (pos >= size)
 		pos = size - 1;
 	if (record[0] == '{' && record[1] != '}' && record[1] != '\0')
-		snprintf(buf + pos, size - pos, "\",%s", record + 1);
+		snprintf(buf + pos, size - pos, ",%s", record + 1);
 	else
-		snprintf(buf + pos, size - pos, "\"}");
+		snprintf(buf + pos, size - pos, "}");
 }
 
 void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec)

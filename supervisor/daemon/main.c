@@ -62,7 +62,8 @@ static const char usage[] =
 	"                         socket (twice as many connections; default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_UID) ")\n"
 	"  --max-per-container=N  the same per user and pid namespace, root's containers included\n"
 	"                         (default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_PIDNS) ")\n"
-	"  -v, --verbose          more log output (repeat for debug, trace)\n"
+	"  -v, --verbose          more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
+	"                         sets it too)\n"
 	"\n"
 	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
 
@@ -470,8 +471,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 				return log_error_errno(-EINVAL, "--max-per-container '%s': expected 1 to 1000000", optarg);
 			break;
 		case 'v':
-			if (log_get_level() < LOG_TRACE)
-				log_set_level(log_get_level() + 1);
+			log_more_verbose();
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -494,16 +494,9 @@ int main(int argc, char **argv)
 	struct engine_config cfg = { 0 };
 	_cleanup_close_ int agent_fd = -1, oci_fd = -1, control_fd = -1;
 	_cleanup_fclose_ FILE *trace = NULL;
-	const char *s;
 	int r;
 
-	log_set_program("ubinfmtd");
-	s = getenv("UBINFMT_LOG");
-	if (s) {
-		enum log_level level;
-		if (log_parse_level(s, &level) == 0)
-			log_set_level(level);
-	}
+	log_setup("ubinfmtd");
 	emu_registry_init(&d.emus);
 	if (parse_args(argc, argv, &d) < 0)
 		return 2;

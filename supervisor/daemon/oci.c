@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdpass.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
@@ -33,7 +34,7 @@
 #include "oci.h"
 #include "oci_options.h"
 
-#define OCI_CONN_MAX_FDS 8
+#define OCI_CONN_MAX_FDS FDPASS_MAX_FDS
 #define OCI_CONN_TIMEOUT_S 5
 #define OCI_CONN_MAX 64           /* runtimes connecting at once; more wait in the backlog */
 #define OCI_CONN_FIRST_BUF 16384  /* a typical payload is under 2 KiB; grown up to OCI_STATE_MAX */
@@ -388,34 +389,18 @@ static void serve_what_came(struct oci_conn *c, const char *when)
  */
 static ssize_t conn_recv(struct oci_conn *c, void *buf, size_t size)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * OCI_CONN_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
+	int fds[OCI_CONN_MAX_FDS];
+	struct fdpass_got got;
 	ssize_t n;
 
-	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = fdpass_recvmsg(c->fd, buf, size, MSG_DONTWAIT, fds, OCI_CONN_MAX_FDS, &got);
 	if (n < 0)
-		return negative_errno();
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (!c->served && c->n_fds < OCI_CONN_MAX_FDS)
-				c->fds[c->n_fds++] = f;
-			else
-				close(f);
-		}
+		return n;
+	for (size_t i = 0; i < got.n_fds; i++) {
+		if (!c->served && c->n_fds < OCI_CONN_MAX_FDS)
+			c->fds[c->n_fds++] = fds[i];
+		else
+			close(fds[i]);
 	}
 	return n;
 }

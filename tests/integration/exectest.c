@@ -11,12 +11,16 @@
  *   exectest fexecve [--keep-fd] [--opath] PATH [ARGV0 ARG…]
  *   exectest memfd [--keep-fd] PATH [ARGV0 ARG…]
  *   exectest int80 PATH [ARGV0 ARG…]
+ *   exectest fdexec [--keep-fd] [--opath] [--memfd] [--unlink] [--fork] [--via HOW] PATH [ARGV0 ARG…]
+ *   exectest arm64-fexecve   (both in exectest_fd.c)
  *   exectest spawn posix_spawn|vfork|fork|thread [--status N] PATH [ARGV0 ARG…]
  *   exectest errno [--thread] [--arg-bytes N] PATH [ARGV0 ARG…]
  *   exectest storm [--status N] N PATH [ARGV0 ARG…]
  *   exectest concurrent [--status N] N PATH [ARGV0 ARG…]
  *   exectest args|race-path|kill-race|forkstorm|fusehang|execmem|fusestack|threadexec …
  *       (hostile modes, see exectest_hostile.c)
+ *   exectest sigurg [--status N] [--jobs J] [--main-stack] M INTERVAL_US PATH [ARGV0 ARG…]
+ *       (a Go runtime's SIGURG preemption during raw execs, see exectest_sigurg.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
  * execs once only returns when the exec failed: it prints "errno NAME".  spawn (in
@@ -101,6 +105,8 @@ int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts
 		{ "status", required_argument, NULL, 's' },
 		{ "thread", no_argument, NULL, 't' },
 		{ "arg-bytes", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "main-stack", no_argument, NULL, 'm' },
 		{},
 	};
 	struct opts o = {};
@@ -135,6 +141,15 @@ int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts
 			if (parse_u64(optarg, &v) < 0 || v > 64 * 1024 * 1024)
 				et_die(EXIT_USAGE, "--arg-bytes: '%s' is not 0..64Mi", optarg);
 			o.arg_bytes = (size_t)v;
+			break;
+		case 'j':
+			bit = OPT_JOBS;
+			if (parse_int(optarg, 1, 64, &o.jobs) < 0)
+				et_die(EXIT_USAGE, "--jobs: '%s' is not 1..64", optarg);
+			break;
+		case 'm':
+			bit = OPT_MAIN_STACK;
+			o.main_stack = true;
 			break;
 		default:
 			et_die(EXIT_USAGE, "%s: bad option (see the comment at the top of exectest.c)", argv[0]);
@@ -468,6 +483,8 @@ static const struct {
 	{ "execveat-dirfd", mode_execveat_dirfd },
 	{ "fexecve", mode_fexecve },
 	{ "memfd", mode_memfd },
+	{ "fdexec", et_fdexec },
+	{ "arm64-fexecve", et_arm64_fexecve },
 	{ "int80", mode_int80 },
 	{ "spawn", et_spawn },
 	{ "errno", mode_errno },
@@ -481,6 +498,7 @@ static const struct {
 	{ "execmem", et_execmem },
 	{ "fusestack", et_fusestack },
 	{ "threadexec", et_threadexec },
+	{ "sigurg", et_sigurg },
 };
 
 int main(int argc, char **argv)

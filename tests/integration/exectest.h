@@ -24,6 +24,8 @@ enum {
 	OPT_STATUS = 1 << 2,
 	OPT_THREAD = 1 << 3,
 	OPT_ARG_BYTES = 1 << 4,
+	OPT_JOBS = 1 << 5,
+	OPT_MAIN_STACK = 1 << 6,
 };
 
 struct opts {
@@ -33,6 +35,8 @@ struct opts {
 	bool check_status;
 	int status;       /* expected exit status of each launched program */
 	size_t arg_bytes; /* append one argument of this many bytes (E2BIG probes) */
+	int jobs;         /* children at a time (0: the mode's default) */
+	bool main_stack;  /* signal handlers run on the thread's own stack, not an alternate one */
 };
 
 /* "exectest: MESSAGE" on stderr, then exit(status). */
@@ -66,5 +70,8 @@ int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
 int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
 int et_fusestack(int argc, char **argv);  /* exectest_hostile.c */
 int et_threadexec(int argc, char **argv); /* exectest_hostile.c */
+int et_fdexec(int argc, char **argv);       /* exectest_fd.c */
+int et_arm64_fexecve(int argc, char **argv); /* exectest_fd.c */
+int et_sigurg(int argc, char **argv);        /* exectest_sigurg.c */
 
 #endif

@@ -362,7 +362,7 @@ int et_forkstorm(int argc, char **argv)
 /* --- fusehang ---------------------------------------------------------------------------------- */
 
 /*
- * exectest fusehang [--release-after SECS] MNT CMD [ARG…]
+ * exectest fusehang [--release-after SECS] [--mark-read FILE] MNT CMD [ARG…]
  *     Mounts a FUSE file system at MNT (root only; run it in a private mount namespace) whose
  *     root directory answers every lookup with ENOENT except "hang", which is never answered:
  *     whoever looks up MNT/hang waits until the file system goes away; and "mem", a 4 KiB file
@@ -374,7 +374,8 @@ int et_forkstorm(int argc, char **argv)
  *     file system until CMD exits or SECS seconds have passed; then the connection is closed
  *     (every waiting lookup fails with ENOTCONN) and MNT unmounted.  Prints "hung N" (lookups
  *     left unanswered) and "released-at MS" (ms after CMD started, or "released-at never"),
- *     and exits with CMD's status.  A sandbox that can mount FUSE (root, or root of its own
+ *     and exits with CMD's status.  With --mark-read, FILE is created when the first read is
+ *     left unanswered: from then on an exec of "exe" is past its open, holding its exec lock.  A sandbox that can mount FUSE (root, or root of its own
  *     user namespace) can build the same trap for a supervisor that reads its files.
  */
 
@@ -460,17 +461,32 @@ static void fusehang_read_sly(int fd, const struct fuse_in_header *in)
 	fuse_reply(fd, in->unique, 0, n ? fusehang_sly + r->offset : NULL, n);
 }
 
+static void fusehang_mark(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		fprintf(stderr, "exectest: fusehang: %s: %m\n", path);
+	else
+		close(fd);
+}
+
 int et_fusehang(int argc, char **argv)
 {
 	static char req[FUSE_MIN_READ_BUFFER + 65536];
 	int release_ms = -1, i = 1, fd, hung = 0, status = 0;
+	const char *mark_read = NULL;
 	char opts[128];
 	struct timespec t0;
 	pid_t pid;
 
-	if (argc > 2 && et_streq(argv[1], "--release-after")) {
-		release_ms = parse_count(argv[2], 0, 3600, "fusehang: SECS") * 1000;
-		i = 3;
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (et_streq(argv[i], "--release-after"))
+			release_ms = parse_count(argv[i + 1], 0, 3600, "fusehang: SECS") * 1000;
+		else if (et_streq(argv[i], "--mark-read"))
+			mark_read = argv[i + 1];
+		else
+			et_die(EXIT_USAGE, "fusehang: unknown option '%s'", argv[i]);
 	}
 	et_need_operands(argc, i, 2, "fusehang");
 	const char *mnt = argv[i];
@@ -562,8 +578,12 @@ int et_fusehang(int argc, char **argv)
 			if (in->nodeid == FUSEHANG_SLY_NODE && (size_t)n >= sizeof(*in) + sizeof(struct fuse_read_in) &&
 			    !fusehang_in_tree((pid_t)in->pid, pid))
 				fusehang_read_sly(fd, in);
-			else
+			else {
 				hung++; /* never answered */
+				if (mark_read)
+					fusehang_mark(mark_read);
+				mark_read = NULL;
+			}
 			break;
 		case FUSE_FLUSH:
 		case FUSE_RELEASE:

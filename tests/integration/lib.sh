@@ -35,6 +35,10 @@ n_pass=0
 n_fail=0
 n_skip=0
 
+# What the last `run` left: the command's output (stdout and stderr) and its exit status.
+out=''
+status=0
+
 # The per-test scratch directory; everything a test creates lives here.
 T=$(mktemp -d "${TMPDIR:-/tmp}/ubinfmt-$TEST_NAME.XXXXXX") || exit 1
 
@@ -499,6 +503,24 @@ wait_file() {
 		fi
 		sleep 0.1
 	done
+	return 1
+}
+
+# trace_start FILE ARG…: `ubinfmt trace ARG…` in the background, its lines into FILE and its
+# stderr into FILE.err; returns once it says it is tracing (every exec decided from then on is
+# in FILE), 1 if it has not after 30 s.  Sets TRACE_PID.
+trace_start() {
+	local f=$1 i
+	shift
+	"$UBINFMT" trace "$@" >"$f" 2>"$f.err" &
+	TRACE_PID=$!
+	track_pid "$TRACE_PID"
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^ubinfmt: tracing ' "$f.err" 2>/dev/null && return 0
+		lib_alive "$TRACE_PID" || break
+		sleep 0.1
+	done
+	echo "ubinfmt trace $* did not start tracing: $(cat "$f.err" 2>/dev/null)"
 	return 1
 }
 

@@ -115,14 +115,12 @@ wait_field() {
 	return 1
 }
 
-# start_trace FILE [ARG…]: `ubinfmt trace ARG…` in the background into FILE.
+# start_trace FILE [ARG…]: `ubinfmt trace ARG…` in the background into FILE, tracing once it
+# returns (stopped at exit with the other tracked pids).
 start_trace() {
 	local file=$1
 	shift
-	"$UBINFMT" trace --control "$OCI_CONTROL" "$@" >"$file" 2>&1 &
-	OCI_BG_PIDS+=($!)
-	# The subscription has no acknowledgement: give it a moment to reach the daemon.
-	sleep 0.5
+	trace_start "$file" --control "$OCI_CONTROL" "$@" || fail "ubinfmt trace $* starts tracing"
 }
 
 # wait_grep FILE REGEX [SECONDS]: waits until a line of FILE matches REGEX (grep -E).

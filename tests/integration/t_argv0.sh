@@ -3,6 +3,7 @@
 # reached through a symlink (`ln -s busybox echo; ./echo hi`) only works if the foreign program
 # sees "./echo", not the resolved path.  Also an argv[0] unrelated to the path (exectest execs
 # /bin/busybox with argv[0] "echo"), a login-shell "-sh", and a shell's $0.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

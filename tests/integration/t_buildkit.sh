@@ -17,8 +17,11 @@
 #     "exec format error" (this host has no binfmt_misc entry for arm64), so the shim is what
 #     made it work.
 #  5. Stopping both daemons leaves no mount, shim or containerized task behind.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
+# shellcheck source=SCRIPTDIR/engine_lib.sh
 source "$(dirname "$0")/engine_lib.sh"
 
 need_oci_base

@@ -3,6 +3,7 @@
 # chroot, pivot_root or setns (all trapped), then resolves each exec in its own task's root.
 # A foreign /bin/sh inside a chroot must be found in the chroot, not on the host (where /bin/sh
 # is native): the wrong root would hand the arm64 file to the kernel, which answers ENOEXEC.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

@@ -4,6 +4,7 @@
 # must print exactly it and exit with the expected status.  Completion and output are asserted,
 # not time.  Also 64 foreign shells each with a nested exec, a mix of two architectures, and the
 # host's filesystem.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

@@ -18,8 +18,11 @@
 #
 # containerd runs privately (containerd_lib.sh): its state under $T, its own mount namespace, no
 # CNI (host-network pods).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
+# shellcheck source=SCRIPTDIR/containerd_lib.sh
 source "$(dirname "$0")/containerd_lib.sh"
 
 UBINFMT_RUNTIME=${UBINFMT_RUNTIME:-$(dirname "$UBINFMT")/ubinfmt-runtime}

@@ -7,6 +7,7 @@
 #   streams, the daemon's own trace output and the status counts;
 # - `ubinfmt attach PID`: a sandbox whose daemon stopped (SIGTERM) is taken over by a second
 #   daemon on other sockets; its waiting and new foreign execs go on, none fails.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root
@@ -20,13 +21,20 @@ daemon_start d || skip "ubinfmtd does not start"
 A=$(agent_sock d)
 C=$(control_sock d)
 
-# trace_bg FILE ARG…: `ubinfmt trace --control C ARG…` in the background into FILE; sets TRACE_PID.
+# trace_bg FILE ARG…: `ubinfmt trace ARG…` in the background into FILE, tracing once it returns;
+# sets TRACE_PID.
 trace_bg() {
-	local f=$1
-	shift
-	"$UBINFMT" trace "$@" >"$f" 2>&1 &
-	TRACE_PID=$!
-	track_pid "$TRACE_PID"
+	trace_start "$@" || fail "ubinfmt trace ${*:2} starts tracing"
+}
+
+# wait_lines FILE REGEX N: waits (10 s at most) until N lines of FILE match REGEX (grep -E).
+wait_lines() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # busybox_for NAME: a copy of the arm64 busybox at $T/NAME/busybox, so that its path in a trace
@@ -77,7 +85,6 @@ trace_bg "$T/trace.json" --control "$C" --sandbox tr --json
 t2=$TRACE_PID
 trace_bg "$T/trace-all.txt" --control "$C"
 t3=$TRACE_PID
-sleep 1 # the subscriptions reach the daemon
 sandbox_bg tr "$N"
 tr_pid=$INIT_PID
 if wait_file "$T/tr/ran" 60; then
@@ -100,7 +107,10 @@ else
 fi
 release tr "$tr_pid"
 expect_eq "sandbox 'tr': exit 0, no failed exec" "0 " "$status $(cat "$T/tr/fails" 2>/dev/null)" "$(cat "$T/tr/log")"
-sleep 0.5
+# The lines may still be on their way: wait for them (10 s at most) before stopping the readers.
+wait_lines "$T/trace.txt" "path='$T/tr/busybox' .*decision=emulate" "$N"
+wait_lines "$T/trace-all.txt" "path='$T/tr/busybox' .*decision=emulate" "$N"
+wait_lines "$T/trace.json" "\"path\":\"$T/tr/busybox\".*\"decision\":\"emulate\"" "$N"
 kill -TERM "$t1" "$t2" "$t3"
 wait "$t1" "$t2" "$t3" 2>/dev/null
 
@@ -146,7 +156,6 @@ trace_bg "$T/trace-A.txt" --control "$C" --sandbox A
 ta=$TRACE_PID
 trace_bg "$T/trace-B.json" --control "$C" --sandbox B --json
 tb=$TRACE_PID
-sleep 1
 log_before=$(wc -l <"$T/d.log")
 sandbox_bg A "$NA"
 pa=$INIT_PID
@@ -169,7 +178,8 @@ release A "$pa"
 expect_eq "sandbox A: exit 0, no failed exec" "0 " "$status $(cat "$T/A/fails" 2>/dev/null)" "$(cat "$T/A/log")"
 release B "$pb"
 expect_eq "sandbox B: exit 0, no failed exec" "0 " "$status $(cat "$T/B/fails" 2>/dev/null)" "$(cat "$T/B/log")"
-sleep 0.5
+wait_lines "$T/trace-A.txt" "path='$T/A/busybox'" "$NA"
+wait_lines "$T/trace-B.json" "\"path\":\"$T/B/busybox\"" "$NB"
 kill -TERM "$ta" "$tb"
 wait "$ta" "$tb" 2>/dev/null
 
@@ -216,7 +226,17 @@ done
 EOF
 init_bg "$T/att/log" --socket "$(agent_sock d1)" --id att -v -- "$bb" sh "$T/att/loop.sh"
 att_pid=$INIT_PID
-count() { cat "$T/att/count" 2>/dev/null || echo 0; }
+# The loop's `echo $i >count` truncates the file before it writes: an empty read is that
+# moment, not a round number; look again.
+count() {
+	local v='' _
+	for _ in 1 2 3 4 5; do
+		v=$(cat "$T/att/count" 2>/dev/null)
+		[ -n "$v" ] && break
+		sleep 0.02
+	done
+	echo "${v:-0}"
+}
 for ((i = 0; i < 300; i++)); do
 	[ "$(count)" -ge 5 ] && break
 	sleep 0.1

@@ -4,6 +4,7 @@
 # path for the foreign ones; either for i386, which some x86-64 hosts run natively).  Also a #!
 # script (format script, its interpreter), garbage bytes (other), an ELF for a machine nobody
 # emulates (no emulator), several files in one call, and --json (valid JSON).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_real_ubinfmt

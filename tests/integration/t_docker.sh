@@ -18,8 +18,11 @@
 #     `docker exec` works; the default runtime (runc) is left alone: the same image fails there
 #     with "exec format error", and ubinfmtd never hears of that container.
 #  3. Stopping both daemons leaves no mount, shim or containerized task behind.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
+# shellcheck source=SCRIPTDIR/engine_lib.sh
 source "$(dirname "$0")/engine_lib.sh"
 
 need_oci_base

@@ -3,6 +3,7 @@
 # in the arm64-dyn rootfs.  `bash -c 'echo $BASH_VERSION; ls /'` must print bash's version and
 # the rootfs's entries (ls is a nested dynamic foreign exec); also the loader run as a program,
 # a pipeline of coreutils, and bash re-exec'ing itself through /proc/self/exe.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

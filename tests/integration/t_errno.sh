@@ -11,6 +11,7 @@
 # "Permission denied" and status 126 for the foreign file without x.  In a --rootfs sandbox and
 # on the host's filesystem; the noexec tmpfs is mounted in a private mount namespace around the
 # whole run (with and without ubinfmt), so nothing outlives the test.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root

@@ -2,6 +2,7 @@
 # `ubinfmt run` exit codes: CMD's status passes through (0, 1, 5, 255), a CMD killed by signal N
 # gives 128+N, a missing CMD 127 and a non-executable one 126 (shell conventions), and SIGTERM
 # sent to ubinfmt reaches CMD.  On the host's filesystem and with --rootfs.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

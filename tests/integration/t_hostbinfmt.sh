@@ -4,6 +4,7 @@
 # qemu-aarch64 is registered: ubinfmt, run inside it, must leave arm64 to the kernel
 # (decision host-binfmt) and still emulate armhf itself.  The real host's binfmt_misc is never
 # mounted.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_real_ubinfmt

@@ -10,6 +10,7 @@
 #     so the rewrite maps scratch memory) run;
 #   - an empty argv; argv, envp or the path in unmapped memory: EFAULT.
 # Afterwards the supervisor still serves a foreign exec.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

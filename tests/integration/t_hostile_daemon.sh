@@ -16,7 +16,9 @@
 #     going; sandboxes per user and per container are capped, with a warning naming the cap;
 #     the open file limit is raised; `ubinfmt status` of thousands of sandboxes to a slow reader
 #     arrives whole.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_hostile_sandbox
@@ -77,9 +79,9 @@ bystander_served() {
 	fi
 }
 
-# json_sandboxes [CONTROL]: `ubinfmt status --json` as "id owner origin listeners" lines.
+# json_sandboxes: `ubinfmt status --json` as "id owner origin listeners" lines.
 json_sandboxes() {
-	"$UBINFMT" status --json --control "${1:-$C}" | python3 -c '
+	"$UBINFMT" status --json --control "$C" | python3 -c '
 import json, sys
 for s in json.load(sys.stdin):
     print(s["id"], s.get("owner_uid", "?"), s.get("origin", "?"), s["listeners"])'
@@ -160,9 +162,7 @@ wait "$SQUAT" 2>/dev/null
 init_bg "$T/web.log" --socket "$A" --id web -- "$BB" sh -c "while :; do $BB sleep 1; done"
 WEB=$INIT_PID
 for ((i = 0; i < 50; i++)); do json_sandboxes | grep -q '^web 0 agent' && break; sleep 0.1; done
-"$UBINFMT" trace --control "$C" --sandbox web >"$T/web.trace" 2>&1 &
-track_pid $!
-sleep 0.3
+trace_start "$T/web.trace" --control "$C" --sandbox web || fail "ubinfmt trace --sandbox web starts tracing"
 cp "$BB" "$T/bin/marker" && chmod 755 "$T/bin/marker"
 "${NOBODY[@]}" "$HC" sandbox "$A" web --reattach --run "$T/bin/marker" >"$T/join.out" 2>&1 &
 JOIN=$!

@@ -11,6 +11,7 @@
 #   - a soak: UBINFMT_SOAK_N execs (default 5000: native ones, every 50th foreign, every 25th a
 #     missing file) after a warm-up; the supervisor's fd count must not change and its VmRSS not
 #     grow by more than UBINFMT_SOAK_RSS_KB (default 512).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

@@ -5,6 +5,7 @@
 # foreign ones give what the native twin gives (the same bytes with the foreign busybox in
 # place of the native one), or, for a foreign ELF the kernel could not load either, ENOEXEC or
 # qemu's refusal.  After all of them the supervisor still serves a foreign exec.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

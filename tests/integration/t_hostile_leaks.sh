@@ -12,6 +12,7 @@
 #     prefixes (exec'd as an x32 ELF that nothing runs, and as a missing name at debug level):
 #     no line of the supervisor's stderr (`ubinfmt run -v -v`, ubinfmtd -v -v) starts with a
 #     forged prefix, and the name shows up escaped.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
@@ -167,8 +168,7 @@ chmod 700 "$S"
 daemon_start d -v -v || skip "ubinfmtd does not start"
 A=$(agent_sock d)
 C=$(control_sock d)
-"$UBINFMT" trace --control "$C" --json >"$T/live.json" 2>&1 &
-track_pid $!
+trace_start "$T/live.json" --control "$C" --json || fail "ubinfmt trace --json starts tracing"
 
 # in_sandbox ID CMD…: CMD under ubinfmt-init, served by the daemon.
 in_sandbox() {

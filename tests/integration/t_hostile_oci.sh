@@ -16,7 +16,9 @@
 #    payload over 1 MiB (too large to parse: its sandbox gets a generated id), a typo.  In each
 #    container a native program runs, a foreign one fails with the kernel's ENOEXEC, and the
 #    daemon's log names the reason (they used to fail every exec with ENOSYS after 5 s).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_oci_base

@@ -14,6 +14,7 @@
 # numbered in its namespace (a host pid reached that way, with an arm64 file that exists only
 # on the host, is the kernel's ENOENT); and another process's magic links are followed only for
 # a caller that may ptrace-read that process (else the kernel's EACCES).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

@@ -12,6 +12,7 @@
 #     one must succeed, as without ubinfmt.
 # After each, in the same sandbox, a foreign exec still works, and `ubinfmt run` ends with the
 # command's status, leaving no stopped or traced task behind.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox

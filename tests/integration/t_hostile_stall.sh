@@ -10,6 +10,7 @@
 # syscall's return address (the code stub's accesses), and as the file of an exec in another
 # thread of the caller's process (which holds the exec lock that the rewrite's PTRACE_SEIZE
 # waits for).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_hostile_sandbox
@@ -211,8 +212,13 @@ SEIZETEST=${SEIZETEST:-$(dirname "$EXECTEST")/seizetest}
 if [ ! -x "$SEIZETEST" ]; then
 	skip_check "a seize that waits for another thread's exec is aborted" "no seizetest at $SEIZETEST (build it first)"
 else
-	run timeout -k 5 60 unshare -m --propagation private "$EXECTEST" fusehang --release-after 8 "$F" /bin/sh -c "
+	# The seize waits for the FUSE server's first unanswered read: before it, the exec may still
+	# be in its open (the lookup), which comes before the lock.
+	rm -f "$T/read-hung"
+	run timeout -k 5 60 unshare -m --propagation private "$EXECTEST" fusehang --release-after 8 \
+		--mark-read "$T/read-hung" "$F" /bin/sh -c "
 		$EXECTEST threadexec $F/exe 60000 /bin/true & te=\$!
+		for i in \$(seq 100); do [ -e $T/read-hung ] && break; sleep 0.05; done
 		$SEIZETEST \$te 300; kill -9 \$te; wait \$te 2>/dev/null"
 	if grep -q '^skip' <<<"$out"; then
 		skip_check "a seize that waits for another thread's exec is aborted" "$(grep '^skip' <<<"$out")"

@@ -5,7 +5,9 @@
 # zombie reaping and orphans re-parented to the init with -s and as PID 1 of a new pid
 # namespace, the EBUSY message under another listener holder (`ubinfmt run`), an unreachable
 # daemon (125, or CMD without emulation with --fallback=native), a sandbox id already served,
-# and --no-new-privs as root and as an unprivileged user.
+# --no-new-privs as root and as an unprivileged user, and the fds it was started with (none kept
+# once CMD runs).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root
@@ -53,6 +55,26 @@ if wait_file "$T/kill.pid" 30 1; then
 else
 	fail "CMD SIGKILLed from outside: 137" "CMD never started: $(cat "$T/kill.log")"
 fi
+
+# Inherited fds: the init keeps none of those it was started with once CMD runs (CMD has its
+# own).  A FIFO's write end given as fd 9: its reader sees EOF once CMD closes fd 9, while the
+# init still runs (an init that kept its copy would hold the reader until the container ends).
+mkfifo "$T/fifo"
+(cat "$T/fifo" >/dev/null; echo eof >"$T/fifo.eof") &
+track_pid $!
+init_bg "$T/fds.log" --socket "$A" -- "$BB" sh -c \
+	"[ -e /proc/self/fd/9 ] && echo had-9 >$T/fds.cmd; exec 9>&-; while [ ! -e $T/fds.stop ]; do $BB sleep 0.1; done" \
+	9>"$T/fifo"
+if wait_file "$T/fifo.eof" 20; then
+	expect_eq "a pipe the init was given reaches EOF once CMD closes it, the init still running" \
+		"had-9 alive" "$(cat "$T/fds.cmd" 2>/dev/null) $(lib_alive "$INIT_PID" && echo alive)" "$(cat "$T/fds.log")"
+else
+	fail "a pipe the init was given reaches EOF once CMD closes it, the init still running" \
+		"no EOF after 20 s; the init's fds:"$'\n'"$(ls -l "/proc/$INIT_PID/fd" 2>&1)"$'\n'"$(cat "$T/fds.log")"
+fi
+touch "$T/fds.stop"
+wait_exit "$INIT_PID" 30
+expect_eq "... and CMD ends normally" 0 "$status" "$(cat "$T/fds.log")"
 
 # A container-like CMD: chrooted into the arm64 busybox rootfs (no qemu inside), as PID 1 of new
 # pid and mount namespaces; the daemon resolves every exec in the task's own root.

@@ -5,6 +5,7 @@
 # paths; a native caller execs /dev/fd/N on a foreign binary and /proc/self/exe on itself.
 # `exec -a NAME` sets argv[0], from which busybox picks its applet; `uname -m` tells which
 # binary really ran.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

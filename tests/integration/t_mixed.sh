@@ -3,6 +3,7 @@
 # busybox.  `uname -m` tells who emulates each (aarch64, armv7l, x86_64), and the native
 # program's /proc/PID/exe, read while it runs, must be the native busybox, not a qemu binary,
 # while the armhf one's is qemu's.  With --rootfs and on the host's filesystem.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

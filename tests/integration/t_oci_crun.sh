@@ -4,7 +4,9 @@
 # cgroup2 at /sys/fs/cgroup/unified): on such a host every crun command runs in a private mount
 # namespace with that cgroup2 unmounted (the host's own mounts are untouched).  When crun cannot
 # start even a plain container here, the test says why and skips.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_oci_base

@@ -7,7 +7,9 @@
 # exactly what its trace shows.  Then the rules of listenerMetadata (the operator's profile)
 # versus annotations (the image's author): an annotation narrows the allowed emulators but never
 # widens them, and an emulator override must name an emulator the daemon already has.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_oci_base

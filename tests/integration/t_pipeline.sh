@@ -4,6 +4,7 @@
 # machine, the number of entries in /, and 3; `sh -c 'exit 5'` must make `ubinfmt run` exit 5.
 # busybox ash runs applets by exec'ing /proc/self/exe, so every stage is a nested foreign exec.
 # Then the same on the host's filesystem (no --rootfs), the foreign busybox named by path.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

@@ -10,7 +10,9 @@
 # named for this test and removed at the end (`--cgroup-parent`, `--cgroups=no-conmon`: otherwise
 # /sys/fs/cgroup/*/libpod_parent stays), events in a file under $T.  --ulimit: root here lacks
 # CAP_SYS_RESOURCE, and podman's default limits are higher than the current ones.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 need_oci_base

@@ -17,7 +17,9 @@
 #
 # Storage, state and cgroups are the test's own, as in t_podman.sh; its run root is short
 # (podman refuses one longer than 50 characters).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 UBINFMT_RUNTIME=${UBINFMT_RUNTIME:-$(dirname "$UBINFMT")/ubinfmt-runtime}

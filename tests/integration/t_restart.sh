@@ -8,6 +8,7 @@
 # the shell's error message) in a file.  The agent keeps the listener and the in-flight journal,
 # reconnects to each new daemon, and the new daemon restarts the execs the killed one left
 # unanswered.  UBINFMT_STORM="W N KILLS" and UBINFMT_SEED override the defaults.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root

@@ -18,7 +18,9 @@
 #  - ubinfmtd down: one line on stderr and in the runtime's --log (JSON), exit 1; with
 #    fallback=native the container runs without emulation and a foreign exec gets ENOEXEC.
 # shellcheck disable=SC2154,SC2076 # status and out are set by lib.sh's run; quoted =~ is literal on purpose
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/oci_lib.sh
 source "$(dirname "$0")/oci_lib.sh"
 
 UBINFMT_RUNTIME=${UBINFMT_RUNTIME:-$(dirname "$UBINFMT")/ubinfmt-runtime}

@@ -9,6 +9,7 @@
 # /tf/NAME the arm64 busybox in /bin.  The /tn one runs chrooted without ubinfmt (the kernel's
 # answer), the /tf one (and the /tn one again) under `ubinfmt run --rootfs`; outputs are compared
 # after renaming /tn/ and /tf/ to /tX/.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root

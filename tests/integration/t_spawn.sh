@@ -5,6 +5,7 @@
 # is byte-for-byte unchanged afterwards, the pid the caller got is the pid the program reports
 # (`echo $$`), and the exit status (7) comes back.  In a --rootfs sandbox and on the host's
 # filesystem, through the applet symlink /bin/sh and through /bin/busybox with argv[0] "sh".
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

@@ -6,6 +6,7 @@
 # landing just after a successful exec is harmless; a handler without SA_RESTART may make a
 # trapped exec fail with EINTR, which the child retries as a robust caller would; the count of
 # such retries is shown on the result line.)
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

@@ -6,6 +6,7 @@
 # may not be traced; nothing else may be), with the documented fields; with --json every line
 # is a JSON object with the fields time, pid, syscall, path, resolved, arch, decision,
 # emulator, usec.  --trace without FILE must leave the command's stdout alone.
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_real_ubinfmt

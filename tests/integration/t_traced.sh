@@ -4,6 +4,7 @@
 # foreign busybox, with the pid, memory and status checks of exectest spawn); a multithreaded
 # one gets ENOEXEC, and ubinfmt says why on stderr.  strace is a host program, so these run on
 # the host's filesystem (no --rootfs).
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_ubinfmt

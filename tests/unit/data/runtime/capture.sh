@@ -16,11 +16,12 @@ fixtures=${UBINFMT_FIXTURES:-$repo/.cache/fixtures}
 docker=/usr/bin/docker
 mkdir -p "$out"
 T=$(mktemp -d /tmp/ubinfmt-capture.XXXXXX)
-dpid= cg=ubinfmt-capture-$$
+dpid='' cg=ubinfmt-capture-$$
 
 cleanup() {
 	set +e
 	if [ -n "$dpid" ]; then
+		# shellcheck disable=SC2046 # one word per container id
 		"$docker" -H "unix://$T/docker.sock" rm -f $("$docker" -H "unix://$T/docker.sock" ps -aq) >/dev/null 2>&1
 		kill "$dpid"
 		for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.2; done
