@@ -20,6 +20,9 @@ packages=(
 	# python3-grpcio drives the CRI API as a kubelet would (tests/integration/cri.py): Debian
 	# 12 has no crictl.
 	containerd python3-grpcio
+	# The conformance harness (tests/conformance/) builds its foreign Debian rootfs with
+	# debootstrap (first stage here, second stage under ubinfmt run --rootfs).
+	debootstrap
 	# Rootless runs (t_rootless.sh): an ordinary user's `ubinfmt run` maps its subordinate ids
 	# with newuidmap/newgidmap (uidmap), and mmdebstrap --mode=unshare builds an arm64 Debian
 	# inside it (apt, dpkg and maintainer scripts as foreign execs; arch-test is how it finds out
