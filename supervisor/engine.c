@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <linux/kcmp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,7 +21,6 @@
 #include "inject.h"
 #include "journal.h"
 #include "log.h"
-#include "slots.h"
 #include "loop.h"
 #include "macros.h"
 #include "notif.h"
@@ -371,41 +369,11 @@ answer:
 	engine_finish(e, sb, &c.rec, t0, 0, 0);
 }
 
-/*
- * The restart of a rewritten exec lost its notification before it was let through: a signal
- * interrupted it (a Go program's SIGURG, under a listener without WAIT_KILLABLE_RECV: runc's).
- * The rewrite is kept: the exec comes back once the handler has run, and that handler's frame
- * may have landed on the scratch block, which the next notification checks and puts back.
- * Forgotten here, that exec would be decided afresh as a native exec of the emulator with a
- * clobbered argv ("qemu: no user program specified").  A task that died instead is forgotten
- * later (PENDING_RESTART_TIMEOUT_NS).
- */
-static void log_restart_withdrawn(unsigned pid)
-{
-	log_debug("pid %u: the restart of its rewritten exec was interrupted; it will come back", pid);
-}
-
-/*
- * Keeps a rewrite whose restart was let through for PENDING_CONTINUED_KEEP_NS (see there), with
- * no fd of its own meanwhile: a later match reopens what it needs.  Not with a code stub, which
- * was taken out before the CONTINUE.
- */
-static void keep_continued(struct pending *p)
-{
-	if (p->inj.mem_fd >= 0)
-		close(TAKE_FD(p->inj.mem_fd));
-	if (p->inj.notif_fd >= 0)
-		close(TAKE_FD(p->inj.notif_fd));
-	p->continued = true;
-	p->since_ns = engine_now_ns(CLOCK_MONOTONIC);
-}
-
 static void dispatch_notification(struct engine *e, struct listener *l, uint64_t t0)
 {
 	struct seccomp_notif *req = e->bufs.req;
 	struct exec_call call;
 	struct pending *p;
-	int r;
 
 	log_trace("notif id=%llu pid=%u nr=%d", (unsigned long long)req->id, req->pid, req->data.nr);
 	if (notif_decode_exec(&req->data, &call) < 0) {
@@ -421,59 +389,12 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 	}
 
 	p = pending_find(e, (pid_t)req->pid);
-	if (p && p->inj.state == INJECT_WAIT_STOP) {
-		/*
-		 * A task we still hold: its previous exec was interrupted before our interrupt took
-		 * effect (the stop we wait for is still to come), and it exec'd again.  It cannot be
-		 * seized twice, and must not be told ENOEXEC for it: restarted, it takes that stop
-		 * first, is let go, and comes back with this exec.
-		 */
-		r = inject_restart_later(l->fd, &e->bufs, req->id);
-		if (r < 0 && r != -ENOENT)
-			log_warn_errno(r, "pid %u: cannot restart its exec: %m", req->pid);
+	if (p && engine_on_exec_of_rewritten(e, l, p, &call, t0))
 		return;
-	}
-	if (p && p->inj.state == INJECT_WAIT_RESTART) {
-		/* Both read and write the task's memory in guarded sections (inject.h). */
-		r = inject_on_restart(&p->inj, &call, l->fd, req->id);
-		if (r == 0) {
-			/* A stub must be gone before the exec can fail back into that code. */
-			if (stub_restore(&p->inj, req->id, 0) < 0)
-				log_warn("pid %u: cannot restore the code under the exec stub", req->pid);
-			r = notif_send_continue(l->fd, &e->bufs, req->id);
-			if (r == -ENOENT && !p->inj.stub_len) {
-				log_restart_withdrawn(req->pid);
-				return;
-			}
-			if (r < 0 && r != -ENOENT)
-				log_warn_errno(r, "pid %u: cannot continue rewritten exec: %m", req->pid);
-			if (!p->continued)
-				engine_finish(e, p->sb, &p->rec, t0, p->busy_ns, p->busy_cpu_ns);
-			else
-				log_debug("pid %u: its rewritten exec came back after it was let through", req->pid);
-			if (r == 0 && !p->inj.stub_len)
-				keep_continued(p);
-			else
-				pending_free(p);
-			return;
-		}
-		if ((r == -ENOENT || r == -ESRCH) && !p->inj.stub_len) {
-			log_restart_withdrawn(req->pid);
-			return;
-		}
-		/*
-		 * Not our restart (a handler exec'd something else first, or the exec let through
-		 * happened and this is the new program's): forget the rewrite.
-		 */
-		if (!p->continued)
-			log_debug("pid %u: exec is not the rewritten one, dropping the rewrite", req->pid);
-		(void)stub_restore(&p->inj, req->id, 0);
-		pending_free(p);
-	}
 	handle_exec(e, l->sb, l, req, &call, t0);
 }
 
-static void handle_notification(struct engine *e, struct listener *l)
+void engine_handle_notification(struct engine *e, struct listener *l)
 {
 	int r, slot = -1;
 
@@ -497,105 +418,6 @@ static void handle_notification(struct engine *e, struct listener *l)
 }
 
 /* ---- listeners ----------------------------------------------------------------------------- */
-
-static bool more_pending(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
-}
-
-static struct listener *listener_by_fd(struct engine *e, int fd)
-{
-	for (size_t i = 0; i < e->n_listeners; i++)
-		if (e->listeners[i].used && e->listeners[i].fd == fd)
-			return &e->listeners[i];
-	return NULL;
-}
-
-static void listener_close(struct engine *e, struct listener *l)
-{
-	struct sandbox *sb = l->sb;
-
-	(void)loop_unwatch(e->loop, l->watch);
-	close(l->fd);
-	guard_close_later(e->guard, l->root_fd);
-	journal_unmap(l->journal);
-	*l = (struct listener){ .fd = -1 };
-	if (sb && --sb->n_listeners == 0 && !sb->freeing && e->cfg.hooks.sandbox_empty)
-		e->cfg.hooks.sandbox_empty(e->cfg.hooks.ctx, sb);
-}
-
-static int on_listener(void *ctx, int fd, int events)
-{
-	struct engine *e = ctx;
-	struct listener *l = listener_by_fd(e, fd);
-
-	if (!l)
-		return -1;
-	if (events > 0 && (events & POLLIN)) {
-		/*
-		 * One readiness report may stand for several notifications, and a report may be
-		 * stale (its notification already drained by an earlier round).  RECV blocks when
-		 * nothing is pending, so ask before every RECV: a notification seen by poll cannot
-		 * vanish in a way that makes RECV wait (it then fails with ENOENT instead).
-		 */
-		while (l->used && more_pending(fd))
-			handle_notification(e, l);
-		return 0;
-	}
-	if (events < 0)
-		log_warn_errno(events, "polling listener %d failed: %m", fd);
-	/* POLLHUP without POLLIN: every filtered task is gone. */
-	log_debug("listener %d of sandbox '%s': every task it filtered is gone", fd, l->sb ? l->sb->cfg.id : "?");
-	listener_close(e, l);
-	return -1;
-}
-
-int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener)
-{
-	return engine_sandbox_add_listener_journal(e, sb, listener, NULL, NULL, false);
-}
-
-bool engine_serves_listener(const struct engine *e, int fd)
-{
-	pid_t self = getpid();
-
-	/* kcmp tells whether two fds are one open file: a listener dup'd or passed around is. */
-	for (size_t i = 0; i < e->n_listeners; i++)
-		if (e->listeners[i].used && syscall(SYS_kcmp, self, self, KCMP_FILE, e->listeners[i].fd, fd) == 0)
-			return true;
-	return false;
-}
-
-int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, int listener, struct journal *journal,
-					const struct journal_scope *scope, bool late)
-{
-	ssize_t i = slot_take(&e->listeners, &e->n_listeners, 8);
-	int r;
-
-	if (i < 0)
-		return (int)i;
-	r = notif_set_sync_wakeup(listener);
-	if (r < 0 && r != -EINVAL && r != -ENOTTY)
-		log_debug_errno(r, "listener %d: no synchronous wake-up: %m", listener);
-	r = loop_watch(e->loop, listener, POLLIN, on_listener, e);
-	if (r < 0)
-		return r;
-	e->listeners[i] = (struct listener){
-		.used = true,
-		.fd = listener,
-		.watch = r,
-		.sb = sb,
-		.journal = journal,
-		.root_fd = -1,
-		.root_varies = late,
-	};
-	sb->n_listeners++;
-	if (journal)
-		engine_recover(e, &e->listeners[i], scope);
-	return 0;
-}
 
 /* ---- sandboxes ----------------------------------------------------------------------------- */
 
@@ -629,7 +451,7 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb)
 	sb->freeing = true; /* no sandbox_empty callback while tearing down */
 	for (size_t i = 0; i < e->n_listeners; i++)
 		if (e->listeners[i].used && e->listeners[i].sb == sb)
-			listener_close(e, &e->listeners[i]);
+			engine_listener_close(e, &e->listeners[i]);
 	for (size_t i = 0; i < e->n_pending; i++)
 		if (e->pending[i].used && e->pending[i].sb == sb)
 			e->pending[i].sb = NULL;

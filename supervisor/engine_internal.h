@@ -121,7 +121,19 @@ void engine_cpu_mark(struct engine *e);
 uint64_t engine_cpu_since_mark(const struct engine *e);
 struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb);
 
+/* Receives one notification of l and answers it (engine.c). */
+void engine_handle_notification(struct engine *e, struct listener *l);
+/* Stops watching l and closes it; the sandbox's last one tells the sandbox_empty hook. */
+void engine_listener_close(struct engine *e, struct listener *l);
 struct pending *pending_find(struct engine *e, pid_t tid);
+/*
+ * An exec notification of a task for which p holds a rewrite: the restart of that rewrite (let
+ * through, its scratch block put back if a signal frame landed on it), a new exec while its
+ * stop is still to come (restarted later), or another exec (the rewrite dropped).  True when
+ * the notification is answered here; false: decide it as any exec.
+ */
+bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pending *p, const struct exec_call *call,
+				 uint64_t t0);
 struct pending *pending_new(struct engine *e, struct sandbox *sb);
 void pending_free(struct pending *p);
 

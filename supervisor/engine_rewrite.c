@@ -450,3 +450,91 @@ void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 	}
 }
 
+/* ---- execs of a task with a rewrite in flight ------------------------------------------------ */
+
+/*
+ * The restart of a rewritten exec lost its notification before it was let through: a signal
+ * interrupted it (a Go program's SIGURG, under a listener without WAIT_KILLABLE_RECV: runc's).
+ * The rewrite is kept: the exec comes back once the handler has run, and that handler's frame
+ * may have landed on the scratch block, which the next notification checks and puts back.
+ * Forgotten here, that exec would be decided afresh as a native exec of the emulator with a
+ * clobbered argv ("qemu: no user program specified").  A task that died instead is forgotten
+ * later (PENDING_RESTART_TIMEOUT_NS).
+ */
+static void log_restart_withdrawn(unsigned pid)
+{
+	log_debug("pid %u: the restart of its rewritten exec was interrupted; it will come back", pid);
+}
+
+/*
+ * Keeps a rewrite whose restart was let through for PENDING_CONTINUED_KEEP_NS (see there), with
+ * no fd of its own meanwhile: a later match reopens what it needs.  Not with a code stub, which
+ * was taken out before the CONTINUE.
+ */
+static void keep_continued(struct pending *p)
+{
+	if (p->inj.mem_fd >= 0)
+		close(TAKE_FD(p->inj.mem_fd));
+	if (p->inj.notif_fd >= 0)
+		close(TAKE_FD(p->inj.notif_fd));
+	p->continued = true;
+	p->since_ns = engine_now_ns(CLOCK_MONOTONIC);
+}
+
+bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pending *p, const struct exec_call *call,
+				 uint64_t t0)
+{
+	const struct seccomp_notif *req = e->bufs.req;
+	int r;
+
+	if (p->inj.state == INJECT_WAIT_STOP) {
+		/*
+		 * A task we still hold: its previous exec was interrupted before our interrupt took
+		 * effect (the stop we wait for is still to come), and it exec'd again.  It cannot be
+		 * seized twice, and must not be told ENOEXEC for it: restarted, it takes that stop
+		 * first, is let go, and comes back with this exec.
+		 */
+		r = inject_restart_later(l->fd, &e->bufs, req->id);
+		if (r < 0 && r != -ENOENT)
+			log_warn_errno(r, "pid %u: cannot restart its exec: %m", req->pid);
+		return true;
+	}
+	if (p->inj.state == INJECT_WAIT_RESTART) {
+		/* Both read and write the task's memory in guarded sections (inject.h). */
+		r = inject_on_restart(&p->inj, call, l->fd, req->id);
+		if (r == 0) {
+			/* A stub must be gone before the exec can fail back into that code. */
+			if (stub_restore(&p->inj, req->id, 0) < 0)
+				log_warn("pid %u: cannot restore the code under the exec stub", req->pid);
+			r = notif_send_continue(l->fd, &e->bufs, req->id);
+			if (r == -ENOENT && !p->inj.stub_len) {
+				log_restart_withdrawn(req->pid);
+				return true;
+			}
+			if (r < 0 && r != -ENOENT)
+				log_warn_errno(r, "pid %u: cannot continue rewritten exec: %m", req->pid);
+			if (!p->continued)
+				engine_finish(e, p->sb, &p->rec, t0, p->busy_ns, p->busy_cpu_ns);
+			else
+				log_debug("pid %u: its rewritten exec came back after it was let through", req->pid);
+			if (r == 0 && !p->inj.stub_len)
+				keep_continued(p);
+			else
+				pending_free(p);
+			return true;
+		}
+		if ((r == -ENOENT || r == -ESRCH) && !p->inj.stub_len) {
+			log_restart_withdrawn(req->pid);
+			return true;
+		}
+		/*
+		 * Not our restart (a handler exec'd something else first, or the exec let through
+		 * happened and this is the new program's): forget the rewrite.
+		 */
+		if (!p->continued)
+			log_debug("pid %u: exec is not the rewritten one, dropping the rewrite", req->pid);
+		(void)stub_restore(&p->inj, req->id, 0);
+		pending_free(p);
+	}
+	return false;
+}
