@@ -65,7 +65,7 @@ ctd_shim_pids() {
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
-		tr '\0' ' ' 2>/dev/null <"$f" | grep -q -- "containerd-shim.* -address $CTD_SOCK " && echo "$pid"
+		tr '\0' ' ' 2>/dev/null <"$f" | grep -- "containerd-shim.* -address $CTD_SOCK " >/dev/null && echo "$pid"
 	done
 	return 0
 }

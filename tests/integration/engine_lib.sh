@@ -216,7 +216,7 @@ engine_shim_pids() {
 	for d in /proc/[0-9]*; do
 		comm=$(cat "$d/comm" 2>/dev/null) || continue
 		[ "$comm" = containerd-shim ] || continue
-		tr '\0' '\n' 2>/dev/null <"$d/cmdline" | grep -A1 -xF -- -address | grep -qxF -- "$CONTAINERD_SOCK" &&
+		tr '\0' '\n' 2>/dev/null <"$d/cmdline" | grep -A1 -xF -- -address | grep -xF -- "$CONTAINERD_SOCK" >/dev/null &&
 			echo "${d#/proc/}"
 	done
 	return 0

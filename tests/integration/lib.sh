@@ -506,6 +506,15 @@ wait_file() {
 	return 1
 }
 
+# is_asan_build FILE: whether FILE is linked with ASan.  (Not `ldd | grep -q`: under pipefail,
+# grep leaving early makes ldd die of SIGPIPE, and the pipeline fails at random.)
+is_asan_build() {
+	case "$(ldd "$1" 2>/dev/null)" in
+	*libasan*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # trace_start FILE ARG…: `ubinfmt trace ARG…` in the background, its lines into FILE and its
 # stderr into FILE.err; returns once it says it is tracing (every exec decided from then on is
 # in FILE), 1 if it has not after 30 s.  Sets TRACE_PID.

@@ -109,7 +109,7 @@ ctd_start "$handler"
 
 make_oci_archive "$FIXTURES/rootfs/busybox-arm64" arm64 "$IMAGE" "$T/arm64.tar" ||
 	skip "cannot write the OCI archive of the arm64 rootfs"
-if containerd --version | grep -q ' 1\.6\.'; then
+if containerd --version | grep ' 1\.6\.' >/dev/null; then
 	run ctd_ctr image import "$T/arm64.tar"
 	expect_match "containerd 1.6: ctr image import without --platform skips a foreign image" \
 		'image might be filtered out' "$out" "exit status $status"
@@ -247,7 +247,7 @@ print(r["runtimeType"], r["options"]["BinaryName"])' "$config"
 	# What containerd 1.6 lacks (docs/containerd.md): its CRI resolves an image for the host's
 	# platform only, so an image whose reference is an index without a linux/amd64 entry is "not
 	# found", its arm64 content in the store and unpacked or not; one manifest is not checked.
-	if containerd --version | grep -q ' 1\.6\.'; then
+	if containerd --version | grep ' 1\.6\.' >/dev/null; then
 		make_oci_index "$T/arm64.tar" localhost/ubinfmt-arm64-index:test "$T/index.tar" &&
 			CTD_NS=k8s.io ctd_ctr image import --platform linux/arm64 "$T/index.tar" >/dev/null
 		run cri create "$pod_id" "$pod" localhost/ubinfmt-arm64-index:test c4 /bin/sh -c 'uname -m'

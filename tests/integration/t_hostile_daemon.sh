@@ -161,7 +161,7 @@ wait "$SQUAT" 2>/dev/null
 # A re-attach by another user to a running 'web' must not join it, and its trace says whose.
 init_bg "$T/web.log" --socket "$A" --id web -- "$BB" sh -c "while :; do $BB sleep 1; done"
 WEB=$INIT_PID
-for ((i = 0; i < 50; i++)); do json_sandboxes | grep -q '^web 0 agent' && break; sleep 0.1; done
+for ((i = 0; i < 50; i++)); do json_sandboxes | grep '^web 0 agent' >/dev/null && break; sleep 0.1; done
 trace_start "$T/web.trace" --control "$C" --sandbox web || fail "ubinfmt trace --sandbox web starts tracing"
 cp "$BB" "$T/bin/marker" && chmod 755 "$T/bin/marker"
 "${NOBODY[@]}" "$HC" sandbox "$A" web --reattach --run "$T/bin/marker" >"$T/join.out" 2>&1 &
@@ -215,7 +215,7 @@ run "${NOBODY[@]}" "$HC" flood "$A" 5000 --ids 1000000
 run "${CROOT[@]}" "$HC" flood "$A" 20000 --ids 2000000
 rss1=$(rss_of "$D")
 grow=$((rss1 - rss0))
-if ldd "$UBINFMTD" 2>/dev/null | grep -q libasan; then
+if is_asan_build "$UBINFMTD"; then
 	# ASan keeps freed memory in quarantine (256 MB by default): RSS says nothing here.
 	skip_check "5000 + 20000 HELLOs leave the daemon's memory where it was" "an ASan build (VmRSS $rss0 → $rss1 kB)"
 elif [ "$grow" -le 1024 ]; then

@@ -174,7 +174,7 @@ secs=$(($(date +%s) - start))
 echo "info: soak of $SOAK_N execs in ${secs}s: supervisor fds ${fd0:-?} -> ${fd1:-?}, VmRSS ${rss0:-?} -> ${rss1:-?} kB"
 expect_eq "soak: the sandbox ran to the end" "soaked 0" "$(tail -n 1 "$T/soak.log") $status" "$(tail "$T/soak.log")"
 expect_eq "soak: no fd growth after $SOAK_N execs" "${fd0:-?}" "${fd1:-??}"
-if ldd "$UBINFMT" 2>/dev/null | grep -q libasan; then
+if is_asan_build "$UBINFMT"; then
 	# ASan keeps freed memory in quarantine (256 MB by default): RSS says nothing here.
 	skip_check "soak: VmRSS growth at most $SOAK_RSS_KB kB" "an ASan build ($((rss1 - rss0)) kB)"
 elif [ -n "${rss0:-}" ] && [ -n "${rss1:-}" ] && [ $((rss1 - rss0)) -le "$SOAK_RSS_KB" ]; then

@@ -159,7 +159,7 @@ else
 fi
 check "kill: passes through" rt_shim kill "$id" KILL
 for ((i = 0; i < 50; i++)); do
-	rt_shim state "$id" 2>/dev/null | grep -q '"status": "stopped"' && break
+	rt_shim state "$id" 2>/dev/null | grep '"status": "stopped"' >/dev/null && break
 	sleep 0.1
 done
 run rt_shim state "$id"
