@@ -291,6 +291,28 @@ int et_copy_fd(int from, int to)
 	}
 }
 
+/* An executable MFD_CLOEXEC memfd, open for writing, holding a copy of path; dies on failure. */
+int et_memfd_copy(const char *path)
+{
+	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+	int mfd, r;
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+	if (src < 0)
+		et_die(EXIT_FAIL, "open '%s': %m", path);
+	mfd = memfd_create("exectest", MFD_CLOEXEC | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create("exectest", MFD_CLOEXEC);
+	if (mfd < 0)
+		et_die(EXIT_FAIL, "memfd_create: %m");
+	r = et_copy_fd(src, mfd);
+	if (r < 0)
+		et_die(EXIT_FAIL, "copy '%s' into the memfd: %s", path, strerror(-r));
+	return mfd;
+}
+
 /*
  * Copies PATH into a memfd and fexecve()s it.  Asks for MFD_EXEC where the kernel knows it
  * (vm.memfd_noexec may otherwise make the memfd non-executable).  Kernels that refuse to execute
@@ -303,24 +325,9 @@ static int mode_memfd(int argc, char **argv)
 	et_need_operands(argc, first, 1, argv[0]);
 	char *path = argv[first];
 	char **args = et_make_argv(argv + first + 1, argc - first - 1, path, NULL);
-	_cleanup_close_ int src = -1;
 	char proc[64];
-	int mfd, fd, r;
+	int mfd = et_memfd_copy(path), fd;
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-	src = open(path, O_RDONLY | O_CLOEXEC);
-	if (src < 0)
-		et_die(EXIT_FAIL, "open '%s': %m", path);
-	mfd = memfd_create("exectest", MFD_CLOEXEC | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL)
-		mfd = memfd_create("exectest", MFD_CLOEXEC);
-	if (mfd < 0)
-		et_die(EXIT_FAIL, "memfd_create: %m");
-	r = et_copy_fd(src, mfd);
-	if (r < 0)
-		et_die(EXIT_FAIL, "copy '%s' into the memfd: %s", path, strerror(-r));
 	maybe_keep_fd(mfd, o.keep_fd);
 	fflush(stdout);
 	fexecve(mfd, args, environ);

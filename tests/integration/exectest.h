@@ -71,6 +71,7 @@ int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
 int et_fusestack(int argc, char **argv);  /* exectest_hostile.c */
 int et_threadexec(int argc, char **argv); /* exectest_hostile.c */
 int et_copy_fd(int from, int to);            /* exectest.c */
+int et_memfd_copy(const char *path);         /* exectest.c */
 int et_fdexec(int argc, char **argv);       /* exectest_fd.c */
 int et_arm64_fexecve(int argc, char **argv); /* exectest_fd.c */
 int et_sigurg(int argc, char **argv);        /* exectest_sigurg.c */

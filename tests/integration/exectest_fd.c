@@ -88,20 +88,7 @@ static int reopen_read_only(int fd)
 /* A read-only MFD_CLOEXEC memfd holding a copy of path (a memfd open for writing: ETXTBSY). */
 static int memfd_copy(const char *path)
 {
-	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
-	int mfd, r;
-
-	if (src < 0)
-		et_die(EXIT_FAIL, "open '%s': %m", path);
-	mfd = memfd_create("exectest", MFD_CLOEXEC | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL)
-		mfd = memfd_create("exectest", MFD_CLOEXEC);
-	if (mfd < 0)
-		et_die(EXIT_FAIL, "memfd_create: %m");
-	r = et_copy_fd(src, mfd);
-	if (r < 0)
-		et_die(EXIT_FAIL, "copy '%s' into the memfd: %s", path, strerror(-r));
-	return reopen_read_only(mfd);
+	return reopen_read_only(et_memfd_copy(path));
 }
 
 /* A copy of path in /tmp, open close-on-exec (O_PATH with opath) and already deleted. */
