@@ -65,7 +65,15 @@ struct pending {
  * same call, from the same tid) and its block put back.  A task whose exec did happen is a new
  * program: no call of its can match, and its next exec, or this timeout, drops the record.
  */
-#define PENDING_CONTINUED_KEEP_NS (500ull * 1000000ull)
+#define PENDING_CONTINUED_KEEP_NS (100ull * 1000000ull)
+/*
+ * What a sandbox may keep so: a record holds its scratch block (the argv, up to ARG_MAX), and a
+ * sandbox exec'ing foreign programs fast would otherwise make the daemon hold rate × 100 ms of
+ * them.  Past these, the record goes at once, as it did before (the rare taken-back CONTINUE of
+ * such an exec is then decided afresh).
+ */
+#define PENDING_CONTINUED_MAX_BLOCK (16u * 1024)
+#define PENDING_CONTINUED_PER_SANDBOX 64 /* × 16 KiB: 1 MiB at most */
 
 struct listener {
 	bool used;

@@ -466,19 +466,41 @@ static void log_restart_withdrawn(unsigned pid)
 	log_debug("pid %u: the restart of its rewritten exec was interrupted; it will come back", pid);
 }
 
+/* How many records of sb are kept after their CONTINUE and not yet past their time. */
+static size_t continued_of(const struct engine *e, const struct sandbox *sb, uint64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_pending; i++) {
+		const struct pending *p = &e->pending[i];
+		n += p->used && p->continued && p->sb == sb && now - p->since_ns <= PENDING_CONTINUED_KEEP_NS;
+	}
+	return n;
+}
+
 /*
  * Keeps a rewrite whose restart was let through for PENDING_CONTINUED_KEEP_NS (see there), with
- * no fd of its own meanwhile: a later match reopens what it needs.  Not with a code stub, which
- * was taken out before the CONTINUE.
+ * no fd of its own and only its scratch block meanwhile: a later match reopens what it needs.
+ * Not with a code stub, which was taken out before the CONTINUE, nor past the bounds of
+ * PENDING_CONTINUED_MAX_BLOCK and PENDING_CONTINUED_PER_SANDBOX.  False: not kept, free it.
  */
-static void keep_continued(struct pending *p)
+static bool keep_continued(const struct engine *e, struct pending *p)
 {
+	uint64_t now = engine_now_ns(CLOCK_MONOTONIC);
+
+	if (p->inj.stub_len || p->inj.blk.len > PENDING_CONTINUED_MAX_BLOCK ||
+	    (!p->continued && continued_of(e, p->sb, now) >= PENDING_CONTINUED_PER_SANDBOX))
+		return false;
 	if (p->inj.mem_fd >= 0)
 		close(TAKE_FD(p->inj.mem_fd));
 	if (p->inj.notif_fd >= 0)
 		close(TAKE_FD(p->inj.notif_fd));
+	free(p->inj.args); /* the plan was written: the block is what a restart is checked against */
+	p->inj.args = NULL;
+	p->inj.nargs = 0;
 	p->continued = true;
-	p->since_ns = engine_now_ns(CLOCK_MONOTONIC);
+	p->since_ns = now;
+	return true;
 }
 
 bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pending *p, const struct exec_call *call,
@@ -517,9 +539,7 @@ bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pe
 				engine_finish(e, p->sb, &p->rec, t0, p->busy_ns, p->busy_cpu_ns);
 			else
 				log_debug("pid %u: its rewritten exec came back after it was let through", req->pid);
-			if (r == 0 && !p->inj.stub_len)
-				keep_continued(p);
-			else
+			if (r < 0 || !keep_continued(e, p))
 				pending_free(p);
 			return true;
 		}
