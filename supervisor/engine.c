@@ -594,6 +594,11 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = loop_watch(e->loop, e->sigfd, POLLIN, on_signal, e);
 	if (r < 0)
 		goto fail;
+	/* Needs CAP_SYS_ADMIN, which the front ends drop after this; without it, qemu's names. */
+	r = emu_names_new(&e->names);
+	if (r < 0)
+		log_debug_errno(r, "no private tmpfs for the emulators' copies: emulated processes will "
+				"be named after the emulator, not their program (/proc/PID/comm)");
 	*ret = e;
 	return 0;
 fail:
@@ -615,6 +620,8 @@ struct engine *engine_free(struct engine *e)
 		close(e->sigfd);
 	notif_bufs_free(&e->bufs);
 	notif_bufs_free(&e->overrun_bufs);
+	emu_names_free(e->names);
+	e->names = NULL;
 	free(e->listeners);
 	free(e->pending);
 	if (e->tracing)

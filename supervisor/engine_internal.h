@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "emu_names.h"
 #include "engine.h"
 #include "exec.h"
 #include "histo.h"
@@ -114,6 +115,7 @@ struct engine {
 	int cur_journal_slot;
 	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
 	unsigned trace_readers; /* live readers of hooks.exec_done (engine_add_trace_readers) */
+	struct emu_names *names; /* emulators named after their programs, or NULL (emu_names.h) */
 };
 
 uint64_t engine_now_ns(clockid_t clock);

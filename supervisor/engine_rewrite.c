@@ -116,16 +116,43 @@ static int seize_alone(struct engine *e, pid_t tid, pid_t *ret_busy)
 }
 
 /*
+ * The emulator's fd under the name the exec gives the program (comm.h), so that the process is
+ * called so and not after qemu; -errno where that cannot be (then the emulator's own fd serves).
+ */
+static int emulator_named(struct engine *e, const struct exec_ctx *c)
+{
+	char comm[COMM_NAME_MAX + 1];
+	int r;
+
+	if (!e->names)
+		return -EOPNOTSUPP;
+	if (c->path[0] != '\0')
+		r = comm_from_path(c->path, comm);
+	else if (c->start_fd >= 0)
+		r = emu_names_comm_of_fd(c->start_fd, comm);
+	else
+		r = -EBADF;
+	if (r < 0)
+		return r;
+	r = emu_names_open(e->names, c->emu, comm);
+	if (r < 0)
+		log_debug_errno(r, "pid %d: no copy of %s named '%s': it will be named after the emulator",
+				(int)c->tid, c->emu->path, comm);
+	return r;
+}
+
+/*
  * Gives the task the emulator (and, for an ELF named through an fd or by a name its exec takes
  * away, the file, which the emulator must open after the exec: exec_hands_file_fd) and builds
  * the emulator's argv plan.  fds go in while the notification is pending: after the interrupt,
  * ADDFD is refused.
  */
-static int add_fds_and_plan(struct exec_ctx *c, struct pending *p)
+static int add_fds_and_plan(struct engine *e, struct exec_ctx *c, struct pending *p)
 {
+	_cleanup_close_ int named = emulator_named(e, c);
 	int r, file_target_fd = -1;
 
-	r = notif_addfd(c->listener, c->id, c->emu->fd, true);
+	r = notif_addfd(c->listener, c->id, named >= 0 ? named : c->emu->fd, true);
 	if (r < 0)
 		return r;
 	p->inj.emu_fd_target = r;
@@ -162,7 +189,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 	p->inj.notif_fd = fcntl(c->listener, F_DUPFD_CLOEXEC, 3);
 	if (p->inj.notif_fd < 0)
 		return negative_errno();
-	r = add_fds_and_plan(c, p);
+	r = add_fds_and_plan(e, c, p);
 	if (r < 0)
 		return r;
 	r = stub_install(&p->inj, sp, pc, c->listener, c->id);
@@ -225,7 +252,7 @@ int engine_start_rewrite(struct engine *e, struct sandbox *sb, struct exec_ctx *
 		return r;
 	}
 
-	r = add_fds_and_plan(c, p);
+	r = add_fds_and_plan(e, c, p);
 	if (r < 0)
 		goto abort;
 	p->inj.rewrite = true;
