@@ -60,8 +60,8 @@ static int inspect_elf(int fd, bool *ret_static)
  * inode: a sandbox's root could open that for reading while it runs, and reopen it for writing
  * through /proc/self/fd/N once nothing executes it, then rewrite the host's qemu (the trick of
  * CVE-2019-5736; t_hostile_paths).  Opened through a private, detached, read-only bind mount
- * of its directory, every path to it answers EROFS (and /proc/PID/exe still shows its name,
- * as "/qemu-…").  Needs CAP_SYS_ADMIN (root's `ubinfmt run`, ubinfmtd before it drops
+ * of its directory, every path to it answers EROFS (emu_names.c hands out named copies of it,
+ * read-only the same way).  Needs CAP_SYS_ADMIN (root's `ubinfmt run`, ubinfmtd before it drops
  * capabilities) and Linux >= 5.12; -errno otherwise.
  */
 static int open_read_only(const char *path)
