@@ -38,6 +38,10 @@ init() {
 
 run init -- "$BB" uname -m
 expect_eq "CMD is a foreign program, emulated" aarch64 "$out"
+# The daemon names emulated processes after their programs, once it has dropped its capabilities
+# too (t_comm covers the exec forms under `ubinfmt run`).
+run init -- "$BB" sh -c "cat /proc/\$\$/comm; $BB cat /proc/self/comm"
+expect_eq "an emulated program is named after itself under the daemon" $'busybox\nbusybox' "$out"
 expect_status "exit 0" 0 init -- "$BB" sh -c 'exit 0'
 expect_status "exit 3" 3 init -- "$BB" sh -c 'exit 3'
 expect_status "a nested foreign exec's status" 5 init -- "$BB" sh -c "$BB sh -c 'exit 5'"
