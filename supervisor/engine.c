@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "decide.h"
 #include "engine_internal.h"
 #include "exec.h"
 #include "guard.h"
@@ -166,70 +167,6 @@ static int open_view(struct listener *l, pid_t tid, struct target_view *ret)
 }
 
 /*
- * The part of a decision that reads the sandbox's memory and files, and so takes as long as
- * the sandbox likes: the path, the target and its #! chain, the classification, and for a
- * foreign program its argv.  It runs in a guarded section (guard.h) and touches only c and
- * env.  Anything that fails before a decision is the kernel's to answer: DECISION_KERNEL, with
- * *ret_fail set to why, for the caller's warning.
- */
-static enum decision decide(const struct exec_env *env, struct exec_ctx *c, int *ret_err, int *ret_fail)
-{
-	const struct exec_call *call = &c->call;
-	uint8_t head[CLASSIFY_HEAD_SIZE];
-	enum decision d;
-	size_t len;
-	int r;
-
-	r = tmem_read_string(c->tid, call->path, c->path, sizeof(c->path));
-	if (r < 0) {
-		log_debug_errno(r, "pid %d: cannot read the exec path: %m", (int)c->tid);
-		return DECISION_KERNEL;
-	}
-	trace_copy(c->rec.path, sizeof(c->rec.path), c->path);
-	if (exec_fd_based(call, c->path)) {
-		c->start_fd = exec_open_target_fd(c->tid, call->dirfd);
-		if (c->start_fd < 0) {
-			log_debug_errno(c->start_fd, "pid %d: no fd %d: %m", (int)c->tid, call->dirfd);
-			*ret_fail = c->start_fd;
-			return DECISION_KERNEL;
-		}
-	}
-	bool empty = c->path[0] == '\0';
-	if (empty && !(call->flags & AT_EMPTY_PATH))
-		return DECISION_KERNEL;
-	r = exec_open_and_read(c, c->start_fd, empty ? NULL : c->path, !(call->flags & AT_SYMLINK_NOFOLLOW), head,
-			       &len, &c->st, &c->file_fd);
-	if (r < 0) {
-		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
-		*ret_fail = r;
-		if (c->traced)
-			exec_check_unresolved(c);
-		return DECISION_KERNEL;
-	}
-
-	d = exec_classify(env, c, head, len, ret_err);
-	/* The name the caller could have found itself by readlink: only for a file it reaches. */
-	if (c->traced && (c->reach == EXEC_REACH_ALL || c->reach == EXEC_REACH_NAMED)) {
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->file_fd);
-		ssize_t n = readlink(proc, c->rec.resolved, sizeof(c->rec.resolved) - 1);
-		c->rec.resolved[n > 0 ? n : 0] = '\0';
-	}
-	if (d != DECISION_EMULATE)
-		return d;
-	if (exec_fd_based(call, c->path) && c->chain.depth > 0 && exec_target_fd_cloexec(c->tid, call->dirfd))
-		return DECISION_KERNEL; /* the kernel's ENOENT: the script would be gone after exec */
-	r = exec_read_argv(c);
-	if (r < 0) {
-		/* An argv the kernel could not read either (t_hostile_args): its EFAULT, not ENOEXEC. */
-		log_debug_errno(r, "pid %d: cannot read the argv of '%.200s': %m", (int)c->tid, c->path);
-		*ret_err = r == -E2BIG || r == -EFAULT ? -r : ENOEXEC;
-		return DECISION_FAILED;
-	}
-	return DECISION_EMULATE;
-}
-
-/*
  * A sandbox whose decisions or rewrites keep getting stuck (a FUSE server of its own that never
  * answers) gets no more threads: its further execs go to the kernel undecided until the stuck
  * ones end.
@@ -250,109 +187,116 @@ static bool too_many_stuck(struct engine *e, struct sandbox *sb, pid_t tid)
 	return true;
 }
 
-/* Reads the exec's arguments, resolves and classifies its target; answers or starts a rewrite. */
-static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l, const struct seccomp_notif *req,
-			const struct exec_call *call, uint64_t t0)
+/*
+ * Gathers what decide() asks for until it decides.  The view comes first, outside the guard;
+ * the rest reads the sandbox's memory and files, and so takes as long as the sandbox likes:
+ * it runs in a guarded section (guard.h) and touches only c, f and what env points to.
+ */
+static void gather_and_decide(struct engine *e, struct sandbox *sb, struct listener *l, struct exec_ctx *c,
+			      struct exec_facts *f, struct exec_decision *d)
 {
-	int listener = l->fd;
-	struct exec_ctx c = {
-		.listener = listener,
-		.id = req->id,
-		.tid = (pid_t)req->pid,
-		.call = *call,
-		.view = { .root_fd = -1, .cwd_fd = -1 },
-		.start_fd = -1,
-		.file_fd = -1,
-	};
-	struct exec_env env = engine_make_env(e, sb);
-	enum decision d = DECISION_KERNEL;
-	int err = 0, fail = 0, r;
+	const struct exec_env env = engine_make_env(e, sb);
 	uint64_t seq;
 
-	c.rec = (struct trace_record){
-		.time_ns = engine_now_ns(CLOCK_REALTIME),
-		.pid = c.tid,
-		.syscall = call->is_execveat ? "execveat" : "execve",
-		.arch = ARCH_UNKNOWN,
+	*f = (struct exec_facts){
+		.stuck = too_many_stuck(e, sb, c->tid),
+		/* Only then is the permission walk worth its cost on a native exec (decide.c). */
+		.recorded = sb->cfg.trace || (e->cfg.hooks.exec_done && e->trace_readers > 0),
+		.native_mask = env.native_mask,
+		.emulate_mask = env.emulate_mask,
+		.empty_path_allowed = c->call.flags & AT_EMPTY_PATH,
 	};
-
-	if (too_many_stuck(e, sb, c.tid))
-		goto answer;
-	r = open_view(l, c.tid, &c.view);
-	if (r < 0) {
-		log_debug_errno(r, "pid %d: cannot open its root: %m", (int)c.tid);
-		warn_out_of_resources(r, c.tid, c.path);
-		goto answer;
+	decide(f, d);
+	if (d->need == EXEC_FACT_VIEW) {
+		f->view_err = open_view(l, c->tid, &c->view);
+		if (f->view_err < 0)
+			log_debug_errno(f->view_err, "pid %d: cannot open its root: %m", (int)c->tid);
+		f->have |= 1u << EXEC_FACT_VIEW;
+		decide(f, d);
 	}
+	if (d->need == EXEC_FACT_NONE)
+		return;
 	/*
 	 * Once abandoned, this thread may come back after the engine is gone (the process
 	 * exiting): the guard, which then stays, is all it may touch.
 	 */
 	struct guard *guard = e->guard;
-	/* Only then is the permission walk worth its cost on a native exec (exec_classify). */
-	c.traced = sb->cfg.trace || (e->cfg.hooks.exec_done && e->trace_readers > 0);
-	seq = guard_enter(guard, sb->serial, listener, c.id, c.tid);
-	d = decide(&env, &c, &err, &fail);
+	seq = guard_enter(guard, sb->serial, c->listener, c->id, c->tid);
+	for (; d->need != EXEC_FACT_NONE; decide(f, d))
+		exec_gather(&env, c, f, d->need);
+	exec_release_files(c);
 	if (!guard_leave(guard, seq)) {
 		/* Too late: the exec went to the kernel and another thread runs the loop. */
-		exec_ctx_close(&c);
+		exec_ctx_close(c);
 		guard_retire();
 	}
-	warn_out_of_resources(fail, c.tid, c.path);
-	if (d == DECISION_NO_EMULATOR)
-		warn_no_emulator(sb, &c);
+}
+
+static void warn_rewrite_failed(const struct engine *e, const struct exec_ctx *c, int r)
+{
+	if (r == -ETIMEDOUT)
+		log_warn("pid %d: seizing it to rewrite its exec took longer than %u ms (another thread of its "
+			 "process in the middle of an exec?): exec of '%.200s' goes to the kernel",
+			 (int)c->tid, e->cfg.decision_timeout_ms, c->path);
+	else if (r == -EPERM)
+		log_warn("pid %d is traced by another process (strace, gdb?) and has other threads (or uses the "
+			 "i386 syscall ABI), so its exec cannot be rewritten safely: exec of '%.200s' fails with "
+			 "ENOEXEC",
+			 (int)c->tid, c->path);
+	else if (r != -ESRCH && r != -EINPROGRESS)
+		log_warn_errno(r, "pid %d: cannot rewrite exec of '%.200s': %m", (int)c->tid, c->path);
+}
+
+/*
+ * Carries out a decision beyond its answer: the warning of a missing emulator, the rewrite of
+ * a foreign exec.  true once the notification needs no answer from here (the rewrite answered
+ * it, or it is gone); false with *d the answer to give, changed if the rewrite failed.
+ */
+static bool act(struct engine *e, struct sandbox *sb, struct exec_ctx *c, struct exec_decision *d, uint64_t t0)
+{
+	int r;
+
+	if (d->decision == DECISION_NO_EMULATOR)
+		warn_no_emulator(sb, c);
+	if (d->decision != DECISION_EMULATE)
+		return false;
 	/*
 	 * The decision read the target's memory and files by its pid: before acting on that pid
 	 * beyond an answer (which a reused pid's stale notification id could not receive anyway),
 	 * make sure the notification is still waiting.
 	 */
-	if (d == DECISION_EMULATE && notif_id_valid(listener, c.id) < 0) {
-		exec_ctx_close(&c);
-		return;
-	}
-	if (d == DECISION_EMULATE) {
-		c.emu = emu_registry_get(sb->cfg.emus, c.cls.elf.arch);
-		r = c.emu ? engine_start_rewrite(e, sb, &c, t0) : -ENOEXEC;
-		if (r == 0) {
-			exec_ctx_close(&c);
-			return;
-		}
-		if (r == -EINPROGRESS || r == -ETIMEDOUT) {
-			/*
-			 * Another thread of its process is in the middle of an exec: the kernel would
-			 * make this one wait for it too, and so it does now, without us.
-			 */
-			if (r == -ETIMEDOUT)
-				log_warn("pid %d: seizing it to rewrite its exec took longer than %u ms (another "
-					 "thread of its process in the middle of an exec?): exec of '%.200s' goes "
-					 "to the kernel",
-					 (int)c.tid, e->cfg.decision_timeout_ms, c.path);
-			c.emu = NULL;
-			d = DECISION_KERNEL;
-			err = 0;
-			goto answer;
-		}
-		if (r == -EPERM)
-			log_warn("pid %d is traced by another process (strace, gdb?) and has other threads (or "
-				 "uses the i386 syscall ABI), so its exec cannot be rewritten safely: exec of "
-				 "'%.200s' fails with ENOEXEC",
-				 (int)c.tid, c.path);
-		else if (r != -ESRCH)
-			log_warn_errno(r, "pid %d: cannot rewrite exec of '%.200s': %m", (int)c.tid, c.path);
-		d = DECISION_FAILED;
-		err = ENOEXEC;
-	}
+	if (notif_id_valid(c->listener, c->id) < 0)
+		return true;
+	c->emu = emu_registry_get(sb->cfg.emus, d->arch);
+	r = c->emu ? engine_start_rewrite(e, sb, c, t0) : -ENOEXEC;
+	if (r == 0)
+		return true;
+	/*
+	 * -EINPROGRESS, -ETIMEDOUT: another thread of its process is in the middle of an exec: the
+	 * kernel would make this one wait for it too, and so it does now, without us.
+	 */
+	warn_rewrite_failed(e, c, r);
+	decide_rewrite_failed(r, d);
+	if (d->decision == DECISION_KERNEL)
+		c->emu = NULL;
+	return false;
+}
 
-answer:
-	exec_record_decision(&c, d, err);
-	if (c.emu)
-		c.rec.emulator = c.emu->path;
-	switch (d) {
+/* Answers the notification as d says, and accounts the exec with what the caller may see of it. */
+static void answer(struct engine *e, struct sandbox *sb, struct exec_ctx *c, const struct exec_facts *f,
+		   const struct exec_decision *d, uint64_t t0)
+{
+	int r;
+
+	decide_record(f->reach, d->decision, d->err, &c->rec);
+	if (c->emu)
+		c->rec.emulator = c->emu->path;
+	switch (d->decision) {
 	case DECISION_DENIED:
 	case DECISION_FAILED:
 	case DECISION_NO_EMULATOR:
 		/* No emulator: the kernel would say ENOEXEC too, but say it without running it. */
-		r = notif_send_result(listener, &e->bufs, c.id, err, 0);
+		r = notif_send_result(c->listener, &e->bufs, c->id, d->err, 0);
 		break;
 	case DECISION_NATIVE:
 	case DECISION_HOST_BINFMT:
@@ -360,13 +304,44 @@ answer:
 	case DECISION_EMULATE:
 	case DECISION_MAX:
 	default:
-		r = notif_send_continue(listener, &e->bufs, c.id);
+		r = notif_send_continue(c->listener, &e->bufs, c->id);
 		break;
 	}
 	if (r < 0 && r != -ENOENT)
-		log_warn_errno(r, "pid %d: cannot answer exec notification: %m", (int)c.tid);
-	exec_ctx_close(&c);
-	engine_finish(e, sb, &c.rec, t0, 0, 0);
+		log_warn_errno(r, "pid %d: cannot answer exec notification: %m", (int)c->tid);
+	exec_ctx_close(c);
+	engine_finish(e, sb, &c->rec, t0, 0, 0);
+}
+
+/* One exec: gather its facts, decide, act on the decision, answer. */
+static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l, const struct seccomp_notif *req,
+			const struct exec_call *call, uint64_t t0)
+{
+	struct exec_ctx c = {
+		.listener = l->fd,
+		.id = req->id,
+		.tid = (pid_t)req->pid,
+		.call = *call,
+		.view = { .root_fd = -1, .cwd_fd = -1 },
+		.start_fd = -1,
+		.file_fd = -1,
+	};
+	struct exec_facts f;
+	struct exec_decision d;
+
+	c.rec = (struct trace_record){
+		.time_ns = engine_now_ns(CLOCK_REALTIME),
+		.pid = c.tid,
+		.syscall = call->is_execveat ? "execveat" : "execve",
+		.arch = ARCH_UNKNOWN,
+	};
+	gather_and_decide(e, sb, l, &c, &f, &d);
+	warn_out_of_resources(d.undecided_by, c.tid, c.path);
+	if (act(e, sb, &c, &d, t0)) {
+		exec_ctx_close(&c);
+		return;
+	}
+	answer(e, sb, &c, &f, &d, t0);
 }
 
 static void dispatch_notification(struct engine *e, struct listener *l, uint64_t t0)

@@ -291,6 +291,10 @@ abort:
 	return 0;
 }
 
+/*
+ * Whether tid is blocked in an exec call of any ABI (the number /proc/TID/syscall shows), and
+ * in the same pid namespace as ref: false when either cannot be read.
+ */
 static bool blocked_in_exec(pid_t tid, pid_t ref)
 {
 	char path[64], buf[256];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
-#include <elf.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,13 +11,22 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "log.h"
 #include "macros.h"
 #include "perm.h"
 #include "procfs.h"
 #include "tmem.h"
 
+void exec_release_files(struct exec_ctx *c)
+{
+	for (size_t i = 1; i < c->files.n; i++)
+		close(c->files.fd[i]);
+	c->files.n = MIN(c->files.n, (size_t)1);
+}
+
 void exec_ctx_close(struct exec_ctx *c)
 {
+	exec_release_files(c);
 	resolve_view_close(&c->view);
 	if (c->start_fd >= 0)
 		close(c->start_fd);
@@ -26,8 +35,8 @@ void exec_ctx_close(struct exec_ctx *c)
 	c->start_fd = c->file_fd = -1;
 }
 
-/* Our O_PATH copy of the target's fd number fd (execveat's dirfd). */
-int exec_open_target_fd(pid_t tid, int fd)
+/* Our O_PATH copy of the target's fd number fd (execveat's dirfd); -EBADF if it has none. */
+static int open_target_fd(pid_t tid, int fd)
 {
 	char path[64];
 	int r;
@@ -41,8 +50,8 @@ int exec_open_target_fd(pid_t tid, int fd)
 	return r;
 }
 
-/* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo). */
-bool exec_target_fd_cloexec(pid_t tid, int fd)
+/* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo); true when unknown. */
+static bool target_fd_cloexec(pid_t tid, int fd)
 {
 	char name[32], buf[512];
 
@@ -55,8 +64,11 @@ bool exec_target_fd_cloexec(pid_t tid, int fd)
 	return strtoul(flags + 6, NULL, 8) & O_CLOEXEC;
 }
 
-/* Opens path (in the target's view) for reading and reads its head: 0, or the kernel's errno. */
-int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
+/*
+ * Opens path (NULL: start_fd itself) in the target's view, only if it is a regular file, and
+ * reads its first CLASSIFY_HEAD_SIZE bytes.  0, or the errno the kernel's exec would give.
+ */
+static int open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
 			 size_t *ret_len, struct stat *ret_st, int *ret_fd)
 {
 	_cleanup_close_ int pfd = -1;
@@ -161,27 +173,20 @@ static int may_search_path(struct exec_ctx *c, struct lazy_creds *cr, int start_
 	return r < 0 ? r : 1;
 }
 
-/* The files of an exec's #! chain, each kept open (and its stat) for the permission checks. */
-struct chain_files {
-	struct stat st[SHEBANG_MAX_DEPTH + 1];
-	int fd[SHEBANG_MAX_DEPTH + 1];
-	size_t n;
-};
-
 /*
  * How far the caller gets along the files of its exec, in the kernel's order: the directories
  * to the file it named, that file's exec permission, then for each #! interpreter its
- * directories and its exec permission.  n_paths names are checked (the exec's own path, then
- * c->interp[0…]), of which the first f->n were opened (an interpreter that did not resolve is
+ * directories and its exec permission.  c->files.n_paths names are checked (the exec's own path, then
+ * c->interp[0…]), of which the first c->files.n were opened (an interpreter that did not resolve is
  * searched for, not executed).  Every answer here is derived from the caller's credentials
  * (read from its /proc/TID/status) and files already open: nothing in the sandbox is trusted
  * beyond what the kernel's own walk would trust.
  */
-static enum exec_reach check_reach(struct exec_ctx *c, const struct chain_files *f, size_t n_paths)
+static enum exec_reach check_reach(struct exec_ctx *c)
 {
 	struct lazy_creds creds = { .tid = c->tid };
 
-	for (size_t i = 0; i < n_paths; i++) {
+	for (size_t i = 0; i < c->files.n_paths; i++) {
 		const char *path = i == 0 ? c->path : c->interp[i - 1];
 		int ok = 1;
 
@@ -189,154 +194,14 @@ static enum exec_reach check_reach(struct exec_ctx *c, const struct chain_files 
 			ok = may_search_path(c, &creds, i == 0 ? c->start_fd : -1, path);
 		if (ok == 0)
 			return i == 0 ? EXEC_REACH_NONE : EXEC_REACH_NAMED;
-		if (ok > 0 && i < f->n)
-			ok = may_exec_file(&creds, &f->st[i], f->fd[i]);
+		if (ok > 0 && i < c->files.n)
+			ok = may_exec_file(&creds, &c->files.st[i], c->files.fd[i]);
 		if (ok < 0)
 			return EXEC_REACH_UNKNOWN;
 		if (ok == 0)
 			return EXEC_REACH_NAMED;
 	}
 	return EXEC_REACH_ALL;
-}
-
-/*
- * Follows the #! chain from the first file like fs/binfmt_script.c and classifies the file the
- * exec finally loads: the decision before any permission check.  Every byte read here is
- * sandbox-controlled: the depth is bounded by the kernel's own limit and each head by
- * CLASSIFY_HEAD_SIZE.  *ret_paths: how many names were looked at (the exec's own and each
- * interpreter, also one that did not resolve).
- */
-static enum decision classify_chain(const struct exec_env *env, struct exec_ctx *c, uint8_t *head, size_t len,
-				    struct chain_files *f, size_t *ret_paths, int *ret_err)
-{
-	for (size_t depth = 0;; depth++) {
-		int r = classify(head, len, &c->cls);
-		*ret_paths = depth + 1;
-		if (r == 0 && c->cls.kind == FILE_KIND_ELF)
-			c->rec.arch = c->cls.elf.arch;
-		if (hostbinfmt_matches(env->host, head, len))
-			return DECISION_HOST_BINFMT;
-		if (r < 0 || c->cls.kind == FILE_KIND_OTHER)
-			return DECISION_KERNEL;
-		if (c->cls.kind == FILE_KIND_ELF)
-			break;
-		if (depth >= SHEBANG_MAX_DEPTH)
-			return DECISION_KERNEL; /* the kernel answers ELOOP */
-
-		/* A script: its interpreter is the next file, resolved from the target's cwd. */
-		trace_copy(c->interp[depth], sizeof(c->interp[depth]), c->cls.script.interp);
-		trace_copy(c->interp_arg[depth], sizeof(c->interp_arg[depth]), c->cls.script.arg);
-		c->chain.interp[depth] = c->interp[depth];
-		c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
-		c->chain.depth = depth + 1;
-
-		*ret_paths = depth + 2;
-		r = exec_open_and_read(c, -1, c->interp[depth], true, head, &len, &f->st[depth + 1],
-				       &f->fd[depth + 1]);
-		if (r < 0)
-			return DECISION_KERNEL;
-		f->n++;
-	}
-
-	enum arch arch = c->cls.elf.arch;
-	/* Relocatable objects, core files…: the kernel refuses them, whatever the machine. */
-	if (arch == ARCH_UNKNOWN || (c->cls.elf.type != ET_EXEC && c->cls.elf.type != ET_DYN))
-		return DECISION_KERNEL;
-	if (env->native_mask & (UINT64_C(1) << arch))
-		return DECISION_NATIVE;
-	if (!(env->emulate_mask & (UINT64_C(1) << arch))) {
-		*ret_err = ENOEXEC;
-		return DECISION_NO_EMULATOR;
-	}
-	return DECISION_EMULATE;
-}
-
-enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
-			    size_t first_len, int *ret_err)
-{
-	uint8_t head[CLASSIFY_HEAD_SIZE];
-	struct chain_files f = { .n = 1 };
-	size_t len = MIN(first_len, sizeof(head)), n_paths = 1;
-	enum decision d;
-
-	memcpy(head, first_head, len);
-	f.st[0] = c->st;
-	f.fd[0] = c->file_fd;
-	d = classify_chain(env, c, head, len, &f, &n_paths, ret_err);
-
-	/*
-	 * Emulating, or answering ENOEXEC for want of an emulator, replaces the kernel's answer:
-	 * only for a caller that the kernel would have let this far, with its own credentials
-	 * (our resolution ran with ours).  The emulator is always executable for the caller; the
-	 * foreign file, each interpreter and the directories to each must still pass the checks
-	 * the kernel would have made (search and x bits, noexec mounts).  A native decision needs
-	 * no check (the kernel makes them itself) unless a trace record is to tell what it found.
-	 */
-	bool ours = d == DECISION_EMULATE || d == DECISION_NO_EMULATOR;
-	if (ours || c->traced)
-		c->reach = check_reach(c, &f, n_paths);
-	if (ours && c->reach == EXEC_REACH_UNKNOWN) {
-		*ret_err = 0;
-		d = DECISION_KERNEL; /* the task is gone, or its credentials unreadable: the kernel's call */
-	} else if (ours && c->reach != EXEC_REACH_ALL) {
-		*ret_err = EACCES;
-		d = DECISION_DENIED;
-	}
-
-	for (size_t i = 1; i < f.n; i++)
-		close(f.fd[i]);
-	return d;
-}
-
-void exec_check_unresolved(struct exec_ctx *c)
-{
-	struct lazy_creds creds = { .tid = c->tid };
-	int ok = c->path[0] ? may_search_path(c, &creds, c->start_fd, c->path) : 1;
-
-	c->reach = ok < 0 ? EXEC_REACH_UNKNOWN : ok ? EXEC_REACH_ALL : EXEC_REACH_NONE;
-}
-
-void exec_record_decision(struct exec_ctx *c, enum decision d, int err)
-{
-	struct trace_record *r = &c->rec;
-
-	switch (c->reach) {
-	case EXEC_REACH_ALL:
-		r->decision = d;
-		r->error = err;
-		return;
-	case EXEC_REACH_NONE:
-	case EXEC_REACH_NAMED:
-		/* What the caller gets from the kernel too, whatever the file is. */
-		r->decision = DECISION_DENIED;
-		r->error = EACCES;
-		break;
-	case EXEC_REACH_UNCHECKED:
-	case EXEC_REACH_UNKNOWN:
-	case EXEC_REACH_MAX:
-	default:
-		/*
-		 * Unchecked: nothing was learned from a file (the exec failed before), or no
-		 * record was meant to be made; either way the kernel answers, for all it shows.
-		 */
-		r->decision = DECISION_KERNEL;
-		r->error = 0;
-		break;
-	}
-	r->arch = ARCH_UNKNOWN;
-	if (c->reach != EXEC_REACH_NAMED)
-		r->resolved[0] = '\0';
-}
-
-/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
-bool exec_fd_based(const struct exec_call *call, const char *path)
-{
-	return call->dirfd != AT_FDCWD && path[0] != '/';
-}
-
-bool exec_hands_file_fd(const struct exec_ctx *c)
-{
-	return c->chain.depth == 0 && (exec_fd_based(&c->call, c->path) || c->name_closed);
 }
 
 /*
@@ -367,7 +232,11 @@ static uint64_t *argv_scratch(void)
 	return buf;
 }
 
-int exec_read_argv(struct exec_ctx *c)
+/*
+ * Reads the caller's argv pointers into c->argv (a buffer of the calling thread's, reused by
+ * its next call): -EFAULT or -E2BIG are the kernel's answers for an argv it could not read.
+ */
+static int read_argv(struct exec_ctx *c)
 {
 	uint64_t *buf = argv_scratch();
 	int n;
@@ -384,6 +253,183 @@ int exec_read_argv(struct exec_ctx *c)
 		return n;
 	c->argc = (size_t)n;
 	return 0;
+}
+
+/*
+ * For an exec whose path did not resolve (ENOENT, ENOTDIR…): whether the caller may search the
+ * directories on its way, so that a missing name in a directory it cannot search looks like an
+ * existing one (EACCES either way).
+ */
+static enum exec_reach check_unresolved(struct exec_ctx *c)
+{
+	struct lazy_creds creds = { .tid = c->tid };
+	int ok = c->path[0] ? may_search_path(c, &creds, c->start_fd, c->path) : 1;
+
+	return ok < 0 ? EXEC_REACH_UNKNOWN : ok ? EXEC_REACH_ALL : EXEC_REACH_NONE;
+}
+
+/*
+ * EXEC_FACT_PATH: the path, read once from the caller's memory (bounded by PATH_MAX and
+ * NUL-checked by tmem), and our own copy of the fd it is relative to, if any.
+ */
+static void gather_path(struct exec_ctx *c, struct exec_facts *f)
+{
+	const struct exec_call *call = &c->call;
+	int r = tmem_read_string(c->tid, call->path, c->path, sizeof(c->path));
+
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: cannot read the exec path: %m", (int)c->tid);
+		f->path_err = r;
+		return;
+	}
+	trace_copy(c->rec.path, sizeof(c->rec.path), c->path);
+	f->empty_path = c->path[0] == '\0';
+	f->fd_based = exec_fd_based(call, c->path);
+	if (!f->fd_based)
+		return;
+	c->start_fd = open_target_fd(c->tid, call->dirfd);
+	if (c->start_fd < 0) {
+		log_debug_errno(c->start_fd, "pid %d: no fd %d: %m", (int)c->tid, call->dirfd);
+		f->dirfd_err = c->start_fd;
+	}
+}
+
+/*
+ * Classifies a file of the chain from its head (every byte of it the sandbox's: classify and
+ * hostbinfmt_matches read at most CLASSIFY_HEAD_SIZE of them), as the last one so far.
+ */
+static void classify_file(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, const uint8_t *head,
+			  size_t len)
+{
+	int r = classify(head, len, &c->cls);
+
+	if (r == 0 && c->cls.kind == FILE_KIND_ELF)
+		c->rec.arch = c->cls.elf.arch;
+	f->last = (struct exec_file_facts){
+		.classify_err = r < 0 ? r : 0,
+		.host_binfmt = hostbinfmt_matches(env->host, head, len),
+		.kind = c->cls.kind,
+		.arch = c->cls.elf.arch,
+		.elf_type = c->cls.elf.type,
+	};
+	f->n_files++;
+}
+
+/* EXEC_FACT_TARGET: the file the exec names, resolved and opened in the caller's view. */
+static void gather_target(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f)
+{
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	size_t len;
+	int r;
+
+	r = open_and_read(c, c->start_fd, f->empty_path ? NULL : c->path, !(c->call.flags & AT_SYMLINK_NOFOLLOW),
+			  head, &len, &c->st, &c->file_fd);
+	if (r < 0) {
+		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
+		f->open_err = r;
+		return;
+	}
+	c->files.st[0] = c->st;
+	c->files.fd[0] = c->file_fd;
+	c->files.n = c->files.n_paths = 1;
+	classify_file(env, c, f, head, len);
+}
+
+/*
+ * EXEC_FACT_INTERP: the interpreter that the #! line of the last file names, like
+ * fs/binfmt_script.c: resolved from the caller's cwd.  decide() bounds the depth by the
+ * kernel's own limit.
+ */
+static void gather_interp(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f)
+{
+	size_t depth = f->n_files - 1; /* of the script; its interpreter is file depth + 1 */
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	size_t len;
+	int r;
+
+	trace_copy(c->interp[depth], sizeof(c->interp[depth]), c->cls.script.interp);
+	trace_copy(c->interp_arg[depth], sizeof(c->interp_arg[depth]), c->cls.script.arg);
+	c->chain.interp[depth] = c->interp[depth];
+	c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
+	c->chain.depth = depth + 1;
+	c->files.n_paths = depth + 2;
+	r = open_and_read(c, -1, c->interp[depth], true, head, &len, &c->files.st[depth + 1], &c->files.fd[depth + 1]);
+	if (r < 0) {
+		f->interp_err = r;
+		return;
+	}
+	c->files.n++;
+	classify_file(env, c, f, head, len);
+}
+
+/*
+ * EXEC_FACT_REACH: the checks the kernel would make with the caller's credentials along the
+ * files looked at (check_reach), and for a record the name the caller could have found itself
+ * by readlink: only for a file it reaches.
+ */
+static void gather_reach(struct exec_ctx *c, struct exec_facts *f)
+{
+	if (f->open_err < 0) {
+		f->reach = check_unresolved(c);
+		return;
+	}
+	f->reach = check_reach(c);
+	if (f->recorded && (f->reach == EXEC_REACH_ALL || f->reach == EXEC_REACH_NAMED)) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->file_fd);
+		ssize_t n = readlink(proc, c->rec.resolved, sizeof(c->rec.resolved) - 1);
+		c->rec.resolved[n > 0 ? n : 0] = '\0';
+	}
+}
+
+/* EXEC_FACT_ARGV: the argv pointers, as many as the rewrite may take (read_argv). */
+static void gather_argv(struct exec_ctx *c, struct exec_facts *f)
+{
+	f->argv_err = read_argv(c);
+	if (f->argv_err < 0)
+		log_debug_errno(f->argv_err, "pid %d: cannot read the argv of '%.200s': %m", (int)c->tid, c->path);
+}
+
+void exec_gather(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, enum exec_fact fact)
+{
+	switch (fact) {
+	case EXEC_FACT_PATH:
+		gather_path(c, f);
+		break;
+	case EXEC_FACT_TARGET:
+		gather_target(env, c, f);
+		break;
+	case EXEC_FACT_INTERP:
+		gather_interp(env, c, f);
+		break;
+	case EXEC_FACT_REACH:
+		gather_reach(c, f);
+		break;
+	case EXEC_FACT_SCRIPT_FD:
+		f->script_fd_cloexec = target_fd_cloexec(c->tid, c->call.dirfd);
+		break;
+	case EXEC_FACT_ARGV:
+		gather_argv(c, f);
+		break;
+	case EXEC_FACT_NONE:
+	case EXEC_FACT_VIEW:
+	case EXEC_FACT_MAX:
+	default:
+		assert(!"a fact exec_gather does not gather");
+		return;
+	}
+	f->have |= 1u << fact;
+}
+
+/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
+bool exec_fd_based(const struct exec_call *call, const char *path)
+{
+	return call->dirfd != AT_FDCWD && path[0] != '/';
+}
+
+bool exec_hands_file_fd(const struct exec_ctx *c)
+{
+	return c->chain.depth == 0 && (exec_fd_based(&c->call, c->path) || c->name_closed);
 }
 
 int exec_build_plan(const struct exec_ctx *c, struct injection *inj, int file_target_fd)

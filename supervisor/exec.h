@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "classify.h"
+#include "decide.h"
 #include "emu.h"
 #include "hostbinfmt.h"
 #include "inject.h"
@@ -18,9 +19,9 @@
 #include "trace.h"
 
 /*
- * One trapped exec, from its arguments to a decision: the target resolved in the task's view,
- * its #! chain followed, its architecture and the permission checks the kernel would make,
- * and for a foreign program the emulator's argv plan.
+ * One trapped exec, from its arguments to the facts of its decision (decide.h): the target
+ * resolved in the task's view, its #! chain followed, its architecture and the permission
+ * checks the kernel would make, and for a foreign program the emulator's argv plan.
  */
 
 /* What the decision depends on besides the exec itself. */
@@ -28,21 +29,6 @@ struct exec_env {
 	const struct hostbinfmt *host;  /* the host's binfmt_misc entries: left to the kernel */
 	uint64_t native_mask;           /* 1 << arch for each natively runnable architecture */
 	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed and with an emulator */
-};
-
-/*
- * How far the caller itself could get to the files of its exec with its own credentials, which
- * decides what a trace record may show of them: nothing that the caller could not learn by
- * itself (stat, readlink, or running the program).
- */
-enum exec_reach {
-	EXEC_REACH_UNCHECKED, /* not asked: a native exec that no trace record is made of */
-	EXEC_REACH_UNKNOWN,   /* its credentials could not be read (the task is gone?) */
-	EXEC_REACH_NONE,      /* a directory on the way to the file it named refuses it: EACCES */
-	EXEC_REACH_NAMED,     /* it reaches the file it named, but may not exec it (or reach or exec
-			       * an interpreter of its #! chain): EACCES */
-	EXEC_REACH_ALL,       /* every directory and file the decision looked at */
-	EXEC_REACH_MAX,
 };
 
 /* Everything one exec decision needs; lives on the stack of the notification handler. */
@@ -60,23 +46,31 @@ struct exec_ctx {
 	struct rw_chain chain;
 	char interp[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
 	char interp_arg[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
+	/*
+	 * The files of the chain, each kept open with its stat for the permission checks: [0] is
+	 * file_fd (not owned here), then each interpreter opened.  n_paths names were looked at:
+	 * one more than n when the last interpreter did not resolve.
+	 */
+	struct {
+		struct stat st[SHEBANG_MAX_DEPTH + 1];
+		int fd[SHEBANG_MAX_DEPTH + 1];
+		size_t n, n_paths;
+	} files;
+	/*
+	 * The emulator of an EMULATE decision, looked up by the engine once the decision's guarded
+	 * section is left: the sandbox's registry may be gone by the time a stuck decision ends.
+	 */
 	const struct emu *emu;
-	const uint64_t *argv; /* the caller's argv pointers (exec_read_argv), in thread-local scratch */
+	const uint64_t *argv; /* the caller's argv pointers (EXEC_FACT_ARGV), in thread-local scratch */
 	size_t argc;
-	bool traced;                  /* a trace record will be made of it: check what the caller may see */
 	bool name_closed;             /* the exec's own path leads through something its exec closes
 				       * (resolve.h's exec_closes_name): the emulator could not open it */
-	enum exec_reach reach;
 	struct trace_record rec;
 };
 
 
 void exec_ctx_close(struct exec_ctx *c);
 
-/* Our O_PATH copy of the target's fd number fd (execveat's dirfd); -EBADF if it has none. */
-int exec_open_target_fd(pid_t tid, int fd);
-/* Whether the target's fd is close-on-exec (from /proc/TID/fdinfo); true when unknown. */
-bool exec_target_fd_cloexec(pid_t tid, int fd);
 /* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
 bool exec_fd_based(const struct exec_call *call, const char *path);
 /*
@@ -88,44 +82,18 @@ bool exec_fd_based(const struct exec_call *call, const char *path);
  */
 bool exec_hands_file_fd(const struct exec_ctx *c);
 
-/*
- * Opens path (NULL: start_fd itself) in the target's view, only if it is a regular file, and
- * reads its first CLASSIFY_HEAD_SIZE bytes.  0, or the errno the kernel's exec would give.
- */
-int exec_open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
-		       size_t *ret_len, struct stat *ret_st, int *ret_fd);
+/* Closes the interpreters' files of the chain, once the decision no longer needs them. */
+void exec_release_files(struct exec_ctx *c);
 
 /*
- * Classifies c->file_fd (whose first bytes are first_head) and the #! chain behind it.
- * DECISION_EMULATE when a foreign ELF with an emulator (env->emulate_mask) ends the chain and
- * the caller may execute every file of it; otherwise the answer, with *ret_err set for DENIED
- * and NO_EMULATOR.  Any answer but the kernel's own (emulate, no emulator) first passes the
- * search and exec checks the kernel would make with the caller's credentials, and becomes
- * DENIED (EACCES) when one fails; with c->traced, every decision is checked and c->reach set.
- * Leaves c->emu to the caller: the registry may not outlive a stuck decision.
+ * Gathers fact (any but EXEC_FACT_VIEW, which is the engine's) of c's exec into f: reads the
+ * caller's memory, resolves and opens its files in its view, reads their heads and its
+ * credentials.  Everything read is the sandbox's: each step bounds what it reads and checks it
+ * as its own comment says; failures become facts (the errno the kernel would give), never
+ * decisions.  f->have gets fact's bit.
  */
-enum decision exec_classify(const struct exec_env *env, struct exec_ctx *c, const uint8_t *first_head,
-			    size_t first_len, int *ret_err);
+void exec_gather(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, enum exec_fact fact);
 
-/*
- * For a traced exec whose path did not resolve (ENOENT, ENOTDIR…): whether the caller may
- * search the directories on its way, so that a missing name in a directory it cannot search
- * looks like an existing one (EACCES either way).  Sets c->reach.
- */
-void exec_check_unresolved(struct exec_ctx *c);
-
-/*
- * Fills c->rec's decision and error from the answer d (error err), showing of the target only
- * what c->reach lets the caller see: a file it could not reach or execute is "denied" (EACCES)
- * whatever it is, with no architecture, and no resolved name unless it reached the file.
- */
-void exec_record_decision(struct exec_ctx *c, enum decision d, int err);
-
-/*
- * Reads the caller's argv pointers into c->argv (a buffer of the calling thread's, reused by
- * its next call): -EFAULT or -E2BIG are the kernel's answers for an argv it could not read.
- */
-int exec_read_argv(struct exec_ctx *c);
 /*
  * Builds the emulator's argv plan from c->argv into inj (owned by inj).  file_target_fd is the
  * fd added to the target for fd-based execs of an ELF, else -1.

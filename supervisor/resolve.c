@@ -492,8 +492,9 @@ static bool closed_by_exec(const struct walk_task *t, const char *name)
 
 /*
  * With a check, every directory the walk looks a component up in (".", ".." and the
- * directories inside symlink targets included) must pass it first, as may_lookup does in the
- * kernel's own walk.
+ * directories inside symlink targets or reached by a magic link included) must pass it first,
+ * as may_lookup does in the kernel's own walk.  The file the path ends at is no such
+ * directory: its exec permission is checked by the caller of resolve_check_search.
  */
 static int check_dir(const struct resolve_search_check *check, int fd, struct stat *st, bool *st_valid)
 {
@@ -510,132 +511,177 @@ static int check_dir(const struct resolve_search_check *check, int fd, struct st
 	return r < 0 ? r : r ? 0 : -EACCES;
 }
 
+int resolve_splice(char *buf, size_t size, size_t next, const char *target, size_t n)
+{
+	size_t rest = strlen(buf + next);
+
+	if (n + 1 + rest + 1 > size)
+		return -ENAMETOOLONG;
+	memmove(buf + n + 1, buf + next, rest + 1);
+	memcpy(buf, target, n);
+	buf[n] = '/';
+	return 0;
+}
+
+/* One walk: the unresolved rest of the path is buf from pos on, looked up from cur. */
+struct walk {
+	struct target_view *v;
+	const struct resolve_search_check *check;
+	bool follow_last;
+	struct walk_task task;
+	int cur;
+	struct stat cur_st;
+	bool cur_st_valid;
+	unsigned links;
+	size_t pos;
+	char buf[2 * PATH_MAX + 2];
+	char link[PATH_MAX + 1];
+};
+
+/* Moves the walk to fd (owned from now on), a directory whose stat is not known yet. */
+static void walk_enter(struct walk *w, int fd)
+{
+	step_to(&w->cur, fd);
+	w->cur_st_valid = false;
+}
+
+/* "..": one level up, clamped at the task's root. */
+static int walk_up(struct walk *w)
+{
+	int fd;
+
+	if (is_root(w->v, w->cur))
+		return 0;
+	fd = openat(w->cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	walk_enter(w, fd);
+	return 0;
+}
+
 /*
- * The slow walk, one component at a time: needed when the fast openat2 gave up because the
- * path crosses a mount (procfs, /dev) or a magic link.  buf holds the unresolved rest of the
- * path; symlink targets are spliced in front of it.  Links in procfs are read for the task
- * (procfs_link), so the walk never holds an object of the supervisor's own procfs: ".." is
- * the plain kernel's, clamped at the task's root.
+ * Follows the symlink fd (O_PATH|O_NOFOLLOW, closed here) named name in cur, whose component
+ * ends at next in buf: a magic link jumps to its object; the text of any other is spliced in
+ * front of the rest, which then starts from the root if it is absolute.
+ */
+static int walk_link(struct walk *w, const char *name, int fd, size_t next)
+{
+	int jump = -1, n, r;
+
+	if (++w->links > RESOLVE_MAX_SYMLINKS) {
+		close(fd);
+		return -ELOOP;
+	}
+	if (is_procfs(w->cur))
+		n = procfs_link(&w->task, w->cur, name, fd, w->link, sizeof(w->link), &jump);
+	else
+		n = link_text(fd, w->link, sizeof(w->link));
+	close(fd);
+	if (n < 0)
+		return n;
+	if (jump >= 0) {
+		if (w->task.own_link && closed_by_exec(&w->task, name))
+			w->v->exec_closes_name = true;
+		w->pos = next;
+		walk_enter(w, jump);
+		return 0;
+	}
+	r = resolve_splice(w->buf, sizeof(w->buf), next, w->link, (size_t)n);
+	if (r < 0)
+		return r;
+	w->pos = 0;
+	if (w->link[0] == '/') {
+		fd = fcntl(w->v->root_fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return negative_errno();
+		walk_enter(w, fd);
+	}
+	return 0;
+}
+
+/* Takes the next component of the rest: 1 when none is left (cur is the result), 0, or -errno. */
+static int walk_step(struct walk *w)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd, r;
+
+	while (w->buf[w->pos] == '/')
+		w->pos++;
+	if (w->buf[w->pos] == '\0')
+		return 1;
+
+	const char *comp = w->buf + w->pos;
+	size_t len = strcspn(comp, "/");
+	bool last = comp[len] == '\0' || comp[len + strspn(comp + len, "/")] == '\0';
+	size_t next = w->pos + len;
+
+	if (len > NAME_MAX)
+		return -ENAMETOOLONG;
+	r = check_dir(w->check, w->cur, &w->cur_st, &w->cur_st_valid);
+	if (r < 0)
+		return r;
+	memcpy(name, comp, len);
+	name[len] = '\0';
+	if (streq(name, ".") || streq(name, "..")) {
+		w->pos = next;
+		return name[1] == '.' ? walk_up(w) : 0;
+	}
+	fd = openat(w->cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0) {
+		r = negative_errno();
+		close(fd);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode) && (!last || w->follow_last))
+		return walk_link(w, name, fd, next);
+	w->pos = next;
+	if (!last && !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	step_to(&w->cur, fd);
+	w->cur_st = st;
+	w->cur_st_valid = true;
+	return 0;
+}
+
+/*
+ * The slow walk, one component at a time: for what the fast openat2 of resolve_path gives up
+ * on (a path that crosses a mount such as procfs or /dev, or a magic link), for
+ * AT_SYMLINK_NOFOLLOW (the fast path always follows), and for resolve_check_search, which asks
+ * check about every directory on the way.  Symlink targets are spliced in front of the
+ * unresolved rest.  Links in procfs are read for the task (procfs_link), so the walk never
+ * holds an object of the supervisor's own procfs: ".." is the plain kernel's, clamped at the
+ * task's root.
  */
 static int walk(struct target_view *v, int start_fd, const char *path, bool follow_last,
 		const struct resolve_search_check *check)
 {
-	char buf[2 * PATH_MAX + 2];
-	char link[PATH_MAX + 1];
-	_cleanup_close_ int cur = -1;
-	struct walk_task task = { .tid = v->tid };
-	unsigned links = 0;
-	size_t pos = 0;
-	struct stat cur_st;
-	bool cur_st_valid = false;
+	struct walk w = {
+		.v = v,
+		.check = check,
+		.follow_last = follow_last,
+		.task = { .tid = v->tid },
+		.cur = -1,
+	};
 	int r;
 
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	cur = fcntl(buf[0] == '/' ? v->root_fd : start_fd, F_DUPFD_CLOEXEC, 3);
-	if (cur < 0)
+	strcpy(w.buf, path);
+	w.cur = fcntl(w.buf[0] == '/' ? v->root_fd : start_fd, F_DUPFD_CLOEXEC, 3);
+	if (w.cur < 0)
 		return negative_errno();
-
-	for (;;) {
-		while (buf[pos] == '/')
-			pos++;
-		if (buf[pos] == '\0')
-			return TAKE_FD(cur);
-
-		char *comp = buf + pos;
-		size_t len = strcspn(comp, "/");
-		bool last = comp[len] == '\0' || comp[len + strspn(comp + len, "/")] == '\0';
-		char saved = comp[len];
-		size_t next = pos + len;
-		int fd;
-
-		if (len > NAME_MAX)
-			return -ENAMETOOLONG;
-		r = check_dir(check, cur, &cur_st, &cur_st_valid);
-		if (r < 0)
-			return r;
-		comp[len] = '\0';
-
-		if (strcmp(comp, ".") == 0) {
-			comp[len] = saved;
-			pos = next;
-			continue;
-		}
-		if (strcmp(comp, "..") == 0) {
-			comp[len] = saved;
-			pos = next;
-			if (is_root(v, cur))
-				continue;
-			fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0)
-				return negative_errno();
-			step_to(&cur, fd);
-			cur_st_valid = false;
-			continue;
-		}
-
-		fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return negative_errno();
-
-		struct stat st;
-		if (fstat(fd, &st) < 0) {
-			r = negative_errno();
-			close(fd);
-			return r;
-		}
-
-		if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
-			if (++links > RESOLVE_MAX_SYMLINKS) {
-				close(fd);
-				return -ELOOP;
-			}
-			int jump = -1, n;
-			if (is_procfs(cur))
-				n = procfs_link(&task, cur, comp, fd, link, sizeof(link), &jump);
-			else
-				n = link_text(fd, link, sizeof(link));
-			close(fd);
-			if (n < 0)
-				return n;
-			if (jump >= 0 && task.own_link && closed_by_exec(&task, comp))
-				v->exec_closes_name = true;
-			comp[len] = saved;
-			if (jump >= 0) {
-				pos = next;
-				step_to(&cur, jump);
-				cur_st_valid = false;
-				continue;
-			}
-			/* New unresolved rest: link target, '/', what followed the component. */
-			size_t rest = strlen(buf + next);
-			if ((size_t)n + 1 + rest + 1 > sizeof(buf))
-				return -ENAMETOOLONG;
-			memmove(buf + n + 1, buf + next, rest + 1);
-			memcpy(buf, link, (size_t)n);
-			buf[n] = '/';
-			pos = 0;
-			if (link[0] == '/') {
-				fd = fcntl(v->root_fd, F_DUPFD_CLOEXEC, 3);
-				if (fd < 0)
-					return negative_errno();
-				step_to(&cur, fd);
-				cur_st_valid = false;
-			}
-			continue;
-		}
-
-		comp[len] = saved;
-		pos = next;
-		if (!last && !S_ISDIR(st.st_mode)) {
-			close(fd);
-			return -ENOTDIR;
-		}
-		step_to(&cur, fd);
-		cur_st = st;
-		cur_st_valid = true;
+	while ((r = walk_step(&w)) == 0)
+		;
+	if (r < 0) {
+		close(w.cur);
+		return r;
 	}
+	return w.cur;
 }
 
 int resolve_path(struct target_view *v, int start_fd, const char *path, bool follow_last)

@@ -3,6 +3,7 @@
 #define UBINFMT_RESOLVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -62,6 +63,14 @@ struct resolve_search_check {
  */
 int resolve_check_search(struct target_view *v, int start_fd, const char *path,
 			 const struct resolve_search_check *check);
+
+/*
+ * Pure: what the walk does with a symlink's text.  buf holds the path being walked, of which
+ * the first next bytes are walked (up to and including the symlink's own name); they are
+ * replaced by target's n bytes and a '/', in front of the rest: the new unresolved path.
+ * -ENAMETOOLONG, buf unchanged, when that would not fit in size bytes with its NUL.
+ */
+int resolve_splice(char *buf, size_t size, size_t next, const char *target, size_t n);
 
 /* Opens what resolve_open_regular keeps open; called once before the loop starts. */
 void resolve_init(void);
