@@ -87,6 +87,37 @@ static const char status_usage[] = "Usage: ubinfmt status [--json] [--control PA
 				   "Lists the sandboxes a running ubinfmtd serves, with exec counts and the\n"
 				   "supervisor's handling latency (p50/p99).\n";
 
+/* One sandbox of a STATUS answer: a table row, or a JSON object (first: no comma before it). */
+static void print_status_entry(const struct proto_status_entry *e, bool json, bool first)
+{
+	/* The supervisor's own CPU per exec: native (and kernel-answered) vs foreign ones. */
+	uint64_t n_native = e->native + e->kernel, n_foreign = e->emulated + e->failed;
+	double cpu_n = n_native ? (double)e->native_cpu_ns / (double)n_native / 1000.0 : 0;
+	double cpu_f = n_foreign ? (double)e->foreign_cpu_ns / (double)n_foreign / 1000.0 : 0;
+
+	if (!json) {
+		/* The same id may be two sandboxes: each agent's ids are its own uid's. */
+		char owner[32];
+		if (e->origin == PROTO_ORIGIN_AGENT)
+			snprintf(owner, sizeof(owner), "agent:%" PRIu32, e->owner_uid);
+		else
+			snprintf(owner, sizeof(owner), "%s", proto_origin_name(e->origin));
+		printf("%-32s %8" PRIu32 " %4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+		       " %9.1f %9.1f %9.1f %9.1f %6" PRIu64 " %s\n",
+		       e->id, e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
+		       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned, owner);
+		return;
+	}
+	printf("%s{\"id\":", first ? "" : ",");
+	json_print_string(stdout, e->id);
+	printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
+	       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
+	       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
+	       ",\"abandoned\":%" PRIu64 ",\"origin\":\"%s\",\"owner_uid\":%" PRIu32 "}",
+	       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel, (double)e->p50_ns / 1000.0,
+	       (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned, proto_origin_name(e->origin), e->owner_uid);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -128,40 +159,12 @@ int cmd_status(int argc, char **argv)
 		r = recv_msg(fd, buf, sizeof(buf), &m);
 		if (r < 0)
 			return 1;
-		if (m.type != PROTO_MSG_STATUS)
-		{
+		if (m.type != PROTO_MSG_STATUS) {
 			log_error("ubinfmtd answered %s to a status request", proto_type_name(m.type));
 			return 1;
 		}
 		for (size_t i = 0; i < m.status.n; i++) {
-			const struct proto_status_entry *e = &m.status.sandboxes[i];
-			/* The supervisor's own CPU per exec: native (and kernel-answered) vs foreign ones. */
-			uint64_t n_native = e->native + e->kernel, n_foreign = e->emulated + e->failed;
-			double cpu_n = n_native ? (double)e->native_cpu_ns / (double)n_native / 1000.0 : 0;
-			double cpu_f = n_foreign ? (double)e->foreign_cpu_ns / (double)n_foreign / 1000.0 : 0;
-			if (!json) {
-				/* The same id may be two sandboxes: each agent's ids are its own uid's. */
-				char owner[32];
-				if (e->origin == PROTO_ORIGIN_AGENT)
-					snprintf(owner, sizeof(owner), "agent:%" PRIu32, e->owner_uid);
-				else
-					snprintf(owner, sizeof(owner), "%s", proto_origin_name(e->origin));
-				printf("%-32s %8" PRIu32 " %4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
-				       " %9.1f %9.1f %9.1f %9.1f %6" PRIu64 " %s\n",
-				       e->id, e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-				       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned,
-				       owner);
-				continue;
-			}
-			printf("%s{\"id\":", first ? "" : ",");
-			json_print_string(stdout, e->id);
-			printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
-			       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
-			       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
-			       ",\"abandoned\":%" PRIu64 ",\"origin\":\"%s\",\"owner_uid\":%" PRIu32 "}",
-			       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel,
-			       (double)e->p50_ns / 1000.0, (double)e->p99_ns / 1000.0, cpu_n, cpu_f, e->abandoned,
-			       proto_origin_name(e->origin), e->owner_uid);
+			print_status_entry(&m.status.sandboxes[i], json, first);
 			first = false;
 		}
 	} while (m.status.more);
