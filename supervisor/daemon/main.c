@@ -107,8 +107,8 @@ void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum 
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
 		       const struct sandbox_options *opts, struct sandbox **ret)
 {
-	struct sandbox_options o = { .arch_mask = opts ? opts->arch_mask : SANDBOX_ARCH_ALL,
-				     .trace = opts ? opts->trace : SANDBOX_TRACE_DEFAULT };
+	/* A view of opts with the daemon's trace settings: the engine reads it at creation only. */
+	struct sandbox_options o = opts ? *opts : (struct sandbox_options)SANDBOX_OPTIONS_INIT;
 	struct sandbox_config cfg = {
 		.emus = sd->emus ? sd->emus : &d->emus,
 		.options = &o,
