@@ -8,7 +8,6 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -22,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "fdpass.h"
 #include "journal.h"
 #include "log.h"
@@ -46,6 +46,8 @@ static const char *arg_id = "";
 static bool arg_subreaper;
 static bool arg_group;
 static bool arg_trace;
+static const char *arg_options[PROTO_MAX_OPTIONS]; /* --option: the sandbox's, for ubinfmtd to read */
+static size_t arg_n_options;
 static enum nnp_mode arg_nnp = NNP_AUTO;
 static enum fallback_mode arg_fallback = FALLBACK_FAIL;
 static char **arg_cmd;
@@ -53,24 +55,6 @@ static char **arg_cmd;
 #define RECONNECT_MS 200
 #define FIRST_CONNECT_TRIES 25 /* 5 s for a daemon that is still starting */
 
-static const char usage[] =
-	"Usage: ubinfmt-init [OPTION…] -- CMD [ARG…]\n"
-	"\n"
-	"Runs CMD as a container's init (like tini): reaps zombies, forwards signals, exits with\n"
-	"CMD's status; and lets ubinfmtd run CMD's foreign-architecture programs through qemu-user.\n"
-	"\n"
-	"  -s                     register as child subreaper when not PID 1\n"
-	"  -g                     forward signals to CMD's process group, not only CMD\n"
-	"  -v                     more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
-	"                         sets it too)\n"
-	"  --socket PATH          ubinfmtd's agent socket (default " UBINFMT_AGENT_SOCKET ")\n"
-	"  --id ID                the sandbox's name in 'ubinfmt status' (default: chosen by ubinfmtd)\n"
-	"  --trace                ask ubinfmtd to trace this sandbox's execs\n"
-	"  --no-new-privs=auto|always|never\n"
-	"                         set no_new_privs to install the filter without CAP_SYS_ADMIN\n"
-	"                         (auto: only when needed; it disables setuid programs)\n"
-	"  --fallback=fail|native without ubinfmtd or a filter: fail (exit 125), or run CMD\n"
-	"                         without emulation\n";
 
 /* ---- talking to ubinfmtd -------------------------------------------------------------------- */
 
@@ -115,7 +99,11 @@ static int hand_over(int sock, int listener, int journal, bool reattach, char *r
 	m.hello.pid = (uint32_t)getpid();
 	m.hello.role = PROTO_ROLE_AGENT;
 	m.hello.id = arg_id;
+	/* --trace as the flag every ubinfmtd reads, older ones included (proto.h). */
 	m.hello.flags = (arg_trace ? PROTO_HELLO_F_TRACE : 0) | (reattach ? PROTO_HELLO_F_REATTACH : 0);
+	m.hello.n_options = arg_n_options;
+	for (size_t i = 0; i < arg_n_options; i++)
+		m.hello.options[i] = arg_options[i];
 	r = proto_send_msg(sock, &m, NULL, 0);
 	if (r < 0)
 		return r;
@@ -365,74 +353,128 @@ _noreturn_ static void run_native(const sigset_t *orig, const sigset_t *mask)
 	supervise(cmd, -1, -1, -1, mask);
 }
 
-static int parse_args(int argc, char **argv)
-{
-	enum { OPT_SOCKET = 0x100, OPT_ID, OPT_TRACE, OPT_NNP, OPT_FALLBACK };
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "trace", no_argument, NULL, OPT_TRACE },
-		{ "no-new-privs", required_argument, NULL, OPT_NNP },
-		{ "fallback", required_argument, NULL, OPT_FALLBACK },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int c;
+enum { OPT_SOCKET = 0x100, OPT_ID, OPT_TRACE, OPT_OPTION, OPT_NNP, OPT_FALLBACK };
 
-	while ((c = getopt_long(argc, argv, "+sgvh", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			arg_subreaper = true;
-			break;
-		case 'g':
-			arg_group = true;
-			break;
-		case 'v':
-			log_more_verbose();
-			break;
-		case OPT_SOCKET:
-			arg_socket = optarg;
-			break;
-		case OPT_ID:
-			if (!proto_id_valid(optarg))
-				return log_error_errno(-EINVAL, "--id '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -",
-						       optarg, PROTO_MAX_ID_LEN);
-			arg_id = optarg;
-			break;
-		case OPT_TRACE:
-			arg_trace = true;
-			break;
-		case OPT_NNP:
-			if (strcmp(optarg, "auto") == 0)
-				arg_nnp = NNP_AUTO;
-			else if (strcmp(optarg, "always") == 0)
-				arg_nnp = NNP_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
-				arg_nnp = NNP_NEVER;
-			else
-				return log_error_errno(-EINVAL, "--no-new-privs='%s': expected auto, always or never", optarg);
-			break;
-		case OPT_FALLBACK:
-			if (strcmp(optarg, "fail") == 0)
-				arg_fallback = FALLBACK_FAIL;
-			else if (strcmp(optarg, "native") == 0)
-				arg_fallback = FALLBACK_NATIVE;
-			else
-				return log_error_errno(-EINVAL, "--fallback='%s': expected fail or native", optarg);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fputs(usage, stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
+static const struct cliopt options[] = {
+	{ NULL, 's', no_argument, "  -s                     register as child subreaper when not PID 1\n" },
+	{ NULL, 'g', no_argument, "  -g                     forward signals to CMD's process group, not only CMD\n" },
+	{ NULL, 'v', no_argument,
+	  "  -v                     more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
+	  "                         sets it too)\n" },
+	{ "socket", OPT_SOCKET, required_argument,
+	  "  --socket PATH          ubinfmtd's agent socket (default " UBINFMT_AGENT_SOCKET ")\n" },
+	{ "id", OPT_ID, required_argument,
+	  "  --id ID                the sandbox's name in 'ubinfmt status' (default: chosen by ubinfmtd)\n" },
+	{ "trace", OPT_TRACE, no_argument, "  --trace                ask ubinfmtd to trace this sandbox's execs\n" },
+	{ "option", OPT_OPTION, required_argument,
+	  "  --option KEY=VALUE     a sandbox option for ubinfmtd (repeatable): emulators=all|none|\n"
+	  "                         ARCH[,ARCH]… (the ones it may emulate), trace=true|false|json\n" },
+	{ "no-new-privs", OPT_NNP, required_argument,
+	  "  --no-new-privs=auto|always|never\n"
+	  "                         set no_new_privs to install the filter without CAP_SYS_ADMIN\n"
+	  "                         (auto: only when needed; it disables setuid programs)\n" },
+	{ "fallback", OPT_FALLBACK, required_argument,
+	  "  --fallback=fail|native without ubinfmtd or a filter: fail (exit 125), or run CMD\n"
+	  "                         without emulation\n" },
+	{ "help", 'h', no_argument, NULL },
+};
+
+/*
+ * --option KEY=VALUE: only its form is checked here, and that it fits a HELLO; ubinfmtd, which
+ * knows the keys its version serves, reads it and says what it refuses.
+ */
+static int add_option(const char *arg)
+{
+	size_t total = 0;
+
+	if (arg[0] == '=' || !strchr(arg, '=') || strlen(arg) > PROTO_MAX_OPTION_LEN)
+		return log_error_errno(-EINVAL, "--option '%s': expected KEY=VALUE of at most %d bytes", arg,
+				       PROTO_MAX_OPTION_LEN);
+	if (arg_n_options == PROTO_MAX_OPTIONS)
+		return log_error_errno(-E2BIG, "--option: at most %d", PROTO_MAX_OPTIONS);
+	for (size_t i = 0; i < arg_n_options; i++)
+		total += strlen(arg_options[i]) + 3;
+	if (total + strlen(arg) + 3 > PROTO_MAX_MSG / 2)
+		return log_error_errno(-E2BIG, "--option: the options take more than %d bytes", PROTO_MAX_MSG / 2);
+	arg_options[arg_n_options++] = arg;
+	return 0;
+}
+
+static int handle_option(int key, const char *arg, void *ctx)
+{
+	(void)ctx;
+	switch (key) {
+	case 's':
+		arg_subreaper = true;
+		return 0;
+	case 'g':
+		arg_group = true;
+		return 0;
+	case 'v':
+		log_more_verbose();
+		return 0;
+	case OPT_SOCKET:
+		arg_socket = arg;
+		return 0;
+	case OPT_ID:
+		if (!proto_id_valid(arg))
+			return log_error_errno(-EINVAL, "--id '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -", arg,
+					       PROTO_MAX_ID_LEN);
+		arg_id = arg;
+		return 0;
+	case OPT_TRACE:
+		arg_trace = true;
+		return 0;
+	case OPT_OPTION:
+		return add_option(arg);
+	case OPT_NNP:
+		if (strcmp(arg, "auto") == 0)
+			arg_nnp = NNP_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			arg_nnp = NNP_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			arg_nnp = NNP_NEVER;
+		else
+			return log_error_errno(-EINVAL, "--no-new-privs='%s': expected auto, always or never", arg);
+		return 0;
+	case OPT_FALLBACK:
+		if (strcmp(arg, "fail") == 0)
+			arg_fallback = FALLBACK_FAIL;
+		else if (strcmp(arg, "native") == 0)
+			arg_fallback = FALLBACK_NATIVE;
+		else
+			return log_error_errno(-EINVAL, "--fallback='%s': expected fail or native", arg);
+		return 0;
+	default:
 		return -EINVAL;
 	}
-	arg_cmd = argv + optind;
+}
+
+static const struct cliopt_spec cli = {
+	.head = "Usage: ubinfmt-init [OPTION…] -- CMD [ARG…]\n"
+		"\n"
+		"Runs CMD as a container's init (like tini): reaps zombies, forwards signals, exits with\n"
+		"CMD's status; and lets ubinfmtd run CMD's foreign-architecture programs through qemu-user.\n"
+		"\n",
+	.in_order = true,
+	.options = options,
+	.n_options = ARRAY_SIZE(options),
+	.handle = handle_option,
+};
+
+static int parse_args(int argc, char **argv)
+{
+	int r = cliopt_parse(&cli, argc, argv, NULL);
+
+	if (r == 0)
+		exit(0);
+	if (r < 0)
+		return r;
+	if (r >= argc) {
+		cliopt_usage(&cli, stderr);
+		return -EINVAL;
+	}
+	arg_cmd = argv + r;
 	return 0;
 }
 

@@ -22,19 +22,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_options(const struct oci_state *st)
 {
 	char reason[OCI_REASON_MAX];
-	struct oci_options o;
+	struct sandbox_options o;
 
 	if (!memchr(st->options_refused, '\0', sizeof(st->options_refused)))
 		abort();
 	if (oci_parse_options(st, &o, reason, sizeof(reason)) == 0) {
 		if (st->options_refused[0] != '\0')
 			abort(); /* refused options never serve */
-		if (o.arch_mask & ~OCI_ARCH_ALL)
+		if (o.arch_mask & ~SANDBOX_ARCH_ALL)
 			abort();
 		for (int a = 0; a < ARCH_MAX; a++)
 			if (o.emulator[a] && o.emulator[a][0] != '/')
 				abort();
-		oci_options_free(&o);
+		sandbox_options_free(&o);
 	} else if (!memchr(reason, '\0', sizeof(reason)) || reason[0] == '\0') {
 		abort(); /* every refusal explains itself */
 	}

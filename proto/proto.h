@@ -43,7 +43,7 @@
 /* Field limits; string lengths exclude the NUL. */
 #define PROTO_MAX_ID_LEN 64        /* sandbox id: [A-Za-z0-9._-], not "." or ".." */
 #define PROTO_MAX_OPTIONS 32       /* HELLO options */
-#define PROTO_MAX_OPTION_LEN 4096  /* one option, e.g. "aarch64=/usr/bin/qemu-aarch64-static" */
+#define PROTO_MAX_OPTION_LEN 4096  /* one option, e.g. "emulators=aarch64,arm" */
 #define PROTO_MAX_LINE_LEN 4096    /* one trace line */
 #define PROTO_MAX_VERSION_LEN 64   /* daemon software version */
 #define PROTO_MAX_ERROR_LEN 1024   /* ERROR text */
@@ -73,17 +73,25 @@ enum proto_role {
 	PROTO_ROLE_MAX,
 };
 
-/* HELLO flags. */
-#define PROTO_HELLO_F_TRACE (UINT32_C(1) << 0)         /* trace this sandbox's execs */
-#define PROTO_HELLO_F_NO_NEW_PRIVS (UINT32_C(1) << 1)  /* the agent had to set no_new_privs */
-#define PROTO_HELLO_F_REATTACH (UINT32_C(1) << 2)      /* agent reconnecting after a daemon restart */
-#define PROTO_HELLO_F_KNOWN (PROTO_HELLO_F_TRACE | PROTO_HELLO_F_NO_NEW_PRIVS | PROTO_HELLO_F_REATTACH)
+/*
+ * HELLO flags.  Bit 1 is not in use: it was declared as "the agent had to set no_new_privs",
+ * never sent by any ubinfmt-init and never read by any ubinfmtd, and is refused like every
+ * unknown bit (no released peer sets it, so no peer is refused that was served before).
+ */
+#define PROTO_HELLO_F_TRACE (UINT32_C(1) << 0)    /* trace this sandbox's execs: the option trace=true */
+#define PROTO_HELLO_F_REATTACH (UINT32_C(1) << 2) /* agent reconnecting after a daemon restart */
+#define PROTO_HELLO_F_KNOWN (PROTO_HELLO_F_TRACE | PROTO_HELLO_F_REATTACH)
 
 /*
  * HELLO: u32 pid, u32 flags, u16 role, str id, u16 n_options, n_options × str.
  * The protocol version is the header's.  pid is the sender's own, as it sees it (in its pid
  * namespace): the daemon should rely on SO_PEERCRED instead.  id may be "" (a CLI, or an agent
- * that lets the daemon choose).  options are "KEY=VALUE" strings the protocol does not interpret.
+ * that lets the daemon choose).  options are "KEY=VALUE" strings the protocol does not interpret:
+ * an agent's are its sandbox's options (supervisor/sandbox_options.h, ubinfmt-init --option),
+ * which ubinfmtd reads as a tenant's and refuses, answering HELLO with an ERROR, when it cannot
+ * use them.  A ubinfmtd from before options were read decodes and ignores them; so an agent
+ * says trace=true with PROTO_HELLO_F_TRACE too, which every ubinfmtd reads (an option, when
+ * also given, wins).
  */
 struct proto_hello {
 	uint32_t pid;

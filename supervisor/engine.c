@@ -100,7 +100,7 @@ void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *re
 	histo_add(&sb->histo, ns);
 	if (sb->cfg.trace) {
 		char line[4096]; /* room for a path and a target of sandbox bytes, escaped */
-		size_t n = trace_format(rec, sb->cfg.trace_json, line, sizeof(line));
+		size_t n = trace_format(rec, sb->options.trace == SANDBOX_TRACE_JSON, line, sizeof(line));
 		/* One write per line: several writers may share the file. */
 		(void)!write(fileno(sb->cfg.trace), line, n);
 	}
@@ -115,7 +115,7 @@ static void warn_no_emulator(struct sandbox *sb, const struct exec_ctx *c)
 	if (sb->warned_no_emulator[arch])
 		return;
 	sb->warned_no_emulator[arch] = true;
-	if (!(sb->cfg.emulate_mask & (UINT64_C(1) << arch)) && emu_registry_get(sb->cfg.emus, arch))
+	if (!(sb->options.arch_mask & (UINT64_C(1) << arch)) && emu_registry_get(sb->cfg.emus, arch))
 		log_warn("sandbox '%s' may not emulate %s (its settings exclude it): exec of '%.200s' fails "
 			 "with ENOEXEC",
 			 sb->cfg.id, arch_name(arch), c->path);
@@ -406,6 +406,11 @@ int engine_sandbox_new(struct engine *e, const struct sandbox_config *cfg, struc
 	if (!sb)
 		return -ENOMEM;
 	sb->cfg = *cfg;
+	sb->cfg.options = NULL; /* read here only: the front end keeps what it owns */
+	sb->options = cfg->options ? *cfg->options : (struct sandbox_options)SANDBOX_OPTIONS_INIT;
+	memset(sb->options.emulator, 0, sizeof(sb->options.emulator));
+	if (sb->options.trace != SANDBOX_TRACE_TEXT && sb->options.trace != SANDBOX_TRACE_JSON)
+		sb->cfg.trace = NULL;
 	sb->serial = ++e->next_serial;
 	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++)
 		if (emu_registry_get(cfg->emus, (enum arch)a))
@@ -457,11 +462,6 @@ void engine_add_trace_readers(struct engine *e, int delta)
 		e->trace_readers = 0;
 	else
 		e->trace_readers += (unsigned)delta;
-}
-
-void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask)
-{
-	sb->cfg.emulate_mask = mask;
 }
 
 const char *sandbox_id(const struct sandbox *sb)

@@ -11,6 +11,7 @@
 
 #include "emu.h"
 #include "hostbinfmt.h"
+#include "sandbox_options.h"
 #include "trace.h"
 
 /*
@@ -55,10 +56,15 @@ struct engine_config {
 
 struct sandbox_config {
 	char id[SANDBOX_ID_MAX];
-	const struct emu_registry *emus; /* borrowed: must outlive the sandbox */
-	uint64_t emulate_mask;           /* 1 << arch for each architecture it may emulate */
-	FILE *trace;                     /* its own trace output (one line per exec), or NULL */
-	bool trace_json;
+	const struct emu_registry *emus; /* borrowed: must outlive the sandbox; the front end made it
+	                                  * from options->emulator and its own emulators */
+	/*
+	 * What the sandbox may emulate (arch_mask) and how it is traced (trace), read at creation
+	 * only; NULL: every architecture, no trace of its own.  The front end settles what the
+	 * sandbox asked against its own settings before (sandbox_options_narrow).
+	 */
+	const struct sandbox_options *options;
+	FILE *trace;                     /* where its trace lines go when options->trace asks for them */
 	void *userdata;
 };
 
@@ -134,8 +140,6 @@ struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);
  */
 void engine_add_trace_readers(struct engine *e, int delta);
 
-/* Which architectures sb may emulate (1 << arch each); the others fail with ENOEXEC. */
-void engine_sandbox_set_emulate_mask(struct sandbox *sb, uint64_t mask);
 const char *sandbox_id(const struct sandbox *sb);
 void *sandbox_userdata(const struct sandbox *sb);
 size_t sandbox_listener_count(const struct sandbox *sb);

@@ -28,6 +28,8 @@ struct sandbox {
 	struct sandbox *next;
 	uint64_t serial;       /* never reused: names it in the guard's books (guard.h) */
 	uint64_t emulator_mask; /* 1 << arch for each architecture its registry has an emulator for */
+	/* cfg.options as they were at creation, without the emulator paths (the front end's: emus) */
+	struct sandbox_options options;
 	size_t n_listeners;
 	bool freeing;          /* engine_sandbox_free is closing its listeners */
 	struct engine_stats stats;

@@ -90,7 +90,7 @@ struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb)
 	return (struct exec_env){
 		.host = &e->cfg.host,
 		.native_mask = e->cfg.native_mask,
-		.emulate_mask = sb->cfg.emulate_mask & sb->emulator_mask,
+		.emulate_mask = sb->options.arch_mask & sb->emulator_mask,
 	};
 }
 

@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "engine.h"
 #include "hostbinfmt.h"
 #include "idmap.h"
@@ -26,27 +26,8 @@
 #include "macros.h"
 #include "native.h"
 #include "sandbox.h"
+#include "sandbox_options.h"
 
-static const char run_usage[] =
-	"Usage: ubinfmt run [OPTION…] -- CMD [ARG…]\n"
-	"\n"
-	"Runs CMD under an embedded supervisor: every program it (or its descendants) executes\n"
-	"that this machine cannot run natively is run through qemu-user.\n"
-	"\n"
-	"  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
-	"                        (with /proc, a minimal /dev and a tmpfs /tmp)\n"
-	"  --userns=MODE         for an ordinary user, who CMD is in its user namespace: root (the\n"
-	"                        default: you are root, your subordinate ids from /etc/subuid and\n"
-	"                        /etc/subgid follow from 1) or keep-id (your own uid and gid, the\n"
-	"                        subordinate ids around them)\n"
-	"  --emulator ARCH=PATH  use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
-	"  --no-native ARCH      emulate ARCH even if this machine runs it (e.g. i386)\n"
-	"  --trace[=FILE]        one line per exec to FILE (default: stderr)\n"
-	"  --json                trace lines as JSON\n"
-	"  --decision-timeout=MS give up an exec decision that waits this long on the sandbox's\n"
-	"                        files or memory (a hung FUSE server) and serve the others (1000)\n"
-	"  -v, --verbose         more log output (repeat for debug, trace)\n"
-	"  -h, --help            this text\n";
 
 struct run_state {
 	struct engine *engine;
@@ -97,88 +78,171 @@ struct run_args {
 	bool trace;
 	bool json;
 	int decision_timeout_ms; /* 0: the engine's default */
+	struct sandbox_options options; /* --option, and --trace/--json as trace */
 	char **cmd;
 };
 
-static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
-{
-	enum { OPT_ROOTFS = 0x100, OPT_USERNS, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT };
-	static const struct option options[] = {
-		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
-		{ "userns", required_argument, NULL, OPT_USERNS },
-		{ "emulator", required_argument, NULL, OPT_EMULATOR },
-		{ "trace", optional_argument, NULL, OPT_TRACE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
-		{ "no-native", required_argument, NULL, OPT_NO_NATIVE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	struct run_args a = { 0 };
-	int c, r;
+enum { OPT_ROOTFS = 0x100, OPT_USERNS, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_OPTION,
+       OPT_DECISION_TIMEOUT };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+vh", options, NULL)) != -1) {
-		switch (c) {
-		case OPT_ROOTFS:
-			a.rootfs = optarg;
-			break;
-		case OPT_USERNS:
-			if (strcmp(optarg, "root") == 0)
-				a.userns_mode = IDMAP_ROOT;
-			else if (strcmp(optarg, "keep-id") == 0)
-				a.userns_mode = IDMAP_KEEP_ID;
-			else
-				return log_error_errno(-EINVAL, "--userns '%s': expected root or keep-id", optarg);
-			break;
-		case OPT_EMULATOR:
-			r = emu_registry_override(emus, optarg);
-			if (r == -EINVAL)
-				return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH "
-							  "(aarch64, arm, riscv64, i386, …)", optarg);
-			if (r < 0)
-				return log_error_errno(r, "--emulator '%s': cannot use it as an emulator: %m", optarg);
-			break;
-		case OPT_TRACE:
-			a.trace = true;
-			a.trace_path = optarg;
-			break;
-		case OPT_JSON:
-			a.json = true;
-			break;
-		case OPT_DECISION_TIMEOUT:
-			if (parse_int(optarg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
-				      &a.decision_timeout_ms) < 0)
-				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
-								"%d to %d",
-						       optarg, ENGINE_DECISION_TIMEOUT_MIN_MS,
-						       ENGINE_DECISION_TIMEOUT_MAX_MS);
-			break;
-		case OPT_NO_NATIVE: {
-			enum arch arch;
-			if (arch_from_name(optarg, &arch) < 0 || arch == ARCH_X86_64)
-				return log_error_errno(-EINVAL, "--no-native '%s': expected a foreign-capable "
-								"architecture such as i386", optarg);
-			a.not_native |= UINT64_C(1) << arch;
-			break;
-		}
-		case 'v':
-			log_more_verbose();
-			break;
-		case 'h':
-			fputs(run_usage, stdout);
-			exit(0);
-		default:
-			fputs(run_usage, stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind >= argc) {
-		log_error("run: no command given; usage: ubinfmt run [OPTION…] -- CMD [ARG…]");
+static const struct cliopt run_options[] = {
+	{ "rootfs", OPT_ROOTFS, required_argument,
+	  "  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
+	  "                        (with /proc, a minimal /dev and a tmpfs /tmp)\n" },
+	{ "userns", OPT_USERNS, required_argument,
+	  "  --userns=MODE         for an ordinary user, who CMD is in its user namespace: root (the\n"
+	  "                        default: you are root, your subordinate ids from /etc/subuid and\n"
+	  "                        /etc/subgid follow from 1) or keep-id (your own uid and gid, the\n"
+	  "                        subordinate ids around them)\n" },
+	{ "emulator", OPT_EMULATOR, required_argument,
+	  "  --emulator ARCH=PATH  use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n" },
+	{ "no-native", OPT_NO_NATIVE, required_argument,
+	  "  --no-native ARCH      emulate ARCH even if this machine runs it (e.g. i386)\n" },
+	{ "trace", OPT_TRACE, optional_argument, "  --trace[=FILE]        one line per exec to FILE (default: stderr)\n" },
+	{ "json", OPT_JSON, no_argument, "  --json                trace lines as JSON\n" },
+	{ "option", OPT_OPTION, required_argument,
+	  "  --option KEY=VALUE    a sandbox option (repeatable): emulators=all|none|ARCH[,ARCH]…\n"
+	  "                        (the ones it may emulate), emulator.ARCH=PATH, trace=true|false|json\n" },
+	{ "decision-timeout", OPT_DECISION_TIMEOUT, required_argument,
+	  "  --decision-timeout=MS give up an exec decision that waits this long on the sandbox's\n"
+	  "                        files or memory (a hung FUSE server) and serve the others (1000)\n" },
+	{ "verbose", 'v', no_argument, "  -v, --verbose         more log output (repeat for debug, trace)\n" },
+	{ "help", 'h', no_argument, "  -h, --help            this text\n" },
+};
+
+/* `ubinfmt run`'s user is the operator of its one sandbox: --option may name emulator paths. */
+static const struct sandbox_options_source run_source = {
+	.name = "--option",
+	.prefix = "",
+	.trust = SANDBOX_OPTIONS_OPERATOR,
+};
+
+struct run_parse {
+	struct emu_registry *emus;
+	struct run_args *a;
+};
+
+static int handle_emulator(struct emu_registry *emus, const char *arg)
+{
+	int r = emu_registry_override(emus, arg);
+
+	if (r == -EINVAL)
+		return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH "
+					  "(aarch64, arm, riscv64, i386, …)", arg);
+	if (r < 0)
+		return log_error_errno(r, "--emulator '%s': cannot use it as an emulator: %m", arg);
+	return 0;
+}
+
+static int handle_run_option(int key, const char *arg, void *ctx)
+{
+	struct run_parse *p = ctx;
+	struct run_args *a = p->a;
+	char reason[256];
+	enum arch arch;
+
+	switch (key) {
+	case OPT_ROOTFS:
+		a->rootfs = arg;
+		return 0;
+	case OPT_USERNS:
+		if (strcmp(arg, "root") == 0)
+			a->userns_mode = IDMAP_ROOT;
+		else if (strcmp(arg, "keep-id") == 0)
+			a->userns_mode = IDMAP_KEEP_ID;
+		else
+			return log_error_errno(-EINVAL, "--userns '%s': expected root or keep-id", arg);
+		return 0;
+	case OPT_EMULATOR:
+		return handle_emulator(p->emus, arg);
+	case OPT_TRACE:
+		a->trace = true;
+		a->trace_path = arg;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_OPTION:
+		if (sandbox_options_add_entry(&a->options, &run_source, arg, reason, sizeof(reason)) < 0)
+			return log_error_errno(-EINVAL, "%s", reason);
+		return 0;
+	case OPT_DECISION_TIMEOUT:
+		if (parse_int(arg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
+			      &a->decision_timeout_ms) < 0)
+			return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, %d to %d", arg,
+					       ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS);
+		return 0;
+	case OPT_NO_NATIVE:
+		if (arch_from_name(arg, &arch) < 0 || arch == ARCH_X86_64)
+			return log_error_errno(-EINVAL, "--no-native '%s': expected a foreign-capable "
+							"architecture such as i386", arg);
+		a->not_native |= UINT64_C(1) << arch;
+		return 0;
+	case 'v':
+		log_more_verbose();
+		return 0;
+	default:
 		return -EINVAL;
 	}
-	a.cmd = argv + optind;
+}
+
+/* The emulators --option named (they win over --emulator's), opened like --emulator's. */
+static int open_option_emulators(struct emu_registry *emus, const struct sandbox_options *o)
+{
+	char spec[64 + SANDBOX_OPTION_VALUE_MAX];
+
+	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
+		int r;
+
+		if (!o->emulator[a])
+			continue;
+		snprintf(spec, sizeof(spec), "%s=%s", arch_name((enum arch)a), o->emulator[a]);
+		r = emu_registry_override(emus, spec);
+		if (r < 0)
+			return log_error_errno(r, "--option emulator.%s='%s': cannot use it as an emulator: %m",
+					       arch_name((enum arch)a), o->emulator[a]);
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct emu_registry *emus, struct run_args *ret)
+{
+	static const struct cliopt_spec cli = {
+		.head = "Usage: ubinfmt run [OPTION…] -- CMD [ARG…]\n"
+			"\n"
+			"Runs CMD under an embedded supervisor: every program it (or its descendants) executes\n"
+			"that this machine cannot run natively is run through qemu-user.\n"
+			"\n",
+		.in_order = true,
+		.options = run_options,
+		.n_options = ARRAY_SIZE(run_options),
+		.handle = handle_run_option,
+	};
+	struct run_args a = { .options = SANDBOX_OPTIONS_INIT };
+	struct run_parse p = { .emus = emus, .a = &a };
+	char reason[256];
+	int first, r;
+
+	first = cliopt_parse(&cli, argc, argv, &p);
+	if (first == 0)
+		exit(0);
+	r = first < 0 ? first : sandbox_options_check(&a.options, &run_source, reason, sizeof(reason));
+	if (r == -EINVAL && first > 0)
+		log_error("%s", reason);
+	if (r == 0)
+		r = open_option_emulators(emus, &a.options);
+	if (r == 0 && first >= argc) {
+		log_error("run: no command given; usage: ubinfmt run [OPTION…] -- CMD [ARG…]");
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		sandbox_options_free(&a.options);
+		return r;
+	}
+	/* --trace and --json say trace=true or trace=json, unless --option said otherwise. */
+	if (a.trace && a.options.trace == SANDBOX_TRACE_DEFAULT)
+		a.options.trace = a.json ? SANDBOX_TRACE_JSON : SANDBOX_TRACE_TEXT;
+	a.cmd = argv + first;
 	*ret = a;
 	return 0;
 }
@@ -384,16 +448,130 @@ static int check_rootfs(const char *rootfs, char *resolved)
 	return 0;
 }
 
+/* What this machine runs by itself, and who serves the rest; the signals the engine forwards. */
+static void plan_engine(const struct run_args *a, struct emu_registry *emus, struct engine_config *cfg)
+{
+	int r;
+
+	cfg->native_mask = native_probe() & ~a->not_native;
+	cfg->decision_timeout_ms = (unsigned)a->decision_timeout_ms;
+	r = hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg->host);
+	if (r > 0)
+		log_info("leaving %d architectures to the host's binfmt_misc", r);
+	r = emu_registry_discover(emus, getenv("PATH"), a->rootfs != NULL);
+	if (r <= 0)
+		log_warn("no qemu-user emulators found (install qemu-user-static, or pass --emulator ARCH=PATH): "
+			 "foreign programs will fail with ENOEXEC");
+
+	/* Signals arrive through the engine's signalfd; CMD gets the original mask back. */
+	sigemptyset(&cfg->forward);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGSEGV && sig != SIGBUS &&
+		    sig != SIGFPE && sig != SIGILL && sig != SIGABRT && sig != SIGTRAP && sig != SIGSYS &&
+		    sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU && sig < SIGRTMIN)
+			sigaddset(&cfg->forward, sig);
+}
+
+/* Where the trace goes when the options ask for one: --trace's FILE, or stderr. */
+static int open_trace(const struct run_args *a, FILE **ret)
+{
+	if (a->options.trace != SANDBOX_TRACE_TEXT && a->options.trace != SANDBOX_TRACE_JSON)
+		return 0;
+	if (!a->trace_path || strcmp(a->trace_path, "-") == 0) {
+		*ret = stderr;
+		return 0;
+	}
+	*ret = fopen(a->trace_path, "ae");
+	if (!*ret)
+		return log_error_errno(negative_errno(), "--trace '%s': %m", a->trace_path);
+	return 0;
+}
+
+/* Starts CMD (spec) in its sandbox: its pid, or -errno once said why. */
+static pid_t start_cmd(struct sandbox_spec *spec, struct run_ids *ids, const char *cmd)
+{
+	pid_t child;
+
+	/*
+	 * Without CAP_SYS_ADMIN seccomp demands no_new_privs, unless CMD is in a user namespace of
+	 * ours, where it has that capability: setuid programs keep working there.
+	 */
+	spec->userns = ids->userns;
+	spec->no_new_privs = ids->no_new_privs;
+	child = sandbox_start(spec);
+	if (child < 0 && spec->userns && !spec->rootfs && userns_refused(child)) {
+		log_warn_errno(child, "cannot create a user namespace (%m): running CMD with no_new_privs, "
+				      "so setuid programs will not gain privileges");
+		spec->userns = ids->userns = false;
+		spec->no_new_privs = true;
+		child = sandbox_start(spec);
+	}
+	if (child < 0 && spec->userns && userns_refused(child))
+		return log_error_errno(child, "cannot create a user namespace for --rootfs (%m): this host forbids "
+					      "them to ordinary users (sysctl user.max_user_namespaces, an LSM)");
+	if (child < 0)
+		return log_error_errno(child, "cannot start '%s': %m", cmd);
+	return child;
+}
+
+/* The status of a CMD that never handed over its listener (it said why on stderr). */
+static int status_of_failed_start(pid_t child)
+{
+	int status;
+
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	return exit_status_of(status) ? exit_status_of(status) : 125;
+}
+
+/*
+ * Serves listener (always taken) until CMD is gone: CMD's exit status, or 125 when the
+ * supervisor stopped; -errno, once said why, when it could not start serving.
+ */
+static int serve(struct run_state *state, struct engine_config *cfg, const struct sandbox_config *sb_cfg,
+		 int listener)
+{
+	_cleanup_close_ int fd = listener;
+	struct sandbox *sb;
+	int r;
+
+	cfg->hooks = (struct engine_hooks){
+		.child_status = on_child_status,
+		.signal = on_signal,
+		.sandbox_empty = on_sandbox_empty,
+		.ctx = state,
+	};
+	r = engine_new(cfg, &state->engine);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the supervisor: %m");
+	r = engine_sandbox_new(state->engine, sb_cfg, &sb);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the sandbox: %m");
+	r = engine_sandbox_add_listener(state->engine, sb, TAKE_FD(fd));
+	if (r < 0)
+		return log_error_errno(r, "cannot watch the exec listener: %m");
+	/* The child runs already, at the caller's priority; the loop's thread inherits this one. */
+	r = caps_raise_priority(CAPS_SUPERVISOR_NICE);
+	if (r < 0)
+		log_debug_errno(r, "cannot raise the supervisor's priority, keeping it: %m");
+	/* Everything that needed root's full powers is done: keep what the rewrites need. */
+	if (caps_drop_to_supervisor() < 0)
+		log_debug("cannot drop capabilities, keeping them");
+	r = engine_run(state->engine);
+	if (r < 0)
+		log_error_errno(r, "the supervisor stopped: %m");
+	state->engine = engine_free(state->engine);
+	return r < 0 ? 125 : state->status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static struct emu_registry emus;
+	static struct run_ids ids;
 	struct engine_config cfg = { 0 };
-	struct sandbox_config sb_cfg = { .id = "run", .emus = &emus, .emulate_mask = UINT64_MAX };
-	struct sandbox *sb;
 	struct run_state state = { .status = 125 };
 	struct sandbox_spec spec = { .sock = -1 };
 	struct run_args a;
-	static struct run_ids ids;
 	char rootfs[4096];
 	_cleanup_fclose_ FILE *trace = NULL;
 	_cleanup_close_ int sock_parent = -1, sock_child = -1;
@@ -403,46 +581,18 @@ int cmd_run(int argc, char **argv)
 	emu_registry_init(&emus);
 	if (parse_args(argc, argv, &emus, &a) < 0)
 		return 2;
-	if (a.rootfs && check_rootfs(a.rootfs, rootfs) < 0)
+	struct sandbox_config sb_cfg = { .id = "run", .emus = &emus, .options = &a.options };
+	if ((a.rootfs && check_rootfs(a.rootfs, rootfs) < 0) || plan_ids(&a, &ids) < 0)
 		return 125;
-	if (plan_ids(&a, &ids) < 0)
+	plan_engine(&a, &emus, &cfg);
+	if (open_trace(&a, &sb_cfg.trace) < 0)
 		return 125;
-
-	/* What this machine runs by itself, and who serves the rest. */
-	cfg.native_mask = native_probe() & ~a.not_native;
-	cfg.decision_timeout_ms = (unsigned)a.decision_timeout_ms;
-	r = hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
-	if (r > 0)
-		log_info("leaving %d architectures to the host's binfmt_misc", r);
-	r = emu_registry_discover(&emus, getenv("PATH"), a.rootfs != NULL);
-	if (r <= 0)
-		log_warn("no qemu-user emulators found (install qemu-user-static, or pass --emulator ARCH=PATH): "
-			 "foreign programs will fail with ENOEXEC");
-
-	if (a.trace) {
-		if (a.trace_path && strcmp(a.trace_path, "-") != 0) {
-			trace = fopen(a.trace_path, "ae");
-			if (!trace)
-				return log_error_errno(negative_errno(), "--trace '%s': %m", a.trace_path), 125;
-			sb_cfg.trace = trace;
-		} else {
-			sb_cfg.trace = stderr;
-		}
-		sb_cfg.trace_json = a.json;
-	}
-
-	/* Signals arrive through the engine's signalfd; CMD gets the original mask back. */
-	sigemptyset(&cfg.forward);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGSEGV && sig != SIGBUS &&
-		    sig != SIGFPE && sig != SIGILL && sig != SIGABRT && sig != SIGTRAP && sig != SIGSYS &&
-		    sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU && sig < SIGRTMIN)
-			sigaddset(&cfg.forward, sig);
+	if (sb_cfg.trace != stderr)
+		trace = sb_cfg.trace; /* closed when we are done */
 	blocked = cfg.forward;
 	sigaddset(&blocked, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &blocked, &spec.orig_mask) < 0)
 		return log_error_errno(negative_errno(), "cannot block signals: %m"), 125;
-
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
 		return log_error_errno(negative_errno(), "cannot create a socket pair: %m"), 125;
 	sock_parent = socks[0];
@@ -450,80 +600,26 @@ int cmd_run(int argc, char **argv)
 
 	/* Orphans of CMD come to us and are reaped. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-
 	spec.rootfs = a.rootfs ? rootfs : NULL;
 	spec.argv = a.cmd;
 	spec.sock = sock_child;
-	/*
-	 * Without CAP_SYS_ADMIN seccomp demands no_new_privs, unless CMD is in a user namespace of
-	 * ours, where it has that capability: setuid programs keep working there.
-	 */
-	spec.userns = ids.userns;
-	spec.no_new_privs = ids.no_new_privs;
-
-	state.child = sandbox_start(&spec);
-	if (state.child < 0 && spec.userns && !spec.rootfs && userns_refused(state.child)) {
-		log_warn_errno(state.child, "cannot create a user namespace (%m): running CMD with no_new_privs, "
-					    "so setuid programs will not gain privileges");
-		spec.userns = ids.userns = false;
-		spec.no_new_privs = true;
-		state.child = sandbox_start(&spec);
-	}
-	if (state.child < 0 && spec.userns && userns_refused(state.child))
-		return log_error_errno(state.child, "cannot create a user namespace for --rootfs (%m): this host forbids "
-						    "them to ordinary users (sysctl user.max_user_namespaces, an LSM)"),
-		       125;
+	state.child = start_cmd(&spec, &ids, a.cmd[0]);
 	if (state.child < 0)
-		return log_error_errno(state.child, "cannot start '%s': %m", a.cmd[0]), 125;
-	close(TAKE_FD(sock_child));
-	if (ids.userns && map_ids(&ids, state.child, sock_parent, &spec.orig_mask) < 0) {
-		kill(state.child, SIGKILL);
 		return 125;
-	}
-
+	close(TAKE_FD(sock_child));
+	if (ids.userns && map_ids(&ids, state.child, sock_parent, &spec.orig_mask) < 0)
+		goto kill_cmd;
 	listener = sandbox_recv_listener(sock_parent);
-	if (listener < 0) {
-		int status;
-		/* The sandbox said why on stderr; its status says how it ended. */
-		while (waitpid(state.child, &status, 0) < 0 && errno == EINTR)
-			;
-		return exit_status_of(status) ? exit_status_of(status) : 125;
-	}
-
-	cfg.hooks = (struct engine_hooks){
-		.child_status = on_child_status,
-		.signal = on_signal,
-		.sandbox_empty = on_sandbox_empty,
-		.ctx = &state,
-	};
-	r = engine_new(&cfg, &state.engine);
-	if (r < 0) {
-		close(listener);
-		kill(state.child, SIGKILL);
-		return log_error_errno(r, "cannot start the supervisor: %m"), 125;
-	}
-	r = engine_sandbox_new(state.engine, &sb_cfg, &sb);
-	if (r < 0) {
-		close(listener);
-		kill(state.child, SIGKILL);
-		return log_error_errno(r, "cannot set up the sandbox: %m"), 125;
-	}
-	r = engine_sandbox_add_listener(state.engine, sb, listener);
-	if (r < 0) {
-		kill(state.child, SIGKILL);
-		return log_error_errno(r, "cannot watch the exec listener: %m"), 125;
-	}
-	/* The child runs already, at the caller's priority; the loop's thread inherits this one. */
-	r = caps_raise_priority(CAPS_SUPERVISOR_NICE);
+	if (listener < 0)
+		return status_of_failed_start(state.child);
+	r = serve(&state, &cfg, &sb_cfg, listener);
 	if (r < 0)
-		log_debug_errno(r, "cannot raise the supervisor's priority, keeping it: %m");
-	/* Everything that needed root's full powers is done: keep what the rewrites need. */
-	if (caps_drop_to_supervisor() < 0)
-		log_debug("cannot drop capabilities, keeping them");
-	r = engine_run(state.engine);
-	if (r < 0)
-		log_error_errno(r, "the supervisor stopped: %m");
-	state.engine = engine_free(state.engine);
+		goto kill_cmd;
 	emu_registry_close(&emus);
-	return r < 0 ? 125 : state.status;
+	sandbox_options_free(&a.options);
+	return r;
+kill_cmd:
+	/* CMD runs, and nothing will serve its execs: it must not go on without us. */
+	kill(state.child, SIGKILL);
+	return 125;
 }

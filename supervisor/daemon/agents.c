@@ -78,8 +78,44 @@ static int pick_default_id(struct client *c)
 	return 0;
 }
 
+/* The options of an agent's HELLO: the tenant's, from inside its container (sandbox_options.h). */
+static const struct sandbox_options_source hello_source = {
+	.name = "option",
+	.prefix = "",
+	.trust = SANDBOX_OPTIONS_TENANT,
+};
+
+/*
+ * Trust boundary: h comes from any local user or container.  The codec bounded its options
+ * (PROTO_MAX_OPTIONS strings of PROTO_MAX_OPTION_LEN bytes, NUL-free); each is parsed as a
+ * tenant's, so it may narrow the daemon's emulators and ask for a trace, nothing more.
+ * PROTO_HELLO_F_TRACE is how a version-1 agent says trace=true: an option says it too, and
+ * wins.
+ */
+static int hello_options(const struct proto_hello *h, struct sandbox_options *ret, char *reason, size_t reason_size)
+{
+	_cleanup_(sandbox_options_free) struct sandbox_options o = SANDBOX_OPTIONS_INIT;
+	int r;
+
+	for (size_t i = 0; i < h->n_options; i++) {
+		r = sandbox_options_add_entry(&o, &hello_source, h->options[i], reason, reason_size);
+		if (r < 0)
+			return r;
+	}
+	r = sandbox_options_check(&o, &hello_source, reason, reason_size);
+	if (r < 0)
+		return r;
+	if ((h->flags & PROTO_HELLO_F_TRACE) && o.trace == SANDBOX_TRACE_DEFAULT)
+		o.trace = SANDBOX_TRACE_TEXT;
+	sandbox_options_free(ret);
+	*ret = o;
+	sandbox_options_init(&o); /* *ret owns it now */
+	return 0;
+}
+
 static int on_hello(struct client *c, const struct proto_hello *h)
 {
+	char reason[256];
 	struct proto_msg ack = { .type = PROTO_MSG_HELLO_ACK };
 	struct sandbox_owner owner = agent_owner(c);
 	struct sandbox *sb;
@@ -89,6 +125,9 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 		return client_errorf(c, -EPERM, "the agent socket is for ubinfmt-init; 'ubinfmt status', 'trace' "
 						"and 'attach' use the control socket");
 	c->reattach = h->flags & PROTO_HELLO_F_REATTACH;
+	r = hello_options(h, &c->options, reason, sizeof(reason));
+	if (r < 0)
+		return client_errorf(c, r, "%s", reason);
 	if (h->id[0]) {
 		snprintf(c->id, sizeof(c->id), "%s", h->id);
 		sb = daemon_sandbox_find(c->daemon, &owner, c->id);
@@ -119,7 +158,6 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 		c->holds_sandbox = true;
 	}
 	c->greeted = true;
-	c->flags_trace = h->flags & PROTO_HELLO_F_TRACE;
 	/* Now the listener, soon: a greeted client holding nothing is dropped at the deadline. */
 	c->deadline_ns = daemon_now_ns() + CLIENT_GREETING_TIMEOUT_NS;
 	ack.hello_ack.status = 0;
@@ -170,7 +208,7 @@ static int create(struct client *c, int listener, int journal_fd)
 	sd->counted = c->holds_sandbox;
 	c->holds_sandbox = false;
 	sd->has_journal = journal_identity(journal_fd, &sd->journal_dev, &sd->journal_ino);
-	r = daemon_sandbox_new(d, c->id, sd, c->flags_trace ? DAEMON_TRACE_TEXT : 0, &sb);
+	r = daemon_sandbox_new(d, c->id, sd, &c->options, &sb);
 	if (r < 0)
 		return client_error(c, r, "cannot create the sandbox");
 	/*

@@ -70,6 +70,7 @@ static void client_free(struct client *c)
 	if (c->trace_sub)
 		engine_add_trace_readers(d->engine, -1);
 	out_free(c);
+	sandbox_options_free(&c->options);
 	free(c);
 	d->n_clients--;
 }

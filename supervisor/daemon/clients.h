@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "quota.h"
+#include "sandbox_options.h"
 
 /* The socket a client came in on: that, not the client's words, says what it may ask. */
 enum client_kind {
@@ -49,7 +50,7 @@ struct client {
 	/* Agents. */
 	char id[SANDBOX_ID_MAX];
 	bool reattach;           /* its listener ran under another daemon before */
-	bool flags_trace;        /* HELLO asked for its execs to be traced */
+	struct sandbox_options options; /* what HELLO asked for its sandbox (its options, its flags) */
 	struct sandbox *join;    /* re-attaching to this sandbox of ours; checked at LISTENER */
 	bool served;             /* its listener was taken: nothing more to ask */
 	bool holds_sandbox;      /* holds one QUOTA_SANDBOXES of tenant for the sandbox to come */

@@ -58,8 +58,8 @@ struct daemon {
 	struct engine *engine;
 	struct loop *loop;
 	struct emu_registry emus; /* the default emulators */
-	FILE *trace;              /* --trace: every sandbox's execs */
-	bool trace_json;
+	FILE *trace;              /* --trace: every sandbox's execs, whatever their options say */
+	bool trace_json;          /* --json: those lines, and those of sandboxes that ask, as JSON */
 	struct quota *quota;      /* per-tenant connections and sandboxes */
 	unsigned fd_limit;        /* RLIMIT_NOFILE, raised to its hard limit at start */
 	struct daemon_socket agent_socket, control_socket;
@@ -74,10 +74,6 @@ struct daemon {
 	size_t n_oci_conns;
 	int oci_sweep_fd;         /* once a second: drop runtimes that stall */
 };
-
-/* How a sandbox asked to be traced (on the daemon's stderr, unless --trace names a file). */
-#define DAEMON_TRACE_TEXT 1
-#define DAEMON_TRACE_JSON 2
 
 /*
  * File descriptors kept free for the loop's own work (deciding an exec opens a few, a rewrite
@@ -109,11 +105,12 @@ void daemon_tick(struct daemon *d);
 /*
  * Creates a sandbox with the daemon's defaults; sd (owned from now on, even on failure) must
  * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->counted
- * says it holds its place already): -EDQUOT when full.
- * trace is 0 or DAEMON_TRACE_*.
+ * says it holds its place already): -EDQUOT when full.  opts (NULL: none) are what the
+ * sandbox's makers settled; emulator overrides must be in sd->emus already.  A sandbox that
+ * asks for a trace has it on the daemon's stderr, unless --trace names a file for all.
  */
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
-		       struct sandbox **ret);
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
+		       const struct sandbox_options *opts, struct sandbox **ret);
 /* The sandbox named id in owner's namespace: same origin, and for agents the same tenant. */
 struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner *owner, const char *id);
 /* Frees sb and everything the daemon keeps for it (its listeners close). */

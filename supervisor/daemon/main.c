@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cliopt.h"
 #include "clients.h"
 #include "daemon.h"
 #include "hostbinfmt.h"
@@ -42,30 +42,6 @@ static int arg_nice = CAPS_SUPERVISOR_NICE;
 static int arg_max_per_uid = QUOTA_DEFAULT_SANDBOXES_PER_UID;
 static int arg_max_per_container = QUOTA_DEFAULT_SANDBOXES_PER_PIDNS;
 
-static const char usage[] =
-	"Usage: ubinfmtd [OPTION…]\n"
-	"\n"
-	"Serves ubinfmt sandboxes: runs their foreign-architecture programs through qemu-user.\n"
-	"\n"
-	"  --socket PATH          agent socket for ubinfmt-init (default " UBINFMT_AGENT_SOCKET ")\n"
-	"  --oci-socket PATH      OCI seccomp-agent socket for runc/crun/podman, the\n"
-	"                         linux.seccomp.listenerPath (default " UBINFMT_OCI_SOCKET ")\n"
-	"  --control PATH         socket for 'ubinfmt status/trace/attach' (default " UBINFMT_CONTROL_SOCKET ")\n"
-	"  --emulator ARCH=PATH   use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n"
-	"  --trace[=FILE]         one line per exec of every sandbox to FILE (default: stderr)\n"
-	"  --json                 trace lines as JSON\n"
-	"  --decision-timeout=MS  give up an exec decision that waits this long on a sandbox's\n"
-	"                         files or memory (a hung FUSE server) and serve the others (1000)\n"
-	"  --nice=N               the daemon's scheduling priority, -20 to 19 (default -10: every\n"
-	"                         exec waits for it, so it should not wait behind them)\n"
-	"  --max-per-uid=N        sandboxes one user other than root may hold through the agent\n"
-	"                         socket (twice as many connections; default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_UID) ")\n"
-	"  --max-per-container=N  the same per user and pid namespace, root's containers included\n"
-	"                         (default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_PIDNS) ")\n"
-	"  -v, --verbose          more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
-	"                         sets it too)\n"
-	"\n"
-	"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n";
 
 uint64_t daemon_now_ns(void)
 {
@@ -128,12 +104,14 @@ void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum 
 			 tenant->uid, (unsigned long long)tenant->pidns, limit, quota_what_name(what));
 }
 
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, int trace,
-		       struct sandbox **ret)
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
+		       const struct sandbox_options *opts, struct sandbox **ret)
 {
+	/* A view of opts with the daemon's trace settings: the engine reads it at creation only. */
+	struct sandbox_options o = opts ? *opts : (struct sandbox_options)SANDBOX_OPTIONS_INIT;
 	struct sandbox_config cfg = {
 		.emus = sd->emus ? sd->emus : &d->emus,
-		.emulate_mask = UINT64_MAX,
+		.options = &o,
 		.userdata = sd,
 	};
 	enum quota_scope scope;
@@ -153,10 +131,11 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 	snprintf(cfg.id, sizeof(cfg.id), "%s", id);
 	if (d->trace) {
 		cfg.trace = d->trace;
-		cfg.trace_json = d->trace_json;
-	} else if (trace) {
+		o.trace = d->trace_json ? SANDBOX_TRACE_JSON : SANDBOX_TRACE_TEXT;
+	} else if (o.trace == SANDBOX_TRACE_TEXT || o.trace == SANDBOX_TRACE_JSON) {
 		cfg.trace = stderr;
-		cfg.trace_json = trace == DAEMON_TRACE_JSON || d->trace_json;
+		if (d->trace_json)
+			o.trace = SANDBOX_TRACE_JSON;
 	}
 	r = engine_sandbox_new(d->engine, &cfg, ret);
 	if (r < 0)
@@ -405,84 +384,116 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
+enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE,
+       OPT_MAX_PER_UID, OPT_MAX_PER_CONTAINER };
+
+static const struct cliopt options[] = {
+	{ "socket", OPT_SOCKET, required_argument,
+	  "  --socket PATH          agent socket for ubinfmt-init (default " UBINFMT_AGENT_SOCKET ")\n" },
+	{ "oci-socket", OPT_OCI, required_argument,
+	  "  --oci-socket PATH      OCI seccomp-agent socket for runc/crun/podman, the\n"
+	  "                         linux.seccomp.listenerPath (default " UBINFMT_OCI_SOCKET ")\n" },
+	{ "control", OPT_CONTROL, required_argument,
+	  "  --control PATH         socket for 'ubinfmt status/trace/attach' (default " UBINFMT_CONTROL_SOCKET ")\n" },
+	{ "emulator", OPT_EMULATOR, required_argument,
+	  "  --emulator ARCH=PATH   use PATH for ARCH instead of the qemu-ARCH-static found on PATH\n" },
+	{ "trace", OPT_TRACE, optional_argument,
+	  "  --trace[=FILE]         one line per exec of every sandbox to FILE (default: stderr)\n" },
+	{ "json", OPT_JSON, no_argument, "  --json                 trace lines as JSON\n" },
+	{ "decision-timeout", OPT_DECISION_TIMEOUT, required_argument,
+	  "  --decision-timeout=MS  give up an exec decision that waits this long on a sandbox's\n"
+	  "                         files or memory (a hung FUSE server) and serve the others (1000)\n" },
+	{ "nice", OPT_NICE, required_argument,
+	  "  --nice=N               the daemon's scheduling priority, -20 to 19 (default -10: every\n"
+	  "                         exec waits for it, so it should not wait behind them)\n" },
+	{ "max-per-uid", OPT_MAX_PER_UID, required_argument,
+	  "  --max-per-uid=N        sandboxes one user other than root may hold through the agent\n"
+	  "                         socket (twice as many connections; default "
+	  STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_UID) ")\n" },
+	{ "max-per-container", OPT_MAX_PER_CONTAINER, required_argument,
+	  "  --max-per-container=N  the same per user and pid namespace, root's containers included\n"
+	  "                         (default " STRINGIFY(QUOTA_DEFAULT_SANDBOXES_PER_PIDNS) ")\n" },
+	{ "verbose", 'v', no_argument,
+	  "  -v, --verbose          more log output (repeat for debug, trace; UBINFMT_LOG=LEVEL\n"
+	  "                         sets it too)\n" },
+	{ "help", 'h', no_argument, NULL },
+};
+
+static int handle_option(int key, const char *arg, void *ctx)
+{
+	struct daemon *d = ctx;
+	int r;
+
+	switch (key) {
+	case OPT_SOCKET:
+		arg_agent_socket = arg;
+		return 0;
+	case OPT_OCI:
+		arg_oci_socket = arg;
+		return 0;
+	case OPT_CONTROL:
+		arg_control_socket = arg;
+		return 0;
+	case OPT_EMULATOR:
+		r = emu_registry_override(&d->emus, arg);
+		if (r < 0)
+			return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH and "
+						  "an x86-64 executable: %m", arg);
+		return 0;
+	case OPT_TRACE:
+		arg_trace = true;
+		arg_trace_path = arg;
+		return 0;
+	case OPT_JSON:
+		arg_json = true;
+		return 0;
+	case OPT_DECISION_TIMEOUT:
+		if (parse_int(arg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
+			      &arg_decision_timeout_ms) < 0)
+			return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, %d to %d", arg,
+					       ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS);
+		return 0;
+	case OPT_NICE:
+		if (parse_int(arg, -20, 19, &arg_nice) < 0)
+			return log_error_errno(-EINVAL, "--nice '%s': expected -20 to 19", arg);
+		return 0;
+	case OPT_MAX_PER_UID:
+		if (parse_int(arg, 1, 1000000, &arg_max_per_uid) < 0)
+			return log_error_errno(-EINVAL, "--max-per-uid '%s': expected 1 to 1000000", arg);
+		return 0;
+	case OPT_MAX_PER_CONTAINER:
+		if (parse_int(arg, 1, 1000000, &arg_max_per_container) < 0)
+			return log_error_errno(-EINVAL, "--max-per-container '%s': expected 1 to 1000000", arg);
+		return 0;
+	case 'v':
+		log_more_verbose();
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE,
-	       OPT_MAX_PER_UID, OPT_MAX_PER_CONTAINER };
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "oci-socket", required_argument, NULL, OPT_OCI },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "emulator", required_argument, NULL, OPT_EMULATOR },
-		{ "trace", optional_argument, NULL, OPT_TRACE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "decision-timeout", required_argument, NULL, OPT_DECISION_TIMEOUT },
-		{ "nice", required_argument, NULL, OPT_NICE },
-		{ "max-per-uid", required_argument, NULL, OPT_MAX_PER_UID },
-		{ "max-per-container", required_argument, NULL, OPT_MAX_PER_CONTAINER },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	static const struct cliopt_spec cli = {
+		.head = "Usage: ubinfmtd [OPTION…]\n"
+			"\n"
+			"Serves ubinfmt sandboxes: runs their foreign-architecture programs through qemu-user.\n"
+			"\n",
+		.tail = "\n"
+			"Sockets passed by systemd (LISTEN_FDS, named agent, oci, control) are used as they are.\n",
+		.options = options,
+		.n_options = ARRAY_SIZE(options),
+		.handle = handle_option,
 	};
-	int c, r;
+	int r = cliopt_parse(&cli, argc, argv, d);
 
-	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
-		switch (c) {
-		case OPT_SOCKET:
-			arg_agent_socket = optarg;
-			break;
-		case OPT_OCI:
-			arg_oci_socket = optarg;
-			break;
-		case OPT_CONTROL:
-			arg_control_socket = optarg;
-			break;
-		case OPT_EMULATOR:
-			r = emu_registry_override(&d->emus, optarg);
-			if (r < 0)
-				return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH and "
-							  "an x86-64 executable: %m", optarg);
-			break;
-		case OPT_TRACE:
-			arg_trace = true;
-			arg_trace_path = optarg;
-			break;
-		case OPT_JSON:
-			arg_json = true;
-			break;
-		case OPT_DECISION_TIMEOUT:
-			if (parse_int(optarg, ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS,
-				      &arg_decision_timeout_ms) < 0)
-				return log_error_errno(-EINVAL, "--decision-timeout '%s': expected milliseconds, "
-								"%d to %d",
-						       optarg, ENGINE_DECISION_TIMEOUT_MIN_MS,
-						       ENGINE_DECISION_TIMEOUT_MAX_MS);
-			break;
-		case OPT_NICE:
-			if (parse_int(optarg, -20, 19, &arg_nice) < 0)
-				return log_error_errno(-EINVAL, "--nice '%s': expected -20 to 19", optarg);
-			break;
-		case OPT_MAX_PER_UID:
-			if (parse_int(optarg, 1, 1000000, &arg_max_per_uid) < 0)
-				return log_error_errno(-EINVAL, "--max-per-uid '%s': expected 1 to 1000000", optarg);
-			break;
-		case OPT_MAX_PER_CONTAINER:
-			if (parse_int(optarg, 1, 1000000, &arg_max_per_container) < 0)
-				return log_error_errno(-EINVAL, "--max-per-container '%s': expected 1 to 1000000", optarg);
-			break;
-		case 'v':
-			log_more_verbose();
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fputs(usage, stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument '%s'", argv[optind]);
+	if (r == 0)
+		exit(0);
+	if (r < 0)
+		return r;
+	if (r < argc) {
+		log_error("unexpected argument '%s'", argv[r]);
 		return -EINVAL;
 	}
 	return 0;

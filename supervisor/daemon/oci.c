@@ -146,7 +146,7 @@ static const struct emu *trusted_emulator(const struct daemon *d, const char *pa
  * through a read-only mount, which takes the CAP_SYS_ADMIN it has dropped since; a plain open
  * now would give the container a /proc/PID/exe that reopens the host's qemu for writing.
  */
-static int sandbox_emulators(const struct daemon *d, const struct oci_options *o, struct emu_registry **ret)
+static int sandbox_emulators(const struct daemon *d, const struct sandbox_options *o, struct emu_registry **ret)
 {
 	_cleanup_free_ struct emu_registry *emus = malloc(sizeof(*emus));
 	int r;
@@ -173,14 +173,14 @@ static int sandbox_emulators(const struct daemon *d, const struct oci_options *o
 }
 
 /*
- * Per-container settings from annotations and listenerMetadata.  An emulator override may only
- * name an emulator the daemon already trusts: the image author must not make the daemon hand
- * an arbitrary host binary to the container.
+ * Per-container settings from annotations and listenerMetadata, into *ret (untouched on
+ * failure).  An emulator override may only name an emulator the daemon already trusts: the
+ * image author must not make the daemon hand an arbitrary host binary to the container.
  */
-static int apply_options(struct daemon *d, const struct oci_state *st, struct sandbox_data *sd, int *ret_trace,
-			 uint64_t *ret_mask, char *reason, size_t reason_size)
+static int apply_options(struct daemon *d, const struct oci_state *st, struct sandbox_data *sd,
+			 struct sandbox_options *ret, char *reason, size_t reason_size)
 {
-	struct oci_options o;
+	_cleanup_(sandbox_options_free) struct sandbox_options o = SANDBOX_OPTIONS_INIT;
 	bool overrides = false;
 	int r;
 
@@ -193,7 +193,6 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 		if (!trusted_emulator(d, o.emulator[a])) {
 			snprintf(reason, reason_size, "untrusted emulator '%.80s' for %s (give it to ubinfmtd with --emulator)",
 				 o.emulator[a], arch_name((enum arch)a));
-			oci_options_free(&o);
 			return -EPERM;
 		}
 		overrides = true;
@@ -202,13 +201,11 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 		r = sandbox_emulators(d, &o, &sd->emus);
 		if (r < 0) {
 			snprintf(reason, reason_size, "cannot set up its emulators: %.40s", strerror(-r));
-			oci_options_free(&o);
 			return r;
 		}
 	}
-	*ret_trace = o.trace == OCI_TRACE_JSON ? DAEMON_TRACE_JSON : o.trace == OCI_TRACE_TEXT ? DAEMON_TRACE_TEXT : 0;
-	*ret_mask = o.arch_mask;
-	oci_options_free(&o);
+	*ret = o;
+	sandbox_options_init(&o); /* *ret owns it now */
 	return 0;
 }
 
@@ -270,16 +267,15 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 {
 	struct daemon *d = c->daemon;
 	struct sandbox_data *sd = sandbox_data_new(&oci_owner);
+	_cleanup_(sandbox_options_free) struct sandbox_options o = SANDBOX_OPTIONS_INIT;
 	char reason[OCI_REASON_MAX];
-	uint64_t mask = UINT64_MAX;
-	int trace = 0, r = -EINVAL;
-	struct sandbox *sb;
+	int r = -EINVAL;
 
 	if (!sd)
 		return -ENOMEM;
 	if (st) {
 		sd->init_pid = st->init_pid > 0 ? st->init_pid : st->pid;
-		r = apply_options(d, st, sd, &trace, &mask, reason, sizeof(reason));
+		r = apply_options(d, st, sd, &o, reason, sizeof(reason));
 		if (r < 0)
 			log_warn("container '%s': %s; its execs are left to the kernel", id, reason);
 	} else {
@@ -293,15 +289,9 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 			free(sd->emus);
 			sd->emus = NULL;
 		}
-		trace = 0;
-		mask = 0;
+		o.arch_mask = 0; /* nothing emulated, no trace of its own */
 	}
-	r = daemon_sandbox_new(d, id, sd, trace, &sb);
-	if (r < 0)
-		return r;
-	engine_sandbox_set_emulate_mask(sb, mask);
-	*ret = sb;
-	return 0;
+	return daemon_sandbox_new(d, id, sd, &o, ret);
 }
 
 /*

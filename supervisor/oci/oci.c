@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,7 @@
 
 #include "macros.h"
 #include "oci.h"
-#include "oci_reason.h"
+#include "reason.h"
 
 static const char *const status_names[OCI_STATUS_MAX] = {
 	[OCI_STATUS_CREATING] = "creating",
@@ -25,44 +24,6 @@ const char *oci_status_name(enum oci_status status)
 	if ((unsigned)status >= OCI_STATUS_MAX)
 		return "unknown";
 	return status_names[status];
-}
-
-int oci_reason(char *reason, size_t size, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason && size > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(reason, size, fmt, ap);
-		va_end(ap);
-	}
-	return error;
-}
-
-const char *oci_quote(char buf[static OCI_QUOTE_MAX], const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t pos = 0, shown = 0;
-
-	for (size_t i = 0; i < len; i++, shown++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (shown == 48) {
-			memcpy(buf + pos, "\xe2\x80\xa6", 3); /* … */
-			pos += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-			buf[pos++] = (char)c;
-		} else {
-			buf[pos++] = '\\';
-			buf[pos++] = 'x';
-			buf[pos++] = hex[c >> 4];
-			buf[pos++] = hex[c & 0xf];
-		}
-	}
-	buf[pos] = '\0';
-	return buf;
 }
 
 /*
@@ -128,20 +89,20 @@ static int prescan(const char *json, size_t len, char *reason, size_t reason_siz
 
 	while (i < len) {
 		if (p[i] == '\0')
-			return oci_reason(reason, reason_size, -EPROTO, "NUL byte at offset %zu", i);
+			return reason_set(reason, reason_size, -EPROTO, "NUL byte at offset %zu", i);
 		if (p[i] >= 0x80) {
 			size_t n = utf8_sequence(p + i, len - i);
 			if (n == SIZE_MAX)
-				return oci_reason(reason, reason_size, -ENODATA,
+				return reason_set(reason, reason_size, -ENODATA,
 						  "JSON ends early, inside a UTF-8 sequence at offset %zu", i);
 			if (n == 0)
-				return oci_reason(reason, reason_size, -EPROTO, "invalid UTF-8 at offset %zu", i);
+				return reason_set(reason, reason_size, -EPROTO, "invalid UTF-8 at offset %zu", i);
 			i += n;
 			continue;
 		}
 		if (!in_string) {
 			if (p[i] == '\'')
-				return oci_reason(reason, reason_size, -EPROTO,
+				return reason_set(reason, reason_size, -EPROTO,
 						  "single-quoted string at offset %zu", i);
 			in_string = p[i] == '"';
 			i++;
@@ -151,7 +112,7 @@ static int prescan(const char *json, size_t len, char *reason, size_t reason_siz
 			in_string = false;
 		} else if (p[i] == '\\' && i + 1 < len) {
 			if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
-				return oci_reason(reason, reason_size, -EPROTO, "\\u0000 in a string at offset %zu",
+				return reason_set(reason, reason_size, -EPROTO, "\\u0000 in a string at offset %zu",
 						  i);
 			i += 2;
 			continue;
@@ -174,7 +135,7 @@ static int member(struct json_object *obj, const char *where, const char *key, e
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return 0;
 	if (!json_object_is_type(v, type))
-		return oci_reason(reason, reason_size, -EPROTO, "'%s%s' has type %s, expected %s", where, key,
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' has type %s, expected %s", where, key,
 				  json_type_to_name(json_object_get_type(v)), json_type_to_name(type));
 	*ret_val = v;
 	return 1;
@@ -186,7 +147,7 @@ static int required(struct json_object *obj, const char *where, const char *key,
 	int r = member(obj, where, key, type, ret_val, reason, reason_size);
 
 	if (r == 0)
-		return oci_reason(reason, reason_size, -EPROTO, "'%s%s' is missing", where, key);
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' is missing", where, key);
 	return r < 0 ? r : 0;
 }
 
@@ -198,9 +159,9 @@ static int string_of(struct json_object *v, const char *where, const char *key, 
 	size_t len = (size_t)json_object_get_string_len(v);
 
 	if (strlen(s) != len)
-		return oci_reason(reason, reason_size, -EPROTO, "'%s%s' contains a NUL byte", where, key);
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' contains a NUL byte", where, key);
 	if (len > max)
-		return oci_reason(reason, reason_size, -EPROTO, "'%s%s' is longer than %zu bytes", where, key,
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' is longer than %zu bytes", where, key,
 				  max);
 	*ret_s = s;
 	*ret_len = len;
@@ -215,7 +176,7 @@ static int pid_of(struct json_object *v, const char *where, const char *key, pid
 	int64_t pid = json_object_get_int64(v);
 
 	if (pid < 0 || pid > OCI_PID_MAX)
-		return oci_reason(reason, reason_size, -EPROTO, "'%s%s' = %lld is not a pid", where, key,
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' = %lld is not a pid", where, key,
 				  (long long)pid);
 	*ret_pid = (pid_t)pid;
 	return 0;
@@ -247,7 +208,7 @@ static int copy_version(struct json_object *obj, const char *where, char ret[sta
 static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], char *reason,
 		   size_t reason_size)
 {
-	char q[OCI_QUOTE_MAX];
+	char q[REASON_QUOTE_MAX];
 	struct json_object *v;
 	const char *s;
 	size_t len;
@@ -260,15 +221,15 @@ static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], c
 	if (r < 0)
 		return r;
 	if (len == 0 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return oci_reason(reason, reason_size, -EPROTO, "container id '%s' is not valid",
-				  oci_quote(q, s, len));
+		return reason_set(reason, reason_size, -EPROTO, "container id '%s' is not valid",
+				  reason_quote(q, s, len));
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '+' || c == '-'))
-			return oci_reason(reason, reason_size, -EPROTO,
+			return reason_set(reason, reason_size, -EPROTO,
 					  "container id '%s' has a character outside [A-Za-z0-9_.+-]",
-					  oci_quote(q, s, len));
+					  reason_quote(q, s, len));
 	}
 	memcpy(ret, s, len + 1);
 	return 0;
@@ -277,7 +238,7 @@ static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], c
 static int parse_status(struct json_object *state, enum oci_status *ret_status, char *reason,
 			size_t reason_size)
 {
-	char q[OCI_QUOTE_MAX];
+	char q[REASON_QUOTE_MAX];
 	struct json_object *v;
 	const char *s;
 	size_t len;
@@ -295,7 +256,7 @@ static int parse_status(struct json_object *state, enum oci_status *ret_status, 
 			return 0;
 		}
 	}
-	return oci_reason(reason, reason_size, -EPROTO, "unknown 'state.status' '%s'", oci_quote(q, s, len));
+	return reason_set(reason, reason_size, -EPROTO, "unknown 'state.status' '%s'", reason_quote(q, s, len));
 }
 
 /* fds names the SCM_RIGHTS fds in order; we need the index of the seccomp listener. */
@@ -311,7 +272,7 @@ static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, 
 		return r;
 	n = json_object_array_length(fds);
 	if (n > OCI_FDS_MAX)
-		return oci_reason(reason, reason_size, -EPROTO, "'fds' names %zu fds, more than %d", n,
+		return reason_set(reason, reason_size, -EPROTO, "'fds' names %zu fds, more than %d", n,
 				  OCI_FDS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(fds, i);
@@ -319,7 +280,7 @@ static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, 
 		size_t len;
 
 		if (!json_object_is_type(v, json_type_string))
-			return oci_reason(reason, reason_size, -EPROTO, "'fds[%zu]' has type %s, expected string",
+			return reason_set(reason, reason_size, -EPROTO, "'fds[%zu]' has type %s, expected string",
 					  i, json_type_to_name(json_object_get_type(v)));
 		r = string_of(v, "", "fds[]", OCI_FD_NAME_MAX, &s, &len, reason, reason_size);
 		if (r < 0)
@@ -327,11 +288,11 @@ static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, 
 		if (strcmp(s, "seccompFd") != 0)
 			continue;
 		if (index != SIZE_MAX)
-			return oci_reason(reason, reason_size, -EPROTO, "'fds' names seccompFd twice");
+			return reason_set(reason, reason_size, -EPROTO, "'fds' names seccompFd twice");
 		index = i;
 	}
 	if (index == SIZE_MAX)
-		return oci_reason(reason, reason_size, -EPROTO, "'fds' does not name a seccompFd");
+		return reason_set(reason, reason_size, -EPROTO, "'fds' does not name a seccompFd");
 	*ret_n = n;
 	*ret_index = index;
 	return 0;
@@ -369,7 +330,7 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 {
 	struct json_object_iterator it = json_object_iter_begin(obj);
 	struct json_object_iterator end = json_object_iter_end(obj);
-	char q[OCI_QUOTE_MAX];
+	char q[REASON_QUOTE_MAX];
 
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *key = json_object_iter_peek_name(&it);
@@ -384,8 +345,8 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 				st->n_annotations_dropped++;
 				continue;
 			}
-			return oci_reason(reason, reason_size, -EPROTO, "annotation '%s' has type %s, expected string",
-					  oci_quote(q, key, key_len), json_type_to_name(json_object_get_type(v)));
+			return reason_set(reason, reason_size, -EPROTO, "annotation '%s' has type %s, expected string",
+					  reason_quote(q, key, key_len), json_type_to_name(json_object_get_type(v)));
 		}
 		s = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
@@ -395,8 +356,8 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 				st->n_annotations_dropped++;
 				continue;
 			}
-			return oci_reason(reason, reason_size, -EPROTO, "annotation '%s' contains a NUL byte",
-					  oci_quote(q, key, key_len));
+			return reason_set(reason, reason_size, -EPROTO, "annotation '%s' contains a NUL byte",
+					  reason_quote(q, key, key_len));
 		}
 
 		if (key_len > OCI_ANNOTATION_KEY_MAX || len > OCI_ANNOTATION_VALUE_MAX ||
@@ -406,14 +367,14 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 				continue;
 			}
 			if (st->n_annotations == OCI_ANNOTATIONS_MAX)
-				return oci_reason(reason, reason_size, -EPROTO, "more than %d %s* annotations",
+				return reason_set(reason, reason_size, -EPROTO, "more than %d %s* annotations",
 						  OCI_ANNOTATIONS_MAX, OCI_ANNOTATION_PREFIX);
 			if (key_len > OCI_ANNOTATION_KEY_MAX)
-				return oci_reason(reason, reason_size, -EPROTO,
-						  "annotation key '%s' is longer than %d bytes", oci_quote(q, key, key_len),
+				return reason_set(reason, reason_size, -EPROTO,
+						  "annotation key '%s' is longer than %d bytes", reason_quote(q, key, key_len),
 						  OCI_ANNOTATION_KEY_MAX);
-			return oci_reason(reason, reason_size, -EPROTO,
-					  "annotation '%s' has a value longer than %d bytes", oci_quote(q, key, key_len),
+			return reason_set(reason, reason_size, -EPROTO,
+					  "annotation '%s' has a value longer than %d bytes", reason_quote(q, key, key_len),
 					  OCI_ANNOTATION_VALUE_MAX);
 		}
 
@@ -521,7 +482,7 @@ static int parse_top(struct json_object *top, struct oci_state *st, char *reason
 	int r;
 
 	if (!json_object_is_type(top, json_type_object))
-		return oci_reason(reason, reason_size, -EPROTO, "the payload has type %s, expected object",
+		return reason_set(reason, reason_size, -EPROTO, "the payload has type %s, expected object",
 				  json_type_to_name(json_object_get_type(top)));
 	r = copy_version(top, "", st->oci_version, reason, reason_size);
 	if (r < 0)
@@ -571,7 +532,7 @@ int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *r
 	if (reason && reason_size > 0)
 		reason[0] = '\0';
 	if (len > OCI_STATE_MAX)
-		return oci_reason(reason, reason_size, -EMSGSIZE, "payload of %zu bytes, more than %d", len,
+		return reason_set(reason, reason_size, -EMSGSIZE, "payload of %zu bytes, more than %d", len,
 				  OCI_STATE_MAX);
 	r = prescan(json, len, reason, reason_size);
 	if (r < 0)
@@ -584,12 +545,12 @@ int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *r
 	top = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (!top && jerr == json_tokener_continue)
-		r = oci_reason(reason, reason_size, -ENODATA, "JSON ends early, after %zu bytes", len);
+		r = reason_set(reason, reason_size, -ENODATA, "JSON ends early, after %zu bytes", len);
 	else if (!top || jerr != json_tokener_success)
-		r = oci_reason(reason, reason_size, -EPROTO, "JSON: %s at offset %zu",
+		r = reason_set(reason, reason_size, -EPROTO, "JSON: %s at offset %zu",
 			       json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
 	else if (json_tokener_get_parse_end(tok) != len)
-		r = oci_reason(reason, reason_size, -EPROTO, "bytes after the JSON document at offset %zu",
+		r = reason_set(reason, reason_size, -EPROTO, "bytes after the JSON document at offset %zu",
 			       json_tokener_get_parse_end(tok));
 	else
 		r = parse_top(top, &st, reason, reason_size);

@@ -5,17 +5,19 @@
 # zombie reaping and orphans re-parented to the init with -s and as PID 1 of a new pid
 # namespace, the EBUSY message under another listener holder (`ubinfmt run`), an unreachable
 # daemon (125, or CMD without emulation with --fallback=native), a sandbox id already served,
-# --no-new-privs as root and as an unprivileged user, and the fds it was started with (none kept
-# once CMD runs).
+# --no-new-privs as root and as an unprivileged user, the fds it was started with (none kept
+# once CMD runs), and --option: sandbox options that reach the daemon (an emulators list that
+# leaves arm64 unemulated, a JSON trace, the HELLO trace flag and an option that wins over it)
+# or are refused with a reason (unknown key, an emulator path, bad values, set twice, too many).
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 need_root
 need_daemon
 need_fixtures
-need_busybox arm64
-need_qemu arm64
-need_cmd unshare setpriv env
+need_busybox arm64 armhf
+need_qemu arm64 armhf
+need_cmd unshare setpriv env python3
 
 # Everything an unprivileged CMD needs must be reachable through $T.
 chmod 711 "$T"
@@ -350,6 +352,69 @@ expect_match "an id already served: says so" "refused the sandbox.*(already|exis
 echo go >"$T/dup.release"
 wait_exit "$INIT_PID" 30
 expect_eq "the first sandbox of that id is unaffected" 0 "$status" "$(cat "$T/dup.log")"
+
+# ---- sandbox options (--option) --------------------------------------------------------------
+
+# They reach the daemon in HELLO and change what it does for this sandbox only.
+mkdir -p "$H/armhf"
+ARMHF=$H/armhf/busybox
+cp "$(busybox armhf)" "$ARMHF"
+run init --option emulators=arm -- bash -c "$ARMHF uname -m; $BB uname -m; echo status=\$?"
+expect_eq "--option emulators=arm: exit 0" 0 "$status" "$out"
+expect_match "--option emulators=arm: armhf is emulated, arm64 is not (the kernel's ENOEXEC)" \
+	$'^armv7l\n.*Exec format error\nstatus=126$' "$out"
+expect_match "--option emulators=arm: the daemon says the sandbox's settings exclude aarch64" \
+	"may not emulate aarch64 \(its settings exclude it\)" "$(cat "$T/d.log")"
+run init -- bash -c "$ARMHF uname -m; $BB uname -m"
+expect_eq "no --option: both emulated (the other sandboxes keep the daemon's emulators)" $'armv7l\naarch64' "$out"
+
+# trace: JSON lines on the daemon's stderr (it has no --trace of its own), for this sandbox only.
+mkdir -p "$H/traced"
+cp "$BB" "$H/traced/busybox"
+run init --option trace=json -- "$H/traced/busybox" true
+expect_eq "--option trace=json: exit 0" 0 "$status" "$out"
+line=$(grep -F "$H/traced/busybox" "$T/d.log" | tail -n 1)
+if python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["decision"] == "emulate", r' "$line" 2>/dev/null; then
+	pass "--option trace=json: the daemon traces the exec as a JSON line"
+else
+	fail "--option trace=json: the daemon traces the exec as a JSON line" "$(tail -n 20 "$T/d.log")"
+fi
+# --trace (the HELLO flag every ubinfmtd reads) is trace=true; an --option trace wins over it.
+cp "$BB" "$H/traced/busybox2"
+run init --trace --option trace=false -- "$H/traced/busybox2" true
+expect_eq "--trace --option trace=false: exit 0" 0 "$status" "$out"
+cp "$BB" "$H/traced/busybox3"
+run init --trace -- "$H/traced/busybox3" true
+expect_match "--trace: a text trace line on the daemon's stderr" "$H/traced/busybox3" "$(cat "$T/d.log")"
+if grep -qF "$H/traced/busybox2" "$T/d.log"; then
+	fail "--trace --option trace=false: no trace line" "$(grep -F "$H/traced/busybox2" "$T/d.log")"
+else
+	pass "--trace --option trace=false: no trace line"
+fi
+
+# Refused options: the daemon answers HELLO with why; the init says it and exits 125.
+refused() {
+	local label=$1 want=$2
+	shift 2
+	run init "$@" -- "$BB" true
+	expect_eq "$label: exit 125" 125 "$status" "$out"
+	expect_match "$label: says why" "refused the sandbox: $want" "$out"
+}
+refused "unknown key" "option: unknown key 'emulater' \(known: emulators, emulator.ARCH, trace\)" \
+	--option emulater=all
+refused "an emulator path from a container" "option emulator.aarch64: emulator paths are only accepted" \
+	--option emulator.aarch64=/bin/true
+refused "a bad trace value" "option trace: 'yes' is not true, false or json" --option trace=yes
+refused "an unknown architecture" "option emulators: unknown architecture 'vax'" --option emulators=arm,vax
+refused "set twice" "option emulators: set twice" --option emulators=all --option emulators=none
+run init --option emulators -- "$BB" true
+expect_eq "--option without '=': exit 2" 2 "$status" "$out"
+expect_match "--option without '=': says what it expects" "expected KEY=VALUE" "$out"
+many=()
+for ((i = 0; i < 33; i++)); do many+=(--option trace=true); done
+run init "${many[@]}" -- "$BB" true
+expect_eq "33 --option: exit 2" 2 "$status" "$out"
+expect_match "33 --option: says the limit" "at most 32" "$out"
 
 # ---- no_new_privs ----------------------------------------------------------------------------
 

@@ -169,7 +169,7 @@ static void fails(const char *json, int error, const char *want)
 static void options_refused_len(const char *json, size_t len, const char *want, size_t *ret_others)
 {
 	char options_reason[OCI_REASON_MAX];
-	struct oci_options o;
+	struct sandbox_options o;
 	struct oci_state st;
 	int r;
 
@@ -308,7 +308,7 @@ static void test_crun_exec(void **state)
 
 static void test_crun_plain_and_empty_metadata(void **state)
 {
-	struct oci_options o;
+	struct sandbox_options o;
 	struct oci_state st;
 
 	(void)state;
@@ -321,9 +321,9 @@ static void test_crun_plain_and_empty_metadata(void **state)
 	assert_non_null(st.metadata);
 	assert_string_equal(st.metadata, "");
 	assert_int_equal(oci_parse_options(&st, &o, reason, sizeof(reason)), 0);
-	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
-	assert_int_equal(o.trace, OCI_TRACE_DEFAULT);
-	oci_options_free(&o);
+	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
+	assert_int_equal(o.trace, SANDBOX_TRACE_DEFAULT);
+	sandbox_options_free(&o);
 	oci_state_free(&st);
 }
 
@@ -334,20 +334,20 @@ static void test_options_from_runtimes(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
-		struct oci_options o;
+		struct sandbox_options o;
 		struct oci_state st;
 
 		parse_ok(payloads[i], &st);
 		if (oci_parse_options(&st, &o, reason, sizeof(reason)) != 0)
 			fail_msg("options: %s", reason);
 		assert_int_equal(o.arch_mask, (UINT64_C(1) << ARCH_AARCH64) | (UINT64_C(1) << ARCH_ARM));
-		assert_int_equal(o.trace, OCI_TRACE_TEXT);
+		assert_int_equal(o.trace, SANDBOX_TRACE_TEXT);
 		assert_string_equal(o.emulator[ARCH_AARCH64], "/usr/bin/qemu-aarch64-static");
 		for (int a = 0; a < ARCH_MAX; a++)
 			if (a != ARCH_AARCH64)
 				assert_null(o.emulator[a]);
-		oci_options_free(&o);
-		oci_options_free(&o);
+		sandbox_options_free(&o);
+		sandbox_options_free(&o);
 		oci_state_free(&st);
 	}
 }
@@ -828,7 +828,7 @@ static void test_reason_buffer(void **state)
 }
 
 /* Options: metadata fragment (a JSON member or "") and annotation members. */
-static int options_of(const char *json, struct oci_options *o)
+static int options_of(const char *json, struct sandbox_options *o)
 {
 	struct oci_state st;
 	int r;
@@ -842,7 +842,7 @@ static int options_of(const char *json, struct oci_options *o)
 
 static void options_fail(const char *json, const char *want)
 {
-	struct oci_options o;
+	struct sandbox_options o;
 	int r = options_of(json, &o);
 
 	if (r != -EINVAL)
@@ -857,37 +857,37 @@ static void options_fail(const char *json, const char *want)
 
 static void test_options_defaults(void **state)
 {
-	struct oci_options o;
+	struct sandbox_options o;
 
 	(void)state;
 	assert_int_equal(options_of(runc_plain, &o), 0);
-	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
+	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
 	assert_false(o.arch_mask & BIT(ARCH_UNKNOWN));
 	assert_true(o.arch_mask & BIT(ARCH_XTENSAEB));
-	assert_int_equal(o.trace, OCI_TRACE_DEFAULT);
+	assert_int_equal(o.trace, SANDBOX_TRACE_DEFAULT);
 	for (int a = 0; a < ARCH_MAX; a++)
 		assert_null(o.emulator[a]);
-	oci_options_free(&o);
+	sandbox_options_free(&o);
 	/* Other annotations, even close to our prefix, are not ours. */
 	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmtx\":\"1\",\"io.ubinfmt\":\"2\",\"org.a\":\"b\""),
 				    &o),
 			 0);
-	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
-	oci_options_free(&o);
+	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
+	sandbox_options_free(&o);
 	/* ubinfmt-runtime's own annotations are its business; in listenerMetadata they are typos. */
 	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmt.runtime\":\"rewritten\",\"io.ubinfmt.enable\":\"true\""),
 				    &o),
 			 0);
-	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
-	oci_options_free(&o);
+	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
+	sandbox_options_free(&o);
 	options_fail(PAYLOAD("\"metadata\":\"io.ubinfmt.enable=true\",", ""), "unknown key 'io.ubinfmt.enable'");
-	assert_string_equal(oci_trace_name(OCI_TRACE_JSON), "json");
-	assert_string_equal(oci_trace_name(OCI_TRACE_MAX), "unknown");
+	assert_string_equal(sandbox_trace_name(SANDBOX_TRACE_JSON), "json");
+	assert_string_equal(sandbox_trace_name(SANDBOX_TRACE_MAX), "unknown");
 }
 
 static void test_options_metadata(void **state)
 {
-	struct oci_options o;
+	struct sandbox_options o;
 
 	(void)state;
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\" ; io.ubinfmt.emulators = aarch64 ,armhf,arm64;;"
@@ -896,21 +896,21 @@ static void test_options_metadata(void **state)
 				    &o),
 			 0);
 	assert_int_equal(o.arch_mask, BIT(ARCH_AARCH64) | BIT(ARCH_ARM));
-	assert_int_equal(o.trace, OCI_TRACE_JSON);
+	assert_int_equal(o.trace, SANDBOX_TRACE_JSON);
 	assert_string_equal(o.emulator[ARCH_AARCH64], "/opt/q a");
-	oci_options_free(&o);
+	sandbox_options_free(&o);
 
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none;io.ubinfmt.trace=false\",",
 					    ""),
 				    &o),
 			 0);
 	assert_int_equal(o.arch_mask, 0);
-	assert_int_equal(o.trace, OCI_TRACE_OFF);
-	oci_options_free(&o);
+	assert_int_equal(o.trace, SANDBOX_TRACE_OFF);
+	sandbox_options_free(&o);
 
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",", ""), &o), 0);
-	assert_int_equal(o.arch_mask, OCI_ARCH_ALL);
-	oci_options_free(&o);
+	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
+	sandbox_options_free(&o);
 
 	options_fail(PAYLOAD("\"metadata\":\"foo\",", ""), "listenerMetadata: entry 'foo' is not KEY=VALUE");
 	options_fail(PAYLOAD("\"metadata\":\"=x\",", ""), "listenerMetadata: bad key in entry '=x'");
@@ -958,7 +958,7 @@ static void test_options_values(void **state)
 /* An image's or pod's author may narrow what the operator allowed, never widen it. */
 static void test_options_precedence(void **state)
 {
-	struct oci_options o;
+	struct sandbox_options o;
 
 	(void)state;
 	options_fail(PAYLOAD("", "\"io.ubinfmt.emulator.aarch64\":\"/usr/bin/sudo\""),
@@ -969,32 +969,32 @@ static void test_options_precedence(void **state)
 				    &o),
 			 0);
 	assert_int_equal(o.arch_mask, BIT(ARCH_ARM));
-	oci_options_free(&o);
+	sandbox_options_free(&o);
 
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none\",",
 					    "\"io.ubinfmt.emulators\":\"all\""),
 				    &o),
 			 0);
 	assert_int_equal(o.arch_mask, 0);
-	oci_options_free(&o);
+	sandbox_options_free(&o);
 
 	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmt.emulators\":\"riscv64\""), &o), 0);
 	assert_int_equal(o.arch_mask, BIT(ARCH_RISCV64));
-	oci_options_free(&o);
+	sandbox_options_free(&o);
 
 	/* trace: metadata wins; an annotation counts when metadata is silent. */
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.trace=false\",",
 					    "\"io.ubinfmt.trace\":\"json\""),
 				    &o),
 			 0);
-	assert_int_equal(o.trace, OCI_TRACE_OFF);
-	oci_options_free(&o);
+	assert_int_equal(o.trace, SANDBOX_TRACE_OFF);
+	sandbox_options_free(&o);
 	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",",
 					    "\"io.ubinfmt.trace\":\"json\""),
 				    &o),
 			 0);
-	assert_int_equal(o.trace, OCI_TRACE_JSON);
-	oci_options_free(&o);
+	assert_int_equal(o.trace, SANDBOX_TRACE_JSON);
+	sandbox_options_free(&o);
 
 	/* A bad annotation fails even when the metadata is fine, and says where it came from. */
 	options_fail(PAYLOAD("\"metadata\":\"io.ubinfmt.trace=true\",", "\"io.ubinfmt.trace\":\"maybe\""),
