@@ -150,4 +150,16 @@ ok = [r for r in recs if r.get("path") == sys.argv[2] and str(r.get("decision"))
 print(recs)
 sys.exit(0 if len(ok) == 1 else 1)' "$T/host.json" "$H/busybox"
 
+# --- per-sandbox options on the command line (--option, the keys OCI and ubinfmt-init use) ------
+run urun --option trace=json -- "$H/busybox" echo opt-ok
+expect_match "--option trace=json: a JSON trace line on stderr" '"decision":"emulate"' "$out"
+run urun --option emulators=arm -- "$H/busybox" uname -m
+expect_match "--option emulators=arm: arm64 is not emulated (ENOEXEC), and says why" \
+	"may not emulate aarch64 \(its settings exclude it\)" "$out"
+expect_ne "--option emulators=arm: the arm64 program did not run" aarch64 "$(tail -n 1 <<<"$out")"
+run urun --option bogus=1 -- true
+expect_match "--option with an unknown key is refused, with the known ones" \
+	"unknown key 'bogus' \(known: " "$out" "exit status $status"
+expect_status "--option with an unknown key: exit status 2" 2 urun --option bogus=1 -- true
+
 finish
