@@ -55,7 +55,6 @@ static char **arg_cmd;
 #define RECONNECT_MS 200
 #define FIRST_CONNECT_TRIES 25 /* 5 s for a daemon that is still starting */
 
-
 /* ---- talking to ubinfmtd -------------------------------------------------------------------- */
 
 static int connect_daemon(void)
@@ -170,8 +169,9 @@ static int install_filter(void)
 	}
 	r = notif_install_filter();
 	if (r == -EBUSY)
-		return log_error_errno(r, "cannot install the exec filter: this container already has a seccomp "
-					  "listener in its filter chain (nested under LXD, Sysbox or another ubinfmt?)");
+		return log_error_errno(r,
+				       "cannot install the exec filter: this container already has a seccomp "
+				       "listener in its filter chain (nested under LXD, Sysbox or another ubinfmt?)");
 	if (r == -EACCES || r == -EPERM)
 		return log_error_errno(r, "cannot install the exec filter without CAP_SYS_ADMIN; allow "
 					  "--no-new-privs=auto (setuid programs then stay unprivileged)");
@@ -353,8 +353,16 @@ _noreturn_ static void run_native(const sigset_t *orig, const sigset_t *mask)
 	supervise(cmd, -1, -1, -1, mask);
 }
 
-enum { OPT_SOCKET = 0x100, OPT_ID, OPT_TRACE, OPT_OPTION, OPT_NNP, OPT_FALLBACK };
+enum {
+	OPT_SOCKET = 0x100,
+	OPT_ID,
+	OPT_TRACE,
+	OPT_OPTION,
+	OPT_NNP,
+	OPT_FALLBACK
+};
 
+/* clang-format off */
 static const struct cliopt options[] = {
 	{ NULL, 's', no_argument, "  -s                     register as child subreaper when not PID 1\n" },
 	{ NULL, 'g', no_argument, "  -g                     forward signals to CMD's process group, not only CMD\n" },
@@ -378,6 +386,7 @@ static const struct cliopt options[] = {
 	  "                         without emulation\n" },
 	{ "help", 'h', no_argument, NULL },
 };
+/* clang-format on */
 
 /*
  * --option KEY=VALUE: only its form is checked here, and that it fits a HELLO; ubinfmtd, which

@@ -169,6 +169,7 @@ static int find_in_path(const char *name, char **ret)
 
 static int parse_args(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option options[] = {
 		{ "vfork", no_argument, NULL, 'v' },
 		{ "raw", required_argument, NULL, 'r' },
@@ -177,6 +178,7 @@ static int parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+n:w:h", options, NULL)) != -1) {
@@ -257,8 +259,7 @@ int main(int argc, char **argv)
 	       arg_vfork ? "vfork" : "fork", arg_n, arg_warmup, failed, t_all / 1000,
 	       (double)t_all / 1000.0 / (double)arg_n, (double)quantile(lat, arg_n, 0.50) / 1000.0,
 	       (double)quantile(lat, arg_n, 0.99) / 1000.0, (double)lat[arg_n - 1] / 1000.0,
-	       (double)cpu_ns / 1000.0 / (double)arg_n,
-	       (tv_ns(&self.ru_utime) + tv_ns(&self.ru_stime)) / 1000,
+	       (double)cpu_ns / 1000.0 / (double)arg_n, (tv_ns(&self.ru_utime) + tv_ns(&self.ru_stime)) / 1000,
 	       (tv_ns(&children.ru_utime) + tv_ns(&children.ru_stime)) / 1000);
 	fflush(stdout);
 	free(lat);

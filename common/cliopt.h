@@ -13,8 +13,8 @@
  */
 struct cliopt {
 	const char *name; /* long name, or NULL for a short-only option */
-	int key;          /* what the handler gets: the short option's letter, or a value ≥ 0x100 */
-	int has_arg;      /* no_argument, required_argument, optional_argument */
+	int key;	  /* what the handler gets: the short option's letter, or a value ≥ 0x100 */
+	int has_arg;	  /* no_argument, required_argument, optional_argument */
 	const char *help; /* its lines of --help, exactly as shown; NULL: not listed */
 };
 
@@ -24,7 +24,7 @@ struct cliopt {
 struct cliopt_spec {
 	const char *head; /* --help before the option lines */
 	const char *tail; /* after them, or NULL */
-	bool in_order;    /* stop at the first operand (getopt's '+'): CMD's own options follow it */
+	bool in_order;	  /* stop at the first operand (getopt's '+'): CMD's own options follow it */
 	const struct cliopt *options;
 	size_t n_options;
 	/* Called for each option with its argument (or NULL); < 0 stops the parse (it logs why). */

@@ -47,12 +47,12 @@ void log_emit(enum log_level level, int err, const char *fmt, ...) _printf_(3, 4
 size_t log_escape(char *dst, size_t size, const char *src);
 
 /* Every macro preserves errno so that %m and the caller's errno survive. */
-#define log_at(level, err, ...)                                   \
-	do {                                                      \
-		int log_saved_errno_ = errno;                     \
-		if ((level) <= log_get_level())                   \
-			log_emit((level), (err), __VA_ARGS__);    \
-		errno = log_saved_errno_;                         \
+#define log_at(level, err, ...)                                \
+	do {                                                   \
+		int log_saved_errno_ = errno;                  \
+		if ((level) <= log_get_level())                \
+			log_emit((level), (err), __VA_ARGS__); \
+		errno = log_saved_errno_;                      \
 	} while (0)
 
 #define log_error(...) log_at(LOG_ERROR, 0, __VA_ARGS__)
@@ -62,13 +62,13 @@ size_t log_escape(char *dst, size_t size, const char *src);
 #define log_trace(...) log_at(LOG_TRACE, 0, __VA_ARGS__)
 
 /* Logs with %m meaning strerror(-r), and evaluates to r (which must be negative). */
-#define log_full_errno(level, r, ...)                             \
-	({                                                        \
-		int log_r_ = (r), log_saved_errno_ = errno;       \
-		if ((level) <= log_get_level())                   \
-			log_emit((level), log_r_, __VA_ARGS__);   \
-		errno = log_saved_errno_;                         \
-		log_r_;                                           \
+#define log_full_errno(level, r, ...)                           \
+	({                                                      \
+		int log_r_ = (r), log_saved_errno_ = errno;     \
+		if ((level) <= log_get_level())                 \
+			log_emit((level), log_r_, __VA_ARGS__); \
+		errno = log_saved_errno_;                       \
+		log_r_;                                         \
 	})
 #define log_error_errno(r, ...) log_full_errno(LOG_ERROR, (r), __VA_ARGS__)
 #define log_warn_errno(r, ...) log_full_errno(LOG_WARN, (r), __VA_ARGS__)

@@ -10,8 +10,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a)-1, (a))
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
@@ -45,25 +45,25 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* DEFINE_CLEANUP(struct foo *, foo_free) gives foo_freep() for _cleanup_(foo_freep). */
-#define DEFINE_CLEANUP(type, fn)               \
-	static inline void fn##p(type *p)      \
-	{                                      \
-		if (*p)                        \
-			(void)fn(*p);          \
+#define DEFINE_CLEANUP(type, fn)          \
+	static inline void fn##p(type *p) \
+	{                                 \
+		if (*p)                   \
+			(void)fn(*p);     \
 	}
 
-#define TAKE_FD(fd)                      \
-	({                               \
-		int take_fd_ = (fd);     \
-		(fd) = -1;               \
-		take_fd_;                \
+#define TAKE_FD(fd)                  \
+	({                           \
+		int take_fd_ = (fd); \
+		(fd) = -1;           \
+		take_fd_;            \
 	})
 
-#define TAKE_PTR(p)                              \
-	({                                       \
-		__typeof__(p) take_ptr_ = (p);   \
-		(p) = NULL;                      \
-		take_ptr_;                       \
+#define TAKE_PTR(p)                            \
+	({                                     \
+		__typeof__(p) take_ptr_ = (p); \
+		(p) = NULL;                    \
+		take_ptr_;                     \
 	})
 
 /* Returns -errno from the last failed libc call, never 0 (a libc bug must not look like success). */

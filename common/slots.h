@@ -17,10 +17,10 @@
  */
 ssize_t slot_take_sized(void **table, size_t *n, size_t elem_size, size_t first);
 
-#define slot_take(table, n, first)                                                                    \
-	__extension__({                                                                               \
+#define slot_take(table, n, first)                                                                       \
+	__extension__({                                                                                  \
 		_Static_assert(offsetof(__typeof__(**(table)), used) == 0, "a slot begins with `used`"); \
-		slot_take_sized((void **)(table), (n), sizeof(**(table)), (first));                    \
+		slot_take_sized((void **)(table), (n), sizeof(**(table)), (first));                      \
 	})
 
 #endif

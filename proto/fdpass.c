@@ -53,8 +53,7 @@ int proto_send(int sock, const uint8_t *msg, size_t len, const int *fds, size_t 
 	return 0;
 }
 
-ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds,
-		       struct fdpass_got *ret)
+ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds, struct fdpass_got *ret)
 {
 	union {
 		struct cmsghdr align;

@@ -36,10 +36,10 @@ int proto_recv(int sock, uint8_t *buf, size_t size, int *fds, size_t max_fds, si
 
 /* What fdpass_recvmsg saw besides the bytes. */
 struct fdpass_got {
-	size_t n_fds;     /* fds stored in fds[] */
-	size_t arrived;   /* fds that came, stored or closed at once (those beyond max_fds) */
-	bool truncated;   /* MSG_TRUNC: a datagram longer than size (its rest is gone) */
-	bool ctruncated;  /* MSG_CTRUNC: fds the kernel did not hand over (no room, RLIMIT_NOFILE) */
+	size_t n_fds;	 /* fds stored in fds[] */
+	size_t arrived;	 /* fds that came, stored or closed at once (those beyond max_fds) */
+	bool truncated;	 /* MSG_TRUNC: a datagram longer than size (its rest is gone) */
+	bool ctruncated; /* MSG_CTRUNC: fds the kernel did not hand over (no room, RLIMIT_NOFILE) */
 };
 
 /*
@@ -50,8 +50,7 @@ struct fdpass_got {
  * byte count (0: the peer closed the connection) or recvmsg's -errno, and fills *ret; what the
  * caller makes of truncation and extra fds is its own protocol's rule (proto_recv).
  */
-ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds,
-		       struct fdpass_got *ret);
+ssize_t fdpass_recvmsg(int sock, void *buf, size_t size, int flags, int *fds, size_t max_fds, struct fdpass_got *ret);
 
 struct proto_msg;
 /* Encodes m and sends it with n_fds fds: proto_encode's and proto_send's errors. */

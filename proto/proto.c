@@ -96,8 +96,8 @@ size_t proto_type_max_fds(enum proto_type type)
 
 static bool id_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-	       c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
 }
 
 bool proto_id_valid(const char *id)
@@ -372,9 +372,9 @@ int proto_encode(const struct proto_msg *m, uint8_t *buf, size_t size)
 struct reader {
 	const uint8_t *buf;
 	size_t len;
-	size_t pos;           /* invariant: pos <= len */
-	const char *field;    /* where the first failure happened */
-	const char *why;      /* NULL while all is well */
+	size_t pos;	   /* invariant: pos <= len */
+	const char *field; /* where the first failure happened */
+	const char *why;   /* NULL while all is well */
 };
 
 static void rd_fail(struct reader *r, const char *field, const char *why)

@@ -41,14 +41,14 @@
 #define PROTO_MAX_MSG 65536
 
 /* Field limits; string lengths exclude the NUL. */
-#define PROTO_MAX_ID_LEN 64        /* sandbox id: [A-Za-z0-9._-], not "." or ".." */
-#define PROTO_MAX_OPTIONS 32       /* HELLO options */
-#define PROTO_MAX_OPTION_LEN 4096  /* one option, e.g. "emulators=aarch64,arm" */
-#define PROTO_MAX_LINE_LEN 4096    /* one trace line */
-#define PROTO_MAX_VERSION_LEN 64   /* daemon software version */
-#define PROTO_MAX_ERROR_LEN 1024   /* ERROR text */
-#define PROTO_MAX_STATUS 128       /* sandboxes per STATUS message; more follow in the next one */
-#define PROTO_MAX_STATS_WIRE 256   /* counters a STATS message may carry (newer peers send more) */
+#define PROTO_MAX_ID_LEN 64	  /* sandbox id: [A-Za-z0-9._-], not "." or ".." */
+#define PROTO_MAX_OPTIONS 32	  /* HELLO options */
+#define PROTO_MAX_OPTION_LEN 4096 /* one option, e.g. "emulators=aarch64,arm" */
+#define PROTO_MAX_LINE_LEN 4096	  /* one trace line */
+#define PROTO_MAX_VERSION_LEN 64  /* daemon software version */
+#define PROTO_MAX_ERROR_LEN 1024  /* ERROR text */
+#define PROTO_MAX_STATUS 128	  /* sandboxes per STATUS message; more follow in the next one */
+#define PROTO_MAX_STATS_WIRE 256  /* counters a STATS message may carry (newer peers send more) */
 
 /* Numbered from 1: an all-zero header is never a valid message. */
 enum proto_type {
@@ -62,14 +62,14 @@ enum proto_type {
 	PROTO_MSG_TRACE_LINE, /* daemon → cli */
 	PROTO_MSG_STATS,      /* daemon → cli: daemon-wide counters */
 	PROTO_MSG_ERROR,      /* either way: a request failed */
-	PROTO_MSG_BYE,        /* either way: orderly end, empty */
+	PROTO_MSG_BYE,	      /* either way: orderly end, empty */
 	PROTO_MSG_MAX,
 };
 
 enum proto_role {
 	PROTO_ROLE_AGENT = 1, /* ubinfmt-init */
-	PROTO_ROLE_CLI,       /* the ubinfmt command */
-	PROTO_ROLE_OCI,       /* a front end relaying OCI seccomp-agent listeners */
+	PROTO_ROLE_CLI,	      /* the ubinfmt command */
+	PROTO_ROLE_OCI,	      /* a front end relaying OCI seccomp-agent listeners */
 	PROTO_ROLE_MAX,
 };
 
@@ -78,7 +78,7 @@ enum proto_role {
  * never sent by any ubinfmt-init and never read by any ubinfmtd, and is refused like every
  * unknown bit (no released peer sets it, so no peer is refused that was served before).
  */
-#define PROTO_HELLO_F_TRACE (UINT32_C(1) << 0)    /* trace this sandbox's execs: the option trace=true */
+#define PROTO_HELLO_F_TRACE (UINT32_C(1) << 0)	  /* trace this sandbox's execs: the option trace=true */
 #define PROTO_HELLO_F_REATTACH (UINT32_C(1) << 2) /* agent reconnecting after a daemon restart */
 #define PROTO_HELLO_F_KNOWN (PROTO_HELLO_F_TRACE | PROTO_HELLO_F_REATTACH)
 
@@ -150,10 +150,10 @@ struct proto_status_entry {
 	uint64_t kernel;   /* everything else the kernel answered (missing, not executable, …) */
 	uint64_t p50_ns;   /* notification handling latency */
 	uint64_t p99_ns;
-	uint64_t native_cpu_ns;  /* supervisor CPU time spent on native/kernel execs, in total */
+	uint64_t native_cpu_ns;	 /* supervisor CPU time spent on native/kernel execs, in total */
 	uint64_t foreign_cpu_ns; /* and on foreign ones (every trip of a rewrite) */
-	uint64_t abandoned;      /* decisions and rewrites given up after the deadline (stuck on the sandbox's files or memory) */
-	uint32_t owner_uid;      /* the uid that made it */
+	uint64_t abandoned; /* decisions and rewrites given up after the deadline (stuck on the sandbox's files or memory) */
+	uint32_t owner_uid; /* the uid that made it */
 	enum proto_origin origin;
 };
 

@@ -26,6 +26,7 @@ struct opt {
  * runc 1.1 and crun 1.8 (their --help).  Only the options that take a value matter: a flag we
  * do not list is taken for a flag anyway.
  */
+/* clang-format off */
 static const struct opt global_opts[] = {
 	{ "root", 0, OPT_SKIP },
 	{ "log", 0, OPT_LOG },
@@ -34,7 +35,9 @@ static const struct opt global_opts[] = {
 	{ "rootless", 0, OPT_SKIP },
 	{ "cgroup-manager", 0, OPT_SKIP },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct opt create_opts[] = {
 	{ "bundle", 'b', OPT_BUNDLE },
 	{ "config", 'f', OPT_CONFIG },
@@ -42,6 +45,7 @@ static const struct opt create_opts[] = {
 	{ "pid-file", 0, OPT_SKIP },
 	{ "preserve-fds", 0, OPT_SKIP },
 };
+/* clang-format on */
 
 struct opt_table {
 	const struct opt *opts;

@@ -19,7 +19,7 @@
  */
 
 enum rt_command {
-	RT_CMD_NONE,  /* no command word (runc --version, runc --help, runc with nothing) */
+	RT_CMD_NONE, /* no command word (runc --version, runc --help, runc with nothing) */
 	RT_CMD_CREATE,
 	RT_CMD_RUN,
 	RT_CMD_OTHER, /* start, state, kill, delete, exec, features, spec, an unknown word… */
@@ -34,11 +34,11 @@ enum rt_log_format {
 
 struct rt_argv {
 	enum rt_command command;
-	int command_index;     /* argv index of the command word; 0 when RT_CMD_NONE */
+	int command_index; /* argv index of the command word; 0 when RT_CMD_NONE */
 	/* Pointers into argv, or NULL when not given. */
-	const char *bundle;    /* --bundle/-b of create and run; NULL means the cwd */
-	const char *config;    /* crun's --config/-f, relative to the bundle; NULL means config.json */
-	const char *log;       /* global --log FILE (crun also takes "file:FILE", "journald:…") */
+	const char *bundle; /* --bundle/-b of create and run; NULL means the cwd */
+	const char *config; /* crun's --config/-f, relative to the bundle; NULL means config.json */
+	const char *log;    /* global --log FILE (crun also takes "file:FILE", "journald:…") */
 	enum rt_log_format log_format;
 };
 

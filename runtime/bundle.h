@@ -12,10 +12,10 @@ struct json_object;
 #define RT_BUNDLE_JSON_DEPTH 64
 
 struct rt_bundle {
-	int dir_fd;       /* the bundle directory (O_PATH) */
+	int dir_fd;	   /* the bundle directory (O_PATH) */
 	int config_dir_fd; /* the directory config.json is in (the bundle's, or crun --config's) */
 	char *config_name; /* its name there */
-	mode_t mode;      /* config.json's permission bits, kept by the rewrite */
+	mode_t mode;	   /* config.json's permission bits, kept by the rewrite */
 	uid_t uid;
 	gid_t gid;
 	struct json_object *config;

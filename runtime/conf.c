@@ -109,15 +109,16 @@ static int set_key(struct rt_conf *c, enum key k, const char *value, const char 
 	switch (k) {
 	case KEY_RUNTIME:
 		if (!*value)
-			return reason_set(reason, reason_size, "%s: runtime: empty (a path, or a name on PATH such as runc)",
-					  where);
+			return reason_set(reason, reason_size,
+					  "%s: runtime: empty (a path, or a name on PATH such as runc)", where);
 		return replace(&c->runtime, value);
 	case KEY_SOCKET:
 		if (value[0] != '/')
 			return reason_set(reason, reason_size, "%s: socket: '%s' is not an absolute path", where, q);
 		if (strlen(value) > RT_SOCKET_PATH_MAX)
-			return reason_set(reason, reason_size, "%s: socket: longer than %d bytes, too long for a unix socket",
-					  where, RT_SOCKET_PATH_MAX);
+			return reason_set(reason, reason_size,
+					  "%s: socket: longer than %d bytes, too long for a unix socket", where,
+					  RT_SOCKET_PATH_MAX);
 		return replace(&c->socket, value);
 	case KEY_MODE:
 		for (int m = 0; m < RT_MODE_MAX; m++)
@@ -210,12 +211,11 @@ static int parse_line(struct rt_conf *c, const char *name, unsigned lineno, cons
 		snprintf(piece, sizeof(piece), "%.*s", (int)MIN(klen, sizeof(piece) - 1), k);
 		log_escape(q, sizeof(q), piece);
 	}
-	return reason_set(reason, reason_size, "%s: unknown key '%s' (known: runtime, socket, mode, fallback, metadata)",
-			  where, q);
+	return reason_set(reason, reason_size,
+			  "%s: unknown key '%s' (known: runtime, socket, mode, fallback, metadata)", where, q);
 }
 
-int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t len, char *reason,
-		  size_t reason_size)
+int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t len, char *reason, size_t reason_size)
 {
 	unsigned seen[KEY_MAX] = { 0 }, lineno = 0;
 

@@ -24,9 +24,9 @@
  */
 
 #define RT_CONF_PATH "/etc/ubinfmt/runtime.conf"
-#define RT_CONF_MAX (64 * 1024)  /* the file */
-#define RT_CONF_VALUE_MAX 16384  /* a value: listenerMetadata's own limit in ubinfmtd */
-#define RT_SOCKET_PATH_MAX 107   /* sizeof(sun_path) - 1 */
+#define RT_CONF_MAX (64 * 1024) /* the file */
+#define RT_CONF_VALUE_MAX 16384 /* a value: listenerMetadata's own limit in ubinfmtd */
+#define RT_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
 #define RT_REASON_MAX 512
 
 enum rt_mode {
@@ -43,8 +43,8 @@ enum rt_fallback {
 };
 
 struct rt_conf {
-	char *runtime;  /* never NULL once initialised */
-	char *socket;   /* never NULL once initialised, absolute */
+	char *runtime;	/* never NULL once initialised */
+	char *socket;	/* never NULL once initialised, absolute */
 	char *metadata; /* NULL: none */
 	enum rt_mode mode;
 	enum rt_fallback fallback;
@@ -60,8 +60,7 @@ void rt_conf_free(struct rt_conf *c);
  * RT_CONF_VALUE_MAX per value), and what it says is quoted escaped in reasons.  -EINVAL with "NAME:LINE: what is wrong" in reason; -EMSGSIZE past RT_CONF_MAX;
  * -ENOMEM.  c may be half updated on failure (the caller stops then).
  */
-int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t len, char *reason,
-		  size_t reason_size);
+int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t len, char *reason, size_t reason_size);
 
 /*
  * Applies one environment override: key is the variable's name (UBINFMT_RUNTIME_REAL…), value

@@ -51,9 +51,9 @@ static const char *string_member(struct json_object *o, const char *key)
 static int absolute(char *buf, size_t size, const char *cwd, const char *path)
 {
 	size_t c = strlen(cwd);
-	int n = path[0] == '/'		      ? snprintf(buf, size, "%s", path)
+	int n = path[0] == '/'		     ? snprintf(buf, size, "%s", path)
 		: c > 0 && cwd[c - 1] == '/' ? snprintf(buf, size, "%s%s", cwd, path)
-					      : snprintf(buf, size, "%s/%s", cwd, path);
+					     : snprintf(buf, size, "%s/%s", cwd, path);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

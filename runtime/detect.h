@@ -10,8 +10,8 @@ struct json_object;
 
 struct rt_detect {
 	bool foreign;
-	enum arch arch;    /* of what was found foreign, else ARCH_UNKNOWN */
-	char what[256];    /* "/bin/sh -> /bin/busybox" style note for the log: what was looked at */
+	enum arch arch; /* of what was found foreign, else ARCH_UNKNOWN */
+	char what[256]; /* "/bin/sh -> /bin/busybox" style note for the log: what was looked at */
 };
 
 /*

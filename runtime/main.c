@@ -205,8 +205,10 @@ static int find_real(const struct rt_conf *c, char **ret)
 
 	r = rt_self_identity(&self);
 	if (r < 0) {
-		report(LOG_ERROR, "cannot tell which file is this program (/proc/self/exe: %s), so cannot look "
-				  "for the real runtime safely: is /proc mounted?", strerror(-r));
+		report(LOG_ERROR,
+		       "cannot tell which file is this program (/proc/self/exe: %s), so cannot look "
+		       "for the real runtime safely: is /proc mounted?",
+		       strerror(-r));
 		return r;
 	}
 	n = rt_identity_parse(getenv(RT_VISITED_ENV), skip, RT_VISITED_MAX);
@@ -215,16 +217,17 @@ static int find_real(const struct rt_conf *c, char **ret)
 
 	r = rt_real_find(c->runtime, getenv("PATH"), skip, n, ret);
 	if (r == -ELOOP) {
-		report(LOG_ERROR, "the real runtime '%s' %s is " PROGRAM " itself: install runc (or crun) and name it "
-				  "in 'runtime = PATH' of %s or in UBINFMT_RUNTIME_REAL",
+		report(LOG_ERROR,
+		       "the real runtime '%s' %s is " PROGRAM " itself: install runc (or crun) and name it "
+		       "in 'runtime = PATH' of %s or in UBINFMT_RUNTIME_REAL",
 		       c->runtime, strchr(c->runtime, '/') ? "" : "found on PATH", arg_conf_path);
 		return r;
 	}
 	if (r < 0) {
-		report(LOG_ERROR, "the real runtime '%s' is %s: install runc (or crun), or name it in 'runtime = PATH' "
-				  "of %s or in UBINFMT_RUNTIME_REAL",
-		       c->runtime, strchr(c->runtime, '/') ? "not an executable file" : "not on PATH",
-		       arg_conf_path);
+		report(LOG_ERROR,
+		       "the real runtime '%s' is %s: install runc (or crun), or name it in 'runtime = PATH' "
+		       "of %s or in UBINFMT_RUNTIME_REAL",
+		       c->runtime, strchr(c->runtime, '/') ? "not an executable file" : "not on PATH", arg_conf_path);
 		return r;
 	}
 	if (setenv(RT_VISITED_ENV, visited, 1) < 0)
@@ -271,24 +274,26 @@ static int check_socket(const struct rt_conf *c, bool may_fall_back)
 		if (r == 0)
 			return 1;
 		/* A daemon killed by SIGKILL leaves its socket behind: runc would say only "connection refused". */
-		what = r == -ENOTSOCK ? "is not a socket"
+		what = r == -ENOTSOCK	    ? "is not a socket"
 		       : r == -ECONNREFUSED ? "has nobody listening on it (ubinfmtd was stopped without removing it)"
 					    : "does not answer";
 	} else {
 		/* Words the engines do not rewrite: podman turns "no such file or directory" into
 		 * "OCI runtime attempted to invoke a command that was not found". */
 		what = errno == ENOENT || errno == ENOTDIR ? "is missing"
-		       : errno == EACCES		    ? "is out of this user's reach"
-							    : "cannot be checked";
+		       : errno == EACCES		   ? "is out of this user's reach"
+							   : "cannot be checked";
 	}
 	if (may_fall_back && c->fallback == RT_FALLBACK_NATIVE) {
-		report(LOG_WARN, "ubinfmtd is not running (its socket %s %s): the container runs without "
-				 "emulation (fallback = native), foreign programs in it will fail with 'exec format error'",
+		report(LOG_WARN,
+		       "ubinfmtd is not running (its socket %s %s): the container runs without "
+		       "emulation (fallback = native), foreign programs in it will fail with 'exec format error'",
 		       c->socket, what);
 		return 0;
 	}
-	report(LOG_ERROR, "ubinfmtd is not running: its socket %s %s. Start it (systemctl start ubinfmtd.socket, "
-			  "or run ubinfmtd), or set 'fallback = native' in %s to run containers without emulation",
+	report(LOG_ERROR,
+	       "ubinfmtd is not running: its socket %s %s. Start it (systemctl start ubinfmtd.socket, "
+	       "or run ubinfmtd), or set 'fallback = native' in %s to run containers without emulation",
 	       c->socket, what, arg_conf_path);
 	return -ENXIO;
 }
@@ -349,8 +354,9 @@ static int merge(const struct rt_conf *c, struct rt_bundle *b)
 	if (res == RT_PROFILE_ALREADY)
 		return 0;
 	if (rep.conditional > 0)
-		report(LOG_WARN, "the seccomp profile's %u conditional rule(s) for execve/execveat (first: %s) "
-				 "were replaced by ubinfmt's unconditional notify rule",
+		report(LOG_WARN,
+		       "the seccomp profile's %u conditional rule(s) for execve/execveat (first: %s) "
+		       "were replaced by ubinfmt's unconditional notify rule",
 		       rep.conditional, rep.first_conditional);
 	for (int x = 0; x < 2; x++)
 		if (rep.denied[x])
@@ -378,7 +384,8 @@ static int prepare(const struct rt_conf *c)
 		return 0;
 	r = rt_bundle_open(arg_cmdline.bundle, arg_cmdline.config, &b, reason, sizeof(reason));
 	if (r < 0) {
-		report(LOG_ERROR, "bundle %s: %s (%s)", bundle_name(), reason, r == -EPROTO ? "malformed JSON" : strerror(-r));
+		report(LOG_ERROR, "bundle %s: %s (%s)", bundle_name(), reason,
+		       r == -EPROTO ? "malformed JSON" : strerror(-r));
 		return r;
 	}
 	r = wanted(c, &b);

@@ -18,10 +18,10 @@ static const char *const exec_names[N_EXEC] = { "execve", "execveat" };
 struct analysis {
 	struct json_object *lnx, *seccomp, *syscalls; /* NULL: absent, to be made */
 	bool default_allows;
-	bool allowed[N_EXEC];     /* named by an unconditional rule that allows it */
-	bool forbidden[N_EXEC];   /* named by an unconditional rule with another action */
+	bool allowed[N_EXEC];	  /* named by an unconditional rule that allows it */
+	bool forbidden[N_EXEC];	  /* named by an unconditional rule with another action */
 	bool conditional[N_EXEC]; /* named by a conditional rule that allows it */
-	bool denied[N_EXEC];      /* the outcome: left as the profile has it */
+	bool denied[N_EXEC];	  /* the outcome: left as the profile has it */
 	bool has_metadata;
 };
 
@@ -79,7 +79,8 @@ static const char *quote(char *buf, size_t size, const char *s)
 /* One rule of linux.seccomp.syscalls: what it says about execve and execveat. */
 static int analyse_rule(struct analysis *a, struct json_object *rule, size_t i, char *reason, size_t reason_size)
 {
-	struct json_object *names = member(rule, "names"), *action = member(rule, "action"), *args = member(rule, "args");
+	struct json_object *names = member(rule, "names"), *action = member(rule, "action"),
+			   *args = member(rule, "args");
 	bool conditional;
 	const char *act;
 	char q[80];
@@ -102,7 +103,8 @@ static int analyse_rule(struct analysis *a, struct json_object *rule, size_t i, 
 		int x;
 
 		if (!json_object_is_type(n, json_type_string))
-			return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu].names[%zu] is not a string", i, j);
+			return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu].names[%zu] is not a string", i,
+				      j);
 		x = exec_index(json_object_get_string(n));
 		if (x < 0) {
 			if (strcmp(act, ACTION_NOTIFY) == 0)
@@ -129,8 +131,8 @@ static int analyse_rule(struct analysis *a, struct json_object *rule, size_t i, 
 }
 
 /* Pass 1: reads the document, changes nothing. */
-static int analyse(struct json_object *config, const struct rt_profile_params *p, struct analysis *a,
-		   char *reason, size_t reason_size)
+static int analyse(struct json_object *config, const struct rt_profile_params *p, struct analysis *a, char *reason,
+		   size_t reason_size)
 {
 	struct json_object *v;
 	const char *def;
@@ -222,8 +224,7 @@ static int set_string(struct json_object *o, const char *key, const char *value)
  * Takes the served names out of rule i; drops the rule when that leaves it with no names.
  * Returns 1 when the rule was dropped.
  */
-static int strip_rule(struct json_object *syscalls, size_t i, const struct analysis *a,
-		      struct rt_profile_report *rep)
+static int strip_rule(struct json_object *syscalls, size_t i, const struct analysis *a, struct rt_profile_report *rep)
 {
 	struct json_object *rule = json_object_array_get_idx(syscalls, i);
 	struct json_object *names = member(rule, "names"), *args = member(rule, "args");

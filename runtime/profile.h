@@ -29,8 +29,8 @@ enum rt_profile_result {
 };
 
 struct rt_profile_report {
-	bool created;         /* there was no linux.seccomp: one was made, defaultAction SCMP_ACT_ALLOW */
-	bool denied[2];       /* execve, execveat: forbidden by the profile, left so */
+	bool created;	      /* there was no linux.seccomp: one was made, defaultAction SCMP_ACT_ALLOW */
+	bool denied[2];	      /* execve, execveat: forbidden by the profile, left so */
 	unsigned conditional; /* conditional rules (with "args") execve or execveat was taken out of */
 	unsigned dropped;     /* rules dropped because no name was left in them */
 	/* The first conditional rule taken apart, for the warning: "rule 7 (SCMP_ACT_ALLOW, with args)". */

@@ -19,12 +19,12 @@ enum file_kind {
 };
 
 struct elf_ident {
-	enum arch arch;   /* ARCH_UNKNOWN when no qemu target serves this machine */
+	enum arch arch;	   /* ARCH_UNKNOWN when no qemu target serves this machine */
 	uint8_t elf_class; /* 1 = 32-bit, 2 = 64-bit */
 	bool big_endian;
 	uint16_t machine; /* e_machine, host order */
-	uint32_t flags;   /* e_flags, host order */
-	uint16_t type;    /* e_type, not checked: the kernel runs only ET_EXEC and ET_DYN */
+	uint32_t flags;	  /* e_flags, host order */
+	uint16_t type;	  /* e_type, not checked: the kernel runs only ET_EXEC and ET_DYN */
 };
 
 /*
@@ -43,8 +43,8 @@ struct shebang {
 
 struct classification {
 	enum file_kind kind;
-	struct elf_ident elf;     /* valid when kind == FILE_KIND_ELF */
-	struct shebang script;    /* valid when kind == FILE_KIND_SCRIPT */
+	struct elf_ident elf;  /* valid when kind == FILE_KIND_ELF */
+	struct shebang script; /* valid when kind == FILE_KIND_SCRIPT */
 };
 
 /*

@@ -64,8 +64,8 @@ static void decide_emulate(const struct exec_facts *f, struct exec_decision *ret
 		return need(ret, EXEC_FACT_ARGV);
 	/* An argv the kernel could not read either (t_hostile_args): its E2BIG or EFAULT, not ENOEXEC. */
 	if (f->argv_err < 0)
-		return answer(ret, DECISION_FAILED, f->argv_err == -E2BIG || f->argv_err == -EFAULT ? -f->argv_err : ENOEXEC,
-			      ARCH_UNKNOWN);
+		return answer(ret, DECISION_FAILED,
+			      f->argv_err == -E2BIG || f->argv_err == -EFAULT ? -f->argv_err : ENOEXEC, ARCH_UNKNOWN);
 	answer(ret, DECISION_EMULATE, 0, f->last.arch);
 }
 
@@ -87,7 +87,8 @@ static void decide_target(const struct exec_facts *f, struct exec_decision *ret)
 	if ((ours || f->recorded) && !has(f, EXEC_FACT_REACH))
 		return need(ret, EXEC_FACT_REACH);
 	if (ours && f->reach == EXEC_REACH_UNKNOWN)
-		return answer(ret, DECISION_KERNEL, 0, ARCH_UNKNOWN); /* the task is gone, or its credentials unreadable */
+		return answer(ret, DECISION_KERNEL, 0,
+			      ARCH_UNKNOWN); /* the task is gone, or its credentials unreadable */
 	if (ours && f->reach != EXEC_REACH_ALL)
 		return answer(ret, DECISION_DENIED, EACCES, ARCH_UNKNOWN);
 	if (d == DECISION_NO_EMULATOR)

@@ -21,14 +21,14 @@
 
 /* What decide() may ask for next; each is gathered once. */
 enum exec_fact {
-	EXEC_FACT_NONE,   /* nothing: the decision is made */
-	EXEC_FACT_VIEW,   /* the task's root (view_err) */
-	EXEC_FACT_PATH,   /* the path from its memory, and the dirfd of an fd-based exec */
-	EXEC_FACT_TARGET, /* the file the path names, opened and classified */
-	EXEC_FACT_INTERP, /* the #! interpreter of the last file classified, opened and classified */
-	EXEC_FACT_REACH,  /* how far the caller's own credentials get along those files */
+	EXEC_FACT_NONE,	     /* nothing: the decision is made */
+	EXEC_FACT_VIEW,	     /* the task's root (view_err) */
+	EXEC_FACT_PATH,	     /* the path from its memory, and the dirfd of an fd-based exec */
+	EXEC_FACT_TARGET,    /* the file the path names, opened and classified */
+	EXEC_FACT_INTERP,    /* the #! interpreter of the last file classified, opened and classified */
+	EXEC_FACT_REACH,     /* how far the caller's own credentials get along those files */
 	EXEC_FACT_SCRIPT_FD, /* whether the dirfd naming a script is close-on-exec */
-	EXEC_FACT_ARGV,   /* the caller's argv pointers */
+	EXEC_FACT_ARGV,	     /* the caller's argv pointers */
 	EXEC_FACT_MAX,
 };
 
@@ -43,16 +43,16 @@ enum exec_reach {
 	EXEC_REACH_NONE,      /* a directory on the way to the file it named refuses it: EACCES */
 	EXEC_REACH_NAMED,     /* it reaches the file it named, but may not exec it (or reach or exec
 			       * an interpreter of its #! chain): EACCES */
-	EXEC_REACH_ALL,       /* every directory and file the decision looked at */
+	EXEC_REACH_ALL,	      /* every directory and file the decision looked at */
 	EXEC_REACH_MAX,
 };
 
 /* The last file of the #! chain classified so far (the exec's own file, then each interpreter). */
 struct exec_file_facts {
-	int classify_err;  /* classify()'s result: 0 or -errno (a head it cannot make sense of) */
-	bool host_binfmt;  /* a binfmt_misc entry of the host's claims its head */
+	int classify_err; /* classify()'s result: 0 or -errno (a head it cannot make sense of) */
+	bool host_binfmt; /* a binfmt_misc entry of the host's claims its head */
 	enum file_kind kind;
-	enum arch arch;    /* of an ELF */
+	enum arch arch;	   /* of an ELF */
 	uint16_t elf_type; /* of an ELF: e_type */
 };
 
@@ -62,21 +62,21 @@ struct exec_file_facts {
  * always are.  Errors are -errno; the ones the kernel would give are left to the kernel.
  */
 struct exec_facts {
-	unsigned have;           /* 1 << enum exec_fact, for each fact gathered */
-	bool stuck;              /* the sandbox has too many decisions stuck: nothing is gathered */
-	bool recorded;           /* a trace record is made of it: what the caller may see is checked */
-	uint64_t native_mask;    /* 1 << arch for each natively runnable architecture */
-	uint64_t emulate_mask;   /* 1 << arch for each architecture allowed and with an emulator */
+	unsigned have;		 /* 1 << enum exec_fact, for each fact gathered */
+	bool stuck;		 /* the sandbox has too many decisions stuck: nothing is gathered */
+	bool recorded;		 /* a trace record is made of it: what the caller may see is checked */
+	uint64_t native_mask;	 /* 1 << arch for each natively runnable architecture */
+	uint64_t emulate_mask;	 /* 1 << arch for each architecture allowed and with an emulator */
 	bool empty_path_allowed; /* execveat's AT_EMPTY_PATH */
 
-	int view_err;            /* EXEC_FACT_VIEW: opening the task's root */
+	int view_err; /* EXEC_FACT_VIEW: opening the task's root */
 
-	int path_err;            /* EXEC_FACT_PATH: reading the path from the task's memory */
-	bool empty_path;         /* the path is "" */
-	bool fd_based;           /* named through an fd: fexecve, execveat with a dirfd */
-	int dirfd_err;           /* our copy of that fd */
+	int path_err;	 /* EXEC_FACT_PATH: reading the path from the task's memory */
+	bool empty_path; /* the path is "" */
+	bool fd_based;	 /* named through an fd: fexecve, execveat with a dirfd */
+	int dirfd_err;	 /* our copy of that fd */
 
-	int open_err;            /* EXEC_FACT_TARGET: resolving, opening or reading the file */
+	int open_err; /* EXEC_FACT_TARGET: resolving, opening or reading the file */
 	/*
 	 * EXEC_FACT_TARGET, then each EXEC_FACT_INTERP: the last file classified, the number of
 	 * files classified (1: the exec's own), and whether the interpreter its #! line names
@@ -86,9 +86,9 @@ struct exec_facts {
 	size_t n_files;
 	int interp_err;
 
-	enum exec_reach reach;   /* EXEC_FACT_REACH */
-	bool script_fd_cloexec;  /* EXEC_FACT_SCRIPT_FD */
-	int argv_err;            /* EXEC_FACT_ARGV */
+	enum exec_reach reach;	/* EXEC_FACT_REACH */
+	bool script_fd_cloexec; /* EXEC_FACT_SCRIPT_FD */
+	int argv_err;		/* EXEC_FACT_ARGV */
 };
 
 /* The answer, or the fact still needed (need != EXEC_FACT_NONE, then nothing else is set). */
@@ -99,7 +99,7 @@ struct exec_decision {
 	 * emulator; NO_EMULATOR, DENIED, FAILED: fail it with err without running anything.
 	 */
 	enum decision decision;
-	int err;        /* the errno of a failure; 0 otherwise */
+	int err;	/* the errno of a failure; 0 otherwise */
 	enum arch arch; /* of EMULATE and NO_EMULATOR */
 	/*
 	 * For KERNEL: a failure of the supervisor's own that left the exec undecided (-errno; 0

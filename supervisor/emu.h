@@ -18,11 +18,11 @@
 
 struct emu {
 	char path[4096];
-	int fd;       /* O_RDONLY|O_CLOEXEC on the host binary (through a read-only mount when we
+	int fd; /* O_RDONLY|O_CLOEXEC on the host binary (through a read-only mount when we
 	               * may make one), -1 if none */
 	bool is_static;
 	bool overridden; /* chosen (--emulator, emu_registry_dup), not left to discovery */
-	bool read_only;  /* fd is on a read-only mount: no path to the file opens it for writing */
+	bool read_only;	 /* fd is on a read-only mount: no path to the file opens it for writing */
 };
 
 struct emu_registry {

@@ -64,7 +64,8 @@ static int make_tmpfs(void)
 static int clone_read_only(int mnt)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	_cleanup_close_ int ro = (int)syscall(SYS_open_tree, mnt, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	_cleanup_close_ int ro = (int)syscall(SYS_open_tree, mnt, "",
+					      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 
 	if (ro < 0)
 		return negative_errno();

@@ -322,8 +322,8 @@ static void gather_target(const struct exec_env *env, struct exec_ctx *c, struct
 	size_t len;
 	int r;
 
-	r = open_and_read(c, c->start_fd, f->empty_path ? NULL : c->path, !(c->call.flags & AT_SYMLINK_NOFOLLOW),
-			  head, &len, &c->st, &c->file_fd);
+	r = open_and_read(c, c->start_fd, f->empty_path ? NULL : c->path, !(c->call.flags & AT_SYMLINK_NOFOLLOW), head,
+			  &len, &c->st, &c->file_fd);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
 		f->open_err = r;
@@ -490,4 +490,3 @@ int exec_build_plan(const struct exec_ctx *c, struct injection *inj, int file_ta
 	inj->nargs = (size_t)n;
 	return 0;
 }
-

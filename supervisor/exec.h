@@ -26,9 +26,9 @@
 
 /* What the decision depends on besides the exec itself. */
 struct exec_env {
-	const struct hostbinfmt *host;  /* the host's binfmt_misc entries: left to the kernel */
-	uint64_t native_mask;           /* 1 << arch for each natively runnable architecture */
-	uint64_t emulate_mask;          /* 1 << arch for each architecture allowed and with an emulator */
+	const struct hostbinfmt *host; /* the host's binfmt_misc entries: left to the kernel */
+	uint64_t native_mask;	       /* 1 << arch for each natively runnable architecture */
+	uint64_t emulate_mask;	       /* 1 << arch for each architecture allowed and with an emulator */
 };
 
 /* Everything one exec decision needs; lives on the stack of the notification handler. */
@@ -39,10 +39,10 @@ struct exec_ctx {
 	struct exec_call call;
 	char path[PATH_MAX];
 	struct target_view view;
-	int start_fd;    /* our copy of the execveat dirfd, or -1 */
-	int file_fd;     /* the resolved target, open for reading */
+	int start_fd; /* our copy of the execveat dirfd, or -1 */
+	int file_fd;  /* the resolved target, open for reading */
 	struct stat st;
-	struct classification cls;    /* of the final file (after any #! chain) */
+	struct classification cls; /* of the final file (after any #! chain) */
 	struct rw_chain chain;
 	char interp[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
 	char interp_arg[SHEBANG_MAX_DEPTH][CLASSIFY_HEAD_SIZE];
@@ -63,11 +63,10 @@ struct exec_ctx {
 	const struct emu *emu;
 	const uint64_t *argv; /* the caller's argv pointers (EXEC_FACT_ARGV), in thread-local scratch */
 	size_t argc;
-	bool name_closed;             /* the exec's own path leads through something its exec closes
+	bool name_closed; /* the exec's own path leads through something its exec closes
 				       * (resolve.h's exec_closes_name): the emulator could not open it */
 	struct trace_record rec;
 };
-
 
 void exec_ctx_close(struct exec_ctx *c);
 

@@ -53,12 +53,12 @@ enum guard_kind {
 
 /* What the overrun callback learns about an abandoned section. */
 struct guard_section {
-	uint64_t seq;      /* nonzero while the section is open */
+	uint64_t seq; /* nonzero while the section is open */
 	enum guard_kind kind;
-	uint64_t owner;    /* whose work it is (a sandbox serial): abandoned sections are counted per owner */
-	uint64_t ref;      /* the caller's: which record of its tables the section works on */
+	uint64_t owner; /* whose work it is (a sandbox serial): abandoned sections are counted per owner */
+	uint64_t ref;	/* the caller's: which record of its tables the section works on */
 	int listener;
-	uint64_t id;       /* the notification it decides */
+	uint64_t id; /* the notification it decides */
 	pid_t tid;
 };
 
@@ -108,7 +108,7 @@ unsigned guard_abandoned(struct guard *g, uint64_t owner);
 void guard_close_later(struct guard *g, int fd);
 
 struct guard_ops {
-	int (*run)(void *ctx);    /* the loop, on its first thread */
+	int (*run)(void *ctx);	  /* the loop, on its first thread */
 	int (*resume)(void *ctx); /* the loop again, on a fresh thread after an abandon */
 	/*
 	 * On the watching thread, before resume runs (nothing of the loop runs meanwhile): answer

@@ -50,8 +50,7 @@ int hostbinfmt_load(const char *dir, struct hostbinfmt *ret)
 	}
 	while ((de = readdir(d)) && ret->n < HOSTBINFMT_MAX) {
 		struct hostbinfmt_entry e;
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "status") == 0 ||
-		    strcmp(de->d_name, "register") == 0)
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "status") == 0 || strcmp(de->d_name, "register") == 0)
 			continue;
 		n = read_small(dfd, de->d_name, buf, sizeof(buf));
 		if (n < 0 || hostbinfmt_parse_entry(buf, (size_t)n, &e) < 0)

@@ -184,7 +184,7 @@ int loop_run(struct loop *loop)
 		r = io_uring_submit_and_wait(&loop->ring, 1);
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
 			return log_error_errno(r, "io_uring wait failed: %m");
-		io_uring_for_each_cqe(&loop->ring, head, cqe) {
+		io_uring_for_each_cqe (&loop->ring, head, cqe) {
 			dispatch(loop, cqe);
 			seen++;
 		}

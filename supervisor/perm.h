@@ -20,8 +20,8 @@ struct creds {
 	size_t n_groups;
 	gid_t groups[PERM_MAX_GROUPS];
 	bool groups_truncated; /* the task has more than PERM_MAX_GROUPS groups (up to NGROUPS_MAX) */
-	bool dac_override; /* CAP_DAC_OVERRIDE in the effective set */
-	bool dac_read_search; /* CAP_DAC_READ_SEARCH: search any directory */
+	bool dac_override;     /* CAP_DAC_OVERRIDE in the effective set */
+	bool dac_read_search;  /* CAP_DAC_READ_SEARCH: search any directory */
 };
 
 /* Pure: parses /proc/PID/status text.  -EINVAL if the Uid/Gid/CapEff lines are missing. */

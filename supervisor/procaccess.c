@@ -21,7 +21,6 @@ static size_t status_levels(const char *text, size_t len, const char *name, unsi
 	return n > 0 && n <= PROC_PIDNS_LEVELS ? (size_t)n : 0;
 }
 
-
 int procaccess_parse_status(const char *text, size_t len, struct proc_status *ret)
 {
 	struct proc_status s = { 0 };

@@ -30,8 +30,8 @@ struct proc_status {
 	size_t n_levels;
 	pid_t nstgid[PROC_PIDNS_LEVELS];
 	pid_t nspid[PROC_PIDNS_LEVELS];
-	uid_t uid[4]; /* Uid: real, effective, saved, filesystem */
-	gid_t gid[4]; /* Gid: the same four */
+	uid_t uid[4];	  /* Uid: real, effective, saved, filesystem */
+	gid_t gid[4];	  /* Gid: the same four */
 	uint64_t cap_prm; /* CapPrm: */
 	uint64_t cap_eff; /* CapEff: */
 };
@@ -67,17 +67,17 @@ enum proc_dumpable procaccess_dumpable(const struct proc_status *target, uid_t e
 				       bool in_our_userns);
 
 enum proc_access {
-	PROC_ACCESS_DENY, /* the kernel refuses: EACCES for the magic link */
-	PROC_ACCESS_ALLOW, /* the kernel allows (LSMs aside) */
+	PROC_ACCESS_DENY,   /* the kernel refuses: EACCES for the magic link */
+	PROC_ACCESS_ALLOW,  /* the kernel allows (LSMs aside) */
 	PROC_ACCESS_UNSURE, /* /proc does not tell: leave the exec to the kernel */
 };
 
 struct proc_access_query {
 	const struct proc_status *caller; /* the exec'ing thread */
 	const struct proc_status *target; /* the task that owns the link, not in the caller's thread group */
-	bool same_userns; /* caller and target are in one user namespace */
-	bool target_in_our_userns; /* ... which is the reader's (the supervisor's) */
-	enum proc_dumpable dumpable; /* the target's, from procaccess_dumpable */
+	bool same_userns;		  /* caller and target are in one user namespace */
+	bool target_in_our_userns;	  /* ... which is the reader's (the supervisor's) */
+	enum proc_dumpable dumpable;	  /* the target's, from procaccess_dumpable */
 };
 
 /* Pure: may the caller ptrace-read the target, and so follow its magic links? */

@@ -22,7 +22,7 @@
 #include "resolve.h"
 
 #define RESOLVE_MAX_SYMLINKS 40 /* the kernel's MAXSYMLINKS */
-#define PROC_ROOT_INO 1 /* the root directory of every procfs instance */
+#define PROC_ROOT_INO 1		/* the root directory of every procfs instance */
 /* From a magic link's directory up to its procfs's root: /proc/PID/task/TID/fd is 4 levels down. */
 #define PROCFS_MAX_CLIMB 4
 /* /proc/PID/status: its Groups: line may hold 65536 numbers (see perm_read.c). */
@@ -156,7 +156,7 @@ struct walk_task {
 	int status_state; /* 0: not read yet, 1: read, < 0: -errno */
 	struct proc_status status;
 	char userns[NS_LINK_MAX]; /* the text of its ns/user link; "" until read */
-	bool ids_known; /* tgid and tid (or ids_err) are for the procfs on ids_dev */
+	bool ids_known;		  /* tgid and tid (or ids_err) are for the procfs on ids_dev */
 	dev_t ids_dev;
 	int ids_err;
 	pid_t tgid, tid_there;

@@ -14,9 +14,9 @@
 
 struct target_view {
 	pid_t tid;
-	int root_fd; /* O_PATH, the target's root directory */
+	int root_fd;	    /* O_PATH, the target's root directory */
 	bool root_borrowed; /* root_fd belongs to a cache, not to the view */
-	int cwd_fd;  /* O_PATH, the target's cwd; -1 until needed */
+	int cwd_fd;	    /* O_PATH, the target's cwd; -1 until needed */
 	dev_t root_dev;
 	ino_t root_ino;
 	/*

@@ -109,8 +109,9 @@ static int parse_emulators(struct sandbox_options *o, const struct entry *e, con
 						  "%s %s: empty item in '%s' (use 'none' for no architecture)",
 						  e->src->name, e->key, reason_quote(q, v, strlen(v)));
 			if (arch_of(item, len, &a) < 0)
-				return reason_set(e->reason, e->reason_size, -EINVAL, "%s %s: unknown architecture '%s'",
-						  e->src->name, e->key, reason_quote(q, item, len));
+				return reason_set(e->reason, e->reason_size, -EINVAL,
+						  "%s %s: unknown architecture '%s'", e->src->name, e->key,
+						  reason_quote(q, item, len));
 			mask |= UINT64_C(1) << a;
 			if (!comma)
 				break;
@@ -173,11 +174,13 @@ static int parse_emulator_path(struct sandbox_options *o, const struct entry *e,
 	return o->emulator[a] ? 0 : -ENOMEM;
 }
 
+/* clang-format off */
 static const struct key keys[] = {
 	{ "emulators", "emulators", false, parse_emulators, narrow_emulators },
 	{ "emulator.", "emulator.ARCH", true, parse_emulator_path, NULL },
 	{ "trace", "trace", false, parse_trace, narrow_trace },
 };
+/* clang-format on */
 
 _Static_assert(ARRAY_SIZE(keys) <= 32, "seen is a 32-bit mask");
 
@@ -210,7 +213,8 @@ static int unknown_key(const struct sandbox_options_source *src, const char *key
 
 	known[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(keys) && n < sizeof(known); i++)
-		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s%s", i ? ", " : "", src->prefix, keys[i].shown);
+		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s%s", i ? ", " : "", src->prefix,
+				      keys[i].shown);
 	return reason_set(reason, reason_size, -EINVAL, "%s: unknown key '%s' (known: %s)", src->name,
 			  reason_quote(q, key, strlen(key)), known);
 }
@@ -253,8 +257,8 @@ int sandbox_options_add(struct sandbox_options *o, const struct sandbox_options_
 	return k->parse(o, &e, value);
 }
 
-int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_options_source *src,
-			      const char *entry, char *reason, size_t reason_size)
+int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_options_source *src, const char *entry,
+			      char *reason, size_t reason_size)
 {
 	const char *eq = strchr(entry, '=');
 	char key[SANDBOX_OPTION_KEY_MAX + 1], q[REASON_QUOTE_MAX];
@@ -273,8 +277,8 @@ int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_op
 }
 
 /* Trust boundary: list may be a tenant's; each entry is copied into bounded buffers first. */
-int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_options_source *src,
-			     const char *list, char *reason, size_t reason_size)
+int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_options_source *src, const char *list,
+			     char *reason, size_t reason_size)
 {
 	char key[SANDBOX_OPTION_KEY_MAX + 1], q[REASON_QUOTE_MAX];
 	_cleanup_free_ char *value = malloc(SANDBOX_OPTION_VALUE_MAX + 1);
@@ -301,8 +305,8 @@ int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_opt
 			trim(&k, &klen);
 			trim(&v, &vlen);
 			if (klen == 0 || klen > SANDBOX_OPTION_KEY_MAX)
-				return reason_set(reason, reason_size, -EINVAL, "%s: bad key in entry '%s'",
-						  src->name, reason_quote(q, entry, len));
+				return reason_set(reason, reason_size, -EINVAL, "%s: bad key in entry '%s'", src->name,
+						  reason_quote(q, entry, len));
 			if (vlen > SANDBOX_OPTION_VALUE_MAX)
 				return reason_set(reason, reason_size, -EINVAL,
 						  "%s: the value of '%s' is longer than %d bytes", src->name,
@@ -321,8 +325,8 @@ int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_opt
 	}
 }
 
-int sandbox_options_check(const struct sandbox_options *o, const struct sandbox_options_source *src,
-			  char *reason, size_t reason_size)
+int sandbox_options_check(const struct sandbox_options *o, const struct sandbox_options_source *src, char *reason,
+			  size_t reason_size)
 {
 	for (size_t a = 0; a < ARCH_MAX; a++)
 		if (o->emulator[a] && !(o->arch_mask & (UINT64_C(1) << a)))

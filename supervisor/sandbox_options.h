@@ -70,13 +70,13 @@ struct sandbox_options {
 	enum sandbox_trace trace;
 
 	/* Parse state of the source being read. */
-	uint32_t seen;      /* keys set so far, 1 << their index in the table */
+	uint32_t seen;	    /* keys set so far, 1 << their index in the table */
 	unsigned n_entries; /* entries read so far */
 };
 
 enum sandbox_options_trust {
 	SANDBOX_OPTIONS_OPERATOR, /* may name emulator paths */
-	SANDBOX_OPTIONS_TENANT,   /* may only narrow */
+	SANDBOX_OPTIONS_TENANT,	  /* may only narrow */
 };
 
 struct sandbox_options_source {
@@ -86,7 +86,10 @@ struct sandbox_options_source {
 };
 
 /* Empty options: every architecture, trace unset, no emulator of its own. */
-#define SANDBOX_OPTIONS_INIT { .arch_mask = SANDBOX_ARCH_ALL, .trace = SANDBOX_TRACE_DEFAULT }
+#define SANDBOX_OPTIONS_INIT                                                  \
+	{                                                                     \
+		.arch_mask = SANDBOX_ARCH_ALL, .trace = SANDBOX_TRACE_DEFAULT \
+	}
 void sandbox_options_init(struct sandbox_options *o);
 
 /*
@@ -99,19 +102,19 @@ int sandbox_options_add(struct sandbox_options *o, const struct sandbox_options_
 			const char *value, char *reason, size_t reason_size);
 
 /* The same for "KEY=VALUE" (HELLO's options, --option): split at the first '=', taken as written. */
-int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_options_source *src,
-			      const char *entry, char *reason, size_t reason_size);
+int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_options_source *src, const char *entry,
+			      char *reason, size_t reason_size);
 
 /*
  * The same for "KEY=VALUE; KEY=VALUE…" (listenerMetadata): blanks (space, tab) around keys and
  * values are ignored, empty entries too.
  */
-int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_options_source *src,
-			     const char *list, char *reason, size_t reason_size);
+int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_options_source *src, const char *list,
+			     char *reason, size_t reason_size);
 
 /* After a source's last entry: what needs all of it (emulator.ARCH of an ARCH not in emulators). */
-int sandbox_options_check(const struct sandbox_options *o, const struct sandbox_options_source *src,
-			  char *reason, size_t reason_size);
+int sandbox_options_check(const struct sandbox_options *o, const struct sandbox_options_source *src, char *reason,
+			  size_t reason_size);
 
 /* Folds a tenant's options into the operator's o: narrows, never widens (see above). */
 void sandbox_options_narrow(struct sandbox_options *o, const struct sandbox_options *tenant);

@@ -11,12 +11,9 @@
 const char *decision_name(enum decision d)
 {
 	static const char *const names[DECISION_MAX] = {
-		[DECISION_NATIVE] = "native",
-		[DECISION_EMULATE] = "emulate",
-		[DECISION_NO_EMULATOR] = "no-emulator",
-		[DECISION_HOST_BINFMT] = "host-binfmt",
-		[DECISION_KERNEL] = "kernel",
-		[DECISION_DENIED] = "denied",
+		[DECISION_NATIVE] = "native",		[DECISION_EMULATE] = "emulate",
+		[DECISION_NO_EMULATOR] = "no-emulator", [DECISION_HOST_BINFMT] = "host-binfmt",
+		[DECISION_KERNEL] = "kernel",		[DECISION_DENIED] = "denied",
 		[DECISION_FAILED] = "failed",
 	};
 
@@ -151,8 +148,9 @@ size_t trace_format(const struct trace_record *r, bool json, char *buf, size_t s
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (json) {
-		snprintf(head, sizeof(head), "{\"time\":\"%s.%06" PRIu64 "Z\",\"pid\":%d,\"syscall\":\"%s\",\"path\":", when,
-			 usec_part, (int)r->pid, r->syscall);
+		snprintf(head, sizeof(head),
+			 "{\"time\":\"%s.%06" PRIu64 "Z\",\"pid\":%d,\"syscall\":\"%s\",\"path\":", when, usec_part,
+			 (int)r->pid, r->syscall);
 		snprintf(mid1, sizeof(mid1), ",\"resolved\":");
 		snprintf(mid2, sizeof(mid2), ",\"arch\":\"%s\",\"decision\":\"%s\",\"emulator\":", arch_name(r->arch),
 			 decision_name(r->decision));

@@ -67,8 +67,10 @@ static int connect_control(const char *path)
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "socket: %m");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return log_error_errno(negative_errno(), "cannot reach ubinfmtd at '%s': %m (is it running? "
-							 "start it with 'ubinfmtd' or 'systemctl start ubinfmtd')", path);
+		return log_error_errno(negative_errno(),
+				       "cannot reach ubinfmtd at '%s': %m (is it running? "
+				       "start it with 'ubinfmtd' or 'systemctl start ubinfmtd')",
+				       path);
 	m.hello.role = PROTO_ROLE_CLI;
 	m.hello.pid = (uint32_t)getpid();
 	m.hello.id = "";
@@ -110,8 +112,8 @@ static void print_status_entry(const struct proto_status_entry *e, bool json, bo
 	}
 	printf("%s{\"id\":", first ? "" : ",");
 	json_print_string(stdout, e->id);
-	printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64
-	       ",\"emulated\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
+	printf(",\"init_pid\":%" PRIu32 ",\"listeners\":%" PRIu32 ",\"native\":%" PRIu64 ",\"emulated\":%" PRIu64
+	       ",\"failed\":%" PRIu64 ",\"kernel\":%" PRIu64
 	       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"native_cpu_us\":%.2f,\"foreign_cpu_us\":%.2f"
 	       ",\"abandoned\":%" PRIu64 ",\"origin\":\"%s\",\"owner_uid\":%" PRIu32 "}",
 	       e->init_pid, e->listeners, e->native, e->emulated, e->failed, e->kernel, (double)e->p50_ns / 1000.0,
@@ -120,12 +122,14 @@ static void print_status_entry(const struct proto_status_entry *e, bool json, bo
 
 int cmd_status(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	const char *control = UBINFMT_CONTROL_SOCKET;
 	_cleanup_close_ int fd = -1;
 	bool json = false, first = true;
@@ -154,7 +158,8 @@ int cmd_status(int argc, char **argv)
 		printf("[");
 	else
 		printf("%-32s %8s %4s %10s %10s %8s %8s %9s %9s %9s %9s %6s %s\n", "SANDBOX", "PID", "LSN", "NATIVE",
-		       "EMULATED", "FAILED", "KERNEL", "P50(us)", "P99(us)", "CPU/N(us)", "CPU/F(us)", "STUCK", "OWNER");
+		       "EMULATED", "FAILED", "KERNEL", "P50(us)", "P99(us)", "CPU/N(us)", "CPU/F(us)", "STUCK",
+		       "OWNER");
 	do {
 		r = recv_msg(fd, buf, sizeof(buf), &m);
 		if (r < 0)
@@ -178,6 +183,7 @@ static const char trace_usage[] = "Usage: ubinfmt trace [--sandbox ID] [--json] 
 
 int cmd_trace(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option options[] = {
 		{ "sandbox", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -185,6 +191,7 @@ int cmd_trace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	const char *control = UBINFMT_CONTROL_SOCKET, *id = "";
 	_cleanup_close_ int fd = -1;
 	struct proto_msg m = { .type = PROTO_MSG_TRACE_SUB };
@@ -205,8 +212,7 @@ int cmd_trace(int argc, char **argv)
 		else
 			return fputs(trace_usage, stderr), 2;
 	}
-	if (id[0] && !proto_id_valid(id))
-	{
+	if (id[0] && !proto_id_valid(id)) {
 		log_error("--sandbox '%s' is not a sandbox id", id);
 		return 2;
 	}
@@ -232,16 +238,15 @@ int cmd_trace(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
 		r = recv_msg(fd, buf, sizeof(buf), &m);
-		if (r == -ECONNRESET)
-		{
+		if (r == -ECONNRESET) {
 			log_info("ubinfmtd went away");
 			return 0;
 		}
 		if (r < 0)
 			return 1;
 		if (m.type == PROTO_MSG_STATS)
-			fprintf(stderr, "ubinfmt: tracing %s%s%s of ubinfmtd at %s; Ctrl-C stops\n", id[0] ? "sandbox '" : "every sandbox",
-				id, id[0] ? "'" : "", control);
+			fprintf(stderr, "ubinfmt: tracing %s%s%s of ubinfmtd at %s; Ctrl-C stops\n",
+				id[0] ? "sandbox '" : "every sandbox", id, id[0] ? "'" : "", control);
 		if (m.type != PROTO_MSG_TRACE_LINE)
 			continue;
 		if (json || !m.trace_line.id[0])
@@ -256,11 +261,13 @@ static const char attach_usage[] = "Usage: ubinfmt attach [--control PATH] PID\n
 
 int cmd_attach(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option options[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	const char *control = UBINFMT_CONTROL_SOCKET;
 	_cleanup_close_ int fd = -1;
 	struct proto_msg m = { .type = PROTO_MSG_ATTACH };

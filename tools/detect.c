@@ -128,6 +128,7 @@ static void print_verdict(const char *file, const struct verdict *v, bool json)
 int cmd_detect(int argc, char **argv)
 {
 	static struct emu_registry emus;
+	/* clang-format off */
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "emulator", required_argument, NULL, 'e' },
@@ -135,6 +136,7 @@ int cmd_detect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	struct hostbinfmt host;
 	bool json = false;
 	int c, r, failed = 0;

@@ -51,8 +51,8 @@ static int parse_line(const char *line, size_t len, char *owner, size_t owner_si
  * What it trusts: nothing about TEXT (root writes /etc/subuid, but a broken file must not take
  * us past its end).  What it checks: every line's length and shape, every number's range.
  */
-int idmap_parse_subid(const char *text, size_t len, const char *name, uint32_t id,
-		      struct idmap_range *ret_ranges, size_t max)
+int idmap_parse_subid(const char *text, size_t len, const char *name, uint32_t id, struct idmap_range *ret_ranges,
+		      size_t max)
 {
 	char id_str[16], owner[IDMAP_LINE_MAX + 1];
 	size_t n = 0;

@@ -59,8 +59,8 @@ enum idmap_mode {
  * stored in RET_RANGES, or -EINVAL (no name, or TEXT NULL with LEN > 0), -EFBIG (LEN over
  * IDMAP_FILE_MAX).
  */
-int idmap_parse_subid(const char *text, size_t len, const char *name, uint32_t id,
-		      struct idmap_range *ret_ranges, size_t max);
+int idmap_parse_subid(const char *text, size_t len, const char *name, uint32_t id, struct idmap_range *ret_ranges,
+		      size_t max);
 
 /*
  * Builds the map of a user namespace for the caller's id ID: the caller's own id (to 0, or to
@@ -71,8 +71,7 @@ int idmap_parse_subid(const char *text, size_t len, const char *name, uint32_t i
  * the caller's own id.  The extents come sorted by inside id.  Returns 0, or -EINVAL (an
  * unknown mode, an id of 4294967295).
  */
-int idmap_build(enum idmap_mode mode, uint32_t id, const struct idmap_range *ranges, size_t n,
-		struct idmap *ret);
+int idmap_build(enum idmap_mode mode, uint32_t id, const struct idmap_range *ranges, size_t n, struct idmap *ret);
 
 /* How many ids the map holds in all (its size inside). */
 uint64_t idmap_size(const struct idmap *map);

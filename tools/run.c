@@ -28,7 +28,6 @@
 #include "sandbox.h"
 #include "sandbox_options.h"
 
-
 struct run_state {
 	struct engine *engine;
 	pid_t child;
@@ -77,14 +76,23 @@ struct run_args {
 	const char *trace_path;
 	bool trace;
 	bool json;
-	int decision_timeout_ms; /* 0: the engine's default */
+	int decision_timeout_ms;	/* 0: the engine's default */
 	struct sandbox_options options; /* --option, and --trace/--json as trace */
 	char **cmd;
 };
 
-enum { OPT_ROOTFS = 0x100, OPT_USERNS, OPT_EMULATOR, OPT_NO_NATIVE, OPT_TRACE, OPT_JSON, OPT_OPTION,
-       OPT_DECISION_TIMEOUT };
+enum {
+	OPT_ROOTFS = 0x100,
+	OPT_USERNS,
+	OPT_EMULATOR,
+	OPT_NO_NATIVE,
+	OPT_TRACE,
+	OPT_JSON,
+	OPT_OPTION,
+	OPT_DECISION_TIMEOUT
+};
 
+/* clang-format off */
 static const struct cliopt run_options[] = {
 	{ "rootfs", OPT_ROOTFS, required_argument,
 	  "  --rootfs DIR          run CMD with DIR as its root, in new mount and pid namespaces\n"
@@ -109,6 +117,7 @@ static const struct cliopt run_options[] = {
 	{ "verbose", 'v', no_argument, "  -v, --verbose         more log output (repeat for debug, trace)\n" },
 	{ "help", 'h', no_argument, "  -h, --help            this text\n" },
 };
+/* clang-format on */
 
 /* `ubinfmt run`'s user is the operator of its one sandbox: --option may name emulator paths. */
 static const struct sandbox_options_source run_source = {
@@ -127,8 +136,10 @@ static int handle_emulator(struct emu_registry *emus, const char *arg)
 	int r = emu_registry_override(emus, arg);
 
 	if (r == -EINVAL)
-		return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH "
-					  "(aarch64, arm, riscv64, i386, …)", arg);
+		return log_error_errno(r,
+				       "--emulator '%s': expected ARCH=PATH with a known ARCH "
+				       "(aarch64, arm, riscv64, i386, …)",
+				       arg);
 	if (r < 0)
 		return log_error_errno(r, "--emulator '%s': cannot use it as an emulator: %m", arg);
 	return 0;
@@ -174,8 +185,10 @@ static int handle_run_option(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_NO_NATIVE:
 		if (arch_from_name(arg, &arch) < 0 || arch == ARCH_X86_64)
-			return log_error_errno(-EINVAL, "--no-native '%s': expected a foreign-capable "
-							"architecture such as i386", arg);
+			return log_error_errno(-EINVAL,
+					       "--no-native '%s': expected a foreign-capable "
+					       "architecture such as i386",
+					       arg);
 		a->not_native |= UINT64_C(1) << arch;
 		return 0;
 	case 'v':
@@ -378,7 +391,8 @@ static int plan_ids(const struct run_args *a, struct run_ids *ret)
 	} else if (a->rootfs) {
 		ret->userns = true;
 		log_warn("%s: only your own uid and gid are mapped into the sandbox, so other ids do not exist "
-			 "there (chown, setgroups, tools that map ids)", reason);
+			 "there (chown, setgroups, tools that map ids)",
+			 reason);
 	} else {
 		ret->no_new_privs = true;
 		log_warn("%s: running CMD with no_new_privs, so setuid programs will not gain privileges", reason);
@@ -388,8 +402,8 @@ static int plan_ids(const struct run_args *a, struct run_ids *ret)
 	if (r == 0)
 		r = idmap_build(a->userns_mode, (uint32_t)gid, sub.gids, n_gids, &ret->gids);
 	if (r < 0)
-		return log_error_errno(r, "cannot build the user namespace maps for uid %u, gid %u: %m",
-				       (unsigned)uid, (unsigned)gid);
+		return log_error_errno(r, "cannot build the user namespace maps for uid %u, gid %u: %m", (unsigned)uid,
+				       (unsigned)gid);
 	return 0;
 }
 
@@ -416,8 +430,10 @@ static int map_ids(const struct run_ids *ids, pid_t child, int sock, const sigse
 		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 			r = sandbox_map_with_helper(steps[i].helper, child, steps[i].map, mask);
 			if (r == -EPERM)
-				return log_error_errno(r, "%s did not map your ids from %s into the sandbox "
-							  "(see its message above)", steps[i].helper, steps[i].file);
+				return log_error_errno(r,
+						       "%s did not map your ids from %s into the sandbox "
+						       "(see its message above)",
+						       steps[i].helper, steps[i].file);
 			if (r < 0)
 				return log_error_errno(r, "cannot run %s: %m", steps[i].helper);
 		}
@@ -528,8 +544,7 @@ static int status_of_failed_start(pid_t child)
  * Serves listener (always taken) until CMD is gone: CMD's exit status, or 125 when the
  * supervisor stopped; -errno, once said why, when it could not start serving.
  */
-static int serve(struct run_state *state, struct engine_config *cfg, const struct sandbox_config *sb_cfg,
-		 int listener)
+static int serve(struct run_state *state, struct engine_config *cfg, const struct sandbox_config *sb_cfg, int listener)
 {
 	_cleanup_close_ int fd = listener;
 	struct sandbox *sb;

@@ -199,6 +199,7 @@ static void ensure_dir(const char *path)
 static void make_dev(void)
 {
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	/* clang-format off */
 	static const char *const links[][2] = {
 		{ "fd", "/proc/self/fd" },
 		{ "stdin", "/proc/self/fd/0" },
@@ -206,6 +207,7 @@ static void make_dev(void)
 		{ "stderr", "/proc/self/fd/2" },
 		{ "ptmx", "pts/ptmx" },
 	};
+	/* clang-format on */
 	char path[64];
 
 	mount_or_die("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755,size=64k");

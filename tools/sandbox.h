@@ -14,13 +14,13 @@
  */
 
 struct sandbox_spec {
-	const char *rootfs;   /* NULL: the host's filesystem, no mount or pid namespace */
-	char **argv;          /* CMD and its arguments */
-	sigset_t orig_mask;   /* restored before CMD runs */
-	int sock;             /* our end of the socketpair the listener travels over */
-	bool userns;          /* create a user namespace (unprivileged callers); the parent writes
+	const char *rootfs; /* NULL: the host's filesystem, no mount or pid namespace */
+	char **argv;	    /* CMD and its arguments */
+	sigset_t orig_mask; /* restored before CMD runs */
+	int sock;	    /* our end of the socketpair the listener travels over */
+	bool userns;	    /* create a user namespace (unprivileged callers); the parent writes
 			       * its maps (sandbox_map_*), then sandbox_signal_idmaps_done */
-	bool no_new_privs;    /* set no_new_privs before installing the filter */
+	bool no_new_privs;  /* set no_new_privs before installing the filter */
 };
 
 /*

@@ -76,6 +76,7 @@ struct engine {
 	bool has_default;
 };
 
+/* clang-format off */
 static const struct engine engines[] = {
 	{ "docker",
 	  { { ROLE_DOCKER_JSON, "daemon.json", "/etc/docker/daemon.json" },
@@ -86,6 +87,7 @@ static const struct engine engines[] = {
 	  1, true },
 	{ "containerd", { { ROLE_CONTAINERD_TOML, "config.toml", "/etc/containerd/config.toml" } }, 1, false },
 };
+/* clang-format on */
 
 #define STATE_DIR "/var/lib/ubinfmt/setup"
 
@@ -170,8 +172,8 @@ static void state_prune(const struct setup_ctx *c)
 
 /* What setup saved of a role: the file before it (orig, or that there was none), what it wrote. */
 struct saved {
-	bool any;       /* setup changed this file */
-	bool has_orig;  /* and knows how it was before (false: changed by someone since) */
+	bool any;      /* setup changed this file */
+	bool has_orig; /* and knows how it was before (false: changed by someone since) */
 	struct blob orig, ours;
 };
 
@@ -342,7 +344,9 @@ static int undo_role(struct setup_ctx *c, const struct role *role, const char *p
 		else
 			printf("  %s: removed (there was none before setup)\n", path);
 		if (!c->dry_run) {
-			r = s.orig.exists ? blob_write(path, &s.orig) : unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
+			r = s.orig.exists			  ? blob_write(path, &s.orig)
+			    : unlink(path) < 0 && errno != ENOENT ? negative_errno()
+								  : 0;
 		}
 	} else if (cur.exists) {
 		r = reverted(role, &cur, &e);
@@ -443,7 +447,8 @@ out:
 		log_error("%s: %s; nothing changed", path, e.why);
 	else if (r == -ELOOP || (r == -EINVAL && !cur.exists))
 		log_error("%s: a symlink or not a regular file; setup edits regular files only (edit the file "
-			  "itself, or name another root with --root); nothing changed", path);
+			  "itself, or name another root with --root); nothing changed",
+			  path);
 	else if (r < 0)
 		log_error_errno(r, "%s: %m", path);
 	setup_edit_clear(&e);
@@ -492,7 +497,8 @@ static void print_next_steps(const struct setup_ctx *c)
 
 	if (!c->changed) {
 		printf(c->undo ? "  nothing to undo: setup has not changed %s's configuration here\n"
-			       : "  nothing to change: %s is set up already\n", e);
+			       : "  nothing to change: %s is set up already\n",
+		       e);
 		return;
 	}
 	if (c->dry_run) {
@@ -509,7 +515,8 @@ static void print_next_steps(const struct setup_ctx *c)
 	if (c->undo)
 		return;
 	if (strcmp(e, "containerd") == 0)
-		printf("Use it: a RuntimeClass with handler: ubinfmt (/usr/share/ubinfmt/kubernetes/runtimeclass.yaml),\n"
+		printf("Use it: a RuntimeClass with handler: ubinfmt "
+		       "(/usr/share/ubinfmt/kubernetes/runtimeclass.yaml),\n"
 		       "        or ctr run --runc-binary %s …\n",
 		       c->runtime);
 	else
@@ -519,6 +526,7 @@ static void print_next_steps(const struct setup_ctx *c)
 
 static int parse_setup_args(int argc, char **argv, struct setup_ctx *c, const char **ret_runtime)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "undo", no_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -529,6 +537,7 @@ static int parse_setup_args(int argc, char **argv, struct setup_ctx *c, const ch
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	/* clang-format on */
 	int o;
 
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -592,7 +601,8 @@ static int resolve_paths(struct setup_ctx *c, const char *runtime)
 	} else {
 		c->root = "";
 	}
-	r = runtime ? setup_join(c->runtime, sizeof(c->runtime), runtime, "", NULL) : default_runtime(c->runtime, sizeof(c->runtime));
+	r = runtime ? setup_join(c->runtime, sizeof(c->runtime), runtime, "", NULL)
+		    : default_runtime(c->runtime, sizeof(c->runtime));
 	if (r >= 0)
 		r = runc_dir_of(c->runtime, c->runc_dir, sizeof(c->runc_dir));
 	if (r >= 0)
@@ -601,12 +611,15 @@ static int resolve_paths(struct setup_ctx *c, const char *runtime)
 		return log_error_errno(r, "paths: %m");
 	if (!setup_path_ok(c->runtime) || !setup_path_ok(c->runc_dir)) {
 		log_error("runtime path '%s': it must be absolute, without quotes, backslashes, blanks or "
-			  "control characters (it goes into JSON, TOML and systemd files)", c->runtime);
+			  "control characters (it goes into JSON, TOML and systemd files)",
+			  c->runtime);
 		return -EINVAL;
 	}
-	if (!c->undo && setup_join(in_root, sizeof(in_root), c->root, c->runtime, NULL) >= 0 && access(in_root, X_OK) < 0)
+	if (!c->undo && setup_join(in_root, sizeof(in_root), c->root, c->runtime, NULL) >= 0 &&
+	    access(in_root, X_OK) < 0)
 		log_warn("%s: %m: the engine will fail to start containers with it until it is there "
-			 "(install ubinfmt-runtime, or name it with --runtime-path)", in_root);
+			 "(install ubinfmt-runtime, or name it with --runtime-path)",
+			 in_root);
 	return 0;
 }
 

@@ -109,8 +109,10 @@ static int docker_parse(const char *cur, size_t len, struct json_object **ret, s
 		end++;
 	if (end != len || !json_object_is_type(top, json_type_object)) {
 		json_object_put(top);
-		return refuse(e, end != len ? "not JSON: more after the document, at byte %zu"
-					    : "not a JSON object (byte %zu)", end);
+		return refuse(e,
+			      end != len ? "not JSON: more after the document, at byte %zu"
+					 : "not a JSON object (byte %zu)",
+			      end);
 	}
 	*ret = top;
 	return 0;
@@ -118,8 +120,8 @@ static int docker_parse(const char *cur, size_t len, struct json_object **ret, s
 
 static int docker_emit(struct json_object *top, const char *cur, size_t len, struct setup_edit *e)
 {
-	const char *s = json_object_to_json_string_ext(
-		top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t n = strlen(s);
 	_cleanup_free_ char *t = malloc(n + 2);
 
@@ -157,8 +159,8 @@ static int docker_apply_to(struct json_object *top, const char *runtime, bool ma
 		return refuse(e, "\"runtimes\" is not a JSON object");
 	}
 	if (!json_object_object_get_ex(runtimes, RUNTIME_NAME, &old) || !is_our_runtime(old, runtime)) {
-		note(e, old ? "runtimes.%s replaced (it was %s): path %s" : "runtimes.%s added: path %s%s", RUNTIME_NAME,
-		     old ? json_object_to_json_string_ext(old, JSON_C_TO_STRING_NOSLASHESCAPE) : runtime,
+		note(e, old ? "runtimes.%s replaced (it was %s): path %s" : "runtimes.%s added: path %s%s",
+		     RUNTIME_NAME, old ? json_object_to_json_string_ext(old, JSON_C_TO_STRING_NOSLASHESCAPE) : runtime,
 		     old ? runtime : "");
 		ours = json_object_new_object();
 		if (!ours || json_object_object_add(ours, "path", json_object_new_string(runtime)) < 0 ||
@@ -168,8 +170,8 @@ static int docker_apply_to(struct json_object *top, const char *runtime, bool ma
 	def = NULL;
 	(void)json_object_object_get_ex(top, "default-runtime", &def);
 	if (make_default && !is_string(def, RUNTIME_NAME)) {
-		note(e, def ? "default-runtime set to \"%s\" (it was %s)" : "default-runtime set to \"%s\"%s", RUNTIME_NAME,
-		     def ? json_object_to_json_string(def) : "");
+		note(e, def ? "default-runtime set to \"%s\" (it was %s)" : "default-runtime set to \"%s\"%s",
+		     RUNTIME_NAME, def ? json_object_to_json_string(def) : "");
 		if (json_object_object_add(top, "default-runtime", json_object_new_string(RUNTIME_NAME)) < 0)
 			return -ENOMEM;
 	} else if (!make_default && is_string(def, RUNTIME_NAME)) {
@@ -283,21 +285,21 @@ int setup_podman_dropin(const char *runtime, bool make_default, struct setup_edi
 	note(ret, "runtime \"%s\": %s", RUNTIME_NAME, runtime);
 	if (make_default)
 		note(ret, "the default runtime is \"%s\"", RUNTIME_NAME);
-	return set_formatted(
-		ret,
-		"# Written by `ubinfmt setup podman%s`; `ubinfmt setup podman --undo` removes it.\n"
-		"# `podman run --runtime %s …` (or every podman run, when it is the default) runs the\n"
-		"# container through ubinfmt-runtime, which hands its execs to ubinfmtd.\n"
-		"[engine]\n"
-		"%s"
-		"# ubinfmt-runtime passes runc's JSON error reports through: podman may ask for them.\n"
-		"# (This list replaces podman's own, which it repeats.)\n"
-		"runtime_supports_json = [\"crun\", \"runc\", \"kata\", \"runsc\", \"krun\", \"%s\"]\n"
-		"\n"
-		"[engine.runtimes]\n"
-		"%s = [\"%s\"]\n",
-		make_default ? " --default" : "", RUNTIME_NAME,
-		make_default ? "runtime = \"" RUNTIME_NAME "\"\n" : "", RUNTIME_NAME, RUNTIME_NAME, runtime);
+	return set_formatted(ret,
+			     "# Written by `ubinfmt setup podman%s`; `ubinfmt setup podman --undo` removes it.\n"
+			     "# `podman run --runtime %s …` (or every podman run, when it is the default) runs the\n"
+			     "# container through ubinfmt-runtime, which hands its execs to ubinfmtd.\n"
+			     "[engine]\n"
+			     "%s"
+			     "# ubinfmt-runtime passes runc's JSON error reports through: podman may ask for them.\n"
+			     "# (This list replaces podman's own, which it repeats.)\n"
+			     "runtime_supports_json = [\"crun\", \"runc\", \"kata\", \"runsc\", \"krun\", \"%s\"]\n"
+			     "\n"
+			     "[engine.runtimes]\n"
+			     "%s = [\"%s\"]\n",
+			     make_default ? " --default" : "", RUNTIME_NAME,
+			     make_default ? "runtime = \"" RUNTIME_NAME "\"\n" : "", RUNTIME_NAME, RUNTIME_NAME,
+			     runtime);
 }
 
 /* ---- containerd: config.toml --------------------------------------------------------------- */
@@ -375,11 +377,11 @@ static int find_block(const char *text, size_t len, size_t *ret_start, size_t *r
 }
 
 struct toml_facts {
-	int version;       /* the top-level version key, 0 when there is none */
-	bool tables;       /* any [table] header at all */
-	bool systemd;      /* SystemdCgroup = true in the runc handler's options */
-	bool runc;         /* the file defines the runc handler */
-	size_t ours_line;  /* a handler named ubinfmt defined here (its line), 0 if none */
+	int version;	  /* the top-level version key, 0 when there is none */
+	bool tables;	  /* any [table] header at all */
+	bool systemd;	  /* SystemdCgroup = true in the runc handler's options */
+	bool runc;	  /* the file defines the runc handler */
+	size_t ours_line; /* a handler named ubinfmt defined here (its line), 0 if none */
 };
 
 /* The value of a "key = value" line whose key is KEY, or NULL. */
@@ -462,31 +464,36 @@ static int containerd_text(char **ret_out, const char *base, size_t base_len, co
 			   const struct toml_facts *f, bool add_version, bool *ret_named_runc)
 {
 	_cleanup_free_ char *runc = NULL;
-	const char *sep = base_len == 0 ? "" : base[base_len - 1] != '\n' ? "\n\n" : base_len > 1 && base[base_len - 2] != '\n' ? "\n" : "";
+	const char *sep = base_len == 0				       ? ""
+			  : base[base_len - 1] != '\n'		       ? "\n\n"
+			  : base_len > 1 && base[base_len - 2] != '\n' ? "\n"
+								       : "";
 
 	/*
 	 * containerd 1.6 takes the handlers a file names instead of its built-in ones: a file that
 	 * names none (Debian's) would lose runc, the default handler of every other pod, and the
 	 * CRI plugin would not load at all.  So runc is named too, as containerd has it built in.
 	 */
-	if (!f->runc && asprintf(&runc, "[%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
-				 plugin) < 0)
+	if (!f->runc &&
+	    asprintf(&runc, "[%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n", plugin) < 0)
 		return -ENOMEM;
 	*ret_named_runc = runc != NULL;
-	return asprintf(ret_out,
-			"%s%s%s" BLOCK_BEGIN " (`ubinfmt setup containerd --undo` takes this block out)\n"
-			"# The CRI runtime handler \"%s\", for a Kubernetes RuntimeClass with handler: %s: runc's\n"
-			"# shim running ubinfmt-runtime as its runc, which hands the container's execs to ubinfmtd.\n"
-			"%s%s"
-			"[%s.containerd.runtimes.%s]\n"
-			"  runtime_type = \"io.containerd.runc.v2\"\n"
-			"  [%s.containerd.runtimes.%s.options]\n"
-			"    BinaryName = \"%s\"\n"
-			"%s" BLOCK_END "\n",
-			base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME,
-			runc ? "# Handlers named here replace containerd's built-in ones: runc, the default, as built in.\n" : "",
-			runc ? runc : "", plugin, RUNTIME_NAME, plugin, RUNTIME_NAME, runtime,
-			f->systemd ? "    SystemdCgroup = true\n" : "");
+	return asprintf(
+		ret_out,
+		"%s%s%s" BLOCK_BEGIN " (`ubinfmt setup containerd --undo` takes this block out)\n"
+		"# The CRI runtime handler \"%s\", for a Kubernetes RuntimeClass with handler: %s: runc's\n"
+		"# shim running ubinfmt-runtime as its runc, which hands the container's execs to ubinfmtd.\n"
+		"%s%s"
+		"[%s.containerd.runtimes.%s]\n"
+		"  runtime_type = \"io.containerd.runc.v2\"\n"
+		"  [%s.containerd.runtimes.%s.options]\n"
+		"    BinaryName = \"%s\"\n"
+		"%s" BLOCK_END "\n",
+		base, sep, add_version ? "version = 2\n\n" : "", RUNTIME_NAME, RUNTIME_NAME,
+		runc ? "# Handlers named here replace containerd's built-in ones: runc, the default, as built in.\n"
+		     : "",
+		runc ? runc : "", plugin, RUNTIME_NAME, plugin, RUNTIME_NAME, runtime,
+		f->systemd ? "    SystemdCgroup = true\n" : "");
 }
 
 int setup_containerd_apply(const char *cur, size_t len, const char *runtime, struct setup_edit *ret)
@@ -517,8 +524,10 @@ int setup_containerd_apply(const char *cur, size_t len, const char *runtime, str
 
 	scan_toml(base, base_len, &f);
 	if (f.ours_line)
-		return refuse(ret, "line %zu already defines a runtime handler \"%s\", outside ubinfmt setup's block: "
-			      "take it out, or leave this file as it is", f.ours_line, RUNTIME_NAME);
+		return refuse(ret,
+			      "line %zu already defines a runtime handler \"%s\", outside ubinfmt setup's block: "
+			      "take it out, or leave this file as it is",
+			      f.ours_line, RUNTIME_NAME);
 	add_version = f.version == 0 && !f.tables;
 	version = add_version ? 2 : f.version ? f.version : 1;
 	plugin = cri_plugin(version);

@@ -46,8 +46,7 @@ bool setup_path_ok(const char *path);
  * is taken out (each call gives the state its options ask for).  Every other key and its
  * order stay; an unchanged file keeps its bytes.
  */
-int setup_docker_apply(const char *cur, size_t len, const char *runtime, bool make_default,
-		       struct setup_edit *ret);
+int setup_docker_apply(const char *cur, size_t len, const char *runtime, bool make_default, struct setup_edit *ret);
 /* Takes out what setup_docker_apply put in (for a file changed since: its other keys stay). */
 int setup_docker_revert(const char *cur, size_t len, struct setup_edit *ret);
 

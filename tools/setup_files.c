@@ -97,7 +97,8 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
 	_cleanup_close_ int fd = -1, dfd = -1;
 	int r;
 
-	if (setup_join(dir, sizeof(dir), path, "", NULL) < 0 || setup_join(tmp, sizeof(tmp), path, ".ubinfmt-XXXXXX", NULL) < 0)
+	if (setup_join(dir, sizeof(dir), path, "", NULL) < 0 ||
+	    setup_join(tmp, sizeof(tmp), path, ".ubinfmt-XXXXXX", NULL) < 0)
 		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
@@ -148,4 +149,3 @@ int setup_make_parents(const char *root, const char *path, char **created)
 	}
 	return 0;
 }
-

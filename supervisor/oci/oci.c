@@ -12,11 +12,8 @@
 #include "reason.h"
 
 static const char *const status_names[OCI_STATUS_MAX] = {
-	[OCI_STATUS_CREATING] = "creating",
-	[OCI_STATUS_CREATED] = "created",
-	[OCI_STATUS_RUNNING] = "running",
-	[OCI_STATUS_STOPPED] = "stopped",
-	[OCI_STATUS_PAUSED] = "paused",
+	[OCI_STATUS_CREATING] = "creating", [OCI_STATUS_CREATED] = "created", [OCI_STATUS_RUNNING] = "running",
+	[OCI_STATUS_STOPPED] = "stopped",   [OCI_STATUS_PAUSED] = "paused",
 };
 
 const char *oci_status_name(enum oci_status status)
@@ -102,8 +99,8 @@ static int prescan(const char *json, size_t len, char *reason, size_t reason_siz
 		}
 		if (!in_string) {
 			if (p[i] == '\'')
-				return reason_set(reason, reason_size, -EPROTO,
-						  "single-quoted string at offset %zu", i);
+				return reason_set(reason, reason_size, -EPROTO, "single-quoted string at offset %zu",
+						  i);
 			in_string = p[i] == '"';
 			i++;
 			continue;
@@ -112,8 +109,7 @@ static int prescan(const char *json, size_t len, char *reason, size_t reason_siz
 			in_string = false;
 		} else if (p[i] == '\\' && i + 1 < len) {
 			if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
-				return reason_set(reason, reason_size, -EPROTO, "\\u0000 in a string at offset %zu",
-						  i);
+				return reason_set(reason, reason_size, -EPROTO, "\\u0000 in a string at offset %zu", i);
 			i += 2;
 			continue;
 		}
@@ -152,8 +148,8 @@ static int required(struct json_object *obj, const char *where, const char *key,
 }
 
 /* A string value without NUL (json-c keeps \u0000 in values) and at most max bytes long. */
-static int string_of(struct json_object *v, const char *where, const char *key, size_t max,
-		     const char **ret_s, size_t *ret_len, char *reason, size_t reason_size)
+static int string_of(struct json_object *v, const char *where, const char *key, size_t max, const char **ret_s,
+		     size_t *ret_len, char *reason, size_t reason_size)
 {
 	const char *s = json_object_get_string(v);
 	size_t len = (size_t)json_object_get_string_len(v);
@@ -161,16 +157,15 @@ static int string_of(struct json_object *v, const char *where, const char *key, 
 	if (strlen(s) != len)
 		return reason_set(reason, reason_size, -EPROTO, "'%s%s' contains a NUL byte", where, key);
 	if (len > max)
-		return reason_set(reason, reason_size, -EPROTO, "'%s%s' is longer than %zu bytes", where, key,
-				  max);
+		return reason_set(reason, reason_size, -EPROTO, "'%s%s' is longer than %zu bytes", where, key, max);
 	*ret_s = s;
 	*ret_len = len;
 	return 0;
 }
 
 /* A pid as runtimes send it: an integer, 0 meaning "not told" (crun 1.8.1's exec). */
-static int pid_of(struct json_object *v, const char *where, const char *key, pid_t *ret_pid,
-		  char *reason, size_t reason_size)
+static int pid_of(struct json_object *v, const char *where, const char *key, pid_t *ret_pid, char *reason,
+		  size_t reason_size)
 {
 	/* json-c clamps integers beyond int64 to INT64_MIN/MAX: the range check covers them. */
 	int64_t pid = json_object_get_int64(v);
@@ -182,8 +177,8 @@ static int pid_of(struct json_object *v, const char *where, const char *key, pid
 	return 0;
 }
 
-static int copy_version(struct json_object *obj, const char *where, char ret[static OCI_VERSION_MAX + 1],
-			char *reason, size_t reason_size)
+static int copy_version(struct json_object *obj, const char *where, char ret[static OCI_VERSION_MAX + 1], char *reason,
+			size_t reason_size)
 {
 	struct json_object *v;
 	const char *s;
@@ -205,8 +200,7 @@ static int copy_version(struct json_object *obj, const char *where, char ret[sta
  * (^[\w+-.]+$, not "." or "..") with a length limit.  crun 1.8.1 checks nothing, so a crun
  * container with another id is refused here, with this reason.
  */
-static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], char *reason,
-		   size_t reason_size)
+static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], char *reason, size_t reason_size)
 {
 	char q[REASON_QUOTE_MAX];
 	struct json_object *v;
@@ -225,8 +219,8 @@ static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], c
 				  reason_quote(q, s, len));
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '+' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '.' || c == '+' || c == '-'))
 			return reason_set(reason, reason_size, -EPROTO,
 					  "container id '%s' has a character outside [A-Za-z0-9_.+-]",
 					  reason_quote(q, s, len));
@@ -235,8 +229,7 @@ static int copy_id(struct json_object *state, char ret[static OCI_ID_MAX + 1], c
 	return 0;
 }
 
-static int parse_status(struct json_object *state, enum oci_status *ret_status, char *reason,
-			size_t reason_size)
+static int parse_status(struct json_object *state, enum oci_status *ret_status, char *reason, size_t reason_size)
 {
 	char q[REASON_QUOTE_MAX];
 	struct json_object *v;
@@ -260,8 +253,7 @@ static int parse_status(struct json_object *state, enum oci_status *ret_status, 
 }
 
 /* fds names the SCM_RIGHTS fds in order; we need the index of the seccomp listener. */
-static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, char *reason,
-		     size_t reason_size)
+static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, char *reason, size_t reason_size)
 {
 	struct json_object *fds;
 	size_t n, index = SIZE_MAX;
@@ -272,16 +264,15 @@ static int parse_fds(struct json_object *top, size_t *ret_n, size_t *ret_index, 
 		return r;
 	n = json_object_array_length(fds);
 	if (n > OCI_FDS_MAX)
-		return reason_set(reason, reason_size, -EPROTO, "'fds' names %zu fds, more than %d", n,
-				  OCI_FDS_MAX);
+		return reason_set(reason, reason_size, -EPROTO, "'fds' names %zu fds, more than %d", n, OCI_FDS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(fds, i);
 		const char *s;
 		size_t len;
 
 		if (!json_object_is_type(v, json_type_string))
-			return reason_set(reason, reason_size, -EPROTO, "'fds[%zu]' has type %s, expected string",
-					  i, json_type_to_name(json_object_get_type(v)));
+			return reason_set(reason, reason_size, -EPROTO, "'fds[%zu]' has type %s, expected string", i,
+					  json_type_to_name(json_object_get_type(v)));
 		r = string_of(v, "", "fds[]", OCI_FD_NAME_MAX, &s, &len, reason, reason_size);
 		if (r < 0)
 			return r;
@@ -325,8 +316,7 @@ static void drop_annotations(struct oci_state *st)
  * string fails the pass: these are what options are made of) or the others (kept while they
  * fit; dropped and counted otherwise).
  */
-static int annotations_pass(struct json_object *obj, bool ours, struct oci_state *st, char *reason,
-			    size_t reason_size)
+static int annotations_pass(struct json_object *obj, bool ours, struct oci_state *st, char *reason, size_t reason_size)
 {
 	struct json_object_iterator it = json_object_iter_begin(obj);
 	struct json_object_iterator end = json_object_iter_end(obj);
@@ -371,11 +361,11 @@ static int annotations_pass(struct json_object *obj, bool ours, struct oci_state
 						  OCI_ANNOTATIONS_MAX, OCI_ANNOTATION_PREFIX);
 			if (key_len > OCI_ANNOTATION_KEY_MAX)
 				return reason_set(reason, reason_size, -EPROTO,
-						  "annotation key '%s' is longer than %d bytes", reason_quote(q, key, key_len),
-						  OCI_ANNOTATION_KEY_MAX);
+						  "annotation key '%s' is longer than %d bytes",
+						  reason_quote(q, key, key_len), OCI_ANNOTATION_KEY_MAX);
 			return reason_set(reason, reason_size, -EPROTO,
-					  "annotation '%s' has a value longer than %d bytes", reason_quote(q, key, key_len),
-					  OCI_ANNOTATION_VALUE_MAX);
+					  "annotation '%s' has a value longer than %d bytes",
+					  reason_quote(q, key, key_len), OCI_ANNOTATION_VALUE_MAX);
 		}
 
 		struct oci_annotation *a = &st->annotations[st->n_annotations];
@@ -426,8 +416,8 @@ static int parse_annotations(struct json_object *state, struct oci_state *st)
 }
 
 /* Copies obj.key when it is a string; absent is fine unless must. */
-static int dup_member(struct json_object *obj, const char *where, const char *key, bool must, size_t max,
-		      char **ret, char *reason, size_t reason_size)
+static int dup_member(struct json_object *obj, const char *where, const char *key, bool must, size_t max, char **ret,
+		      char *reason, size_t reason_size)
 {
 	struct json_object *v;
 	const char *s;
@@ -445,8 +435,7 @@ static int dup_member(struct json_object *obj, const char *where, const char *ke
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int parse_state_object(struct json_object *top, struct oci_state *st, char *reason,
-			      size_t reason_size)
+static int parse_state_object(struct json_object *top, struct oci_state *st, char *reason, size_t reason_size)
 {
 	struct json_object *state, *v;
 	int r;
@@ -547,8 +536,8 @@ int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *r
 	if (!top && jerr == json_tokener_continue)
 		r = reason_set(reason, reason_size, -ENODATA, "JSON ends early, after %zu bytes", len);
 	else if (!top || jerr != json_tokener_success)
-		r = reason_set(reason, reason_size, -EPROTO, "JSON: %s at offset %zu",
-			       json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
+		r = reason_set(reason, reason_size, -EPROTO, "JSON: %s at offset %zu", json_tokener_error_desc(jerr),
+			       json_tokener_get_parse_end(tok));
 	else if (json_tokener_get_parse_end(tok) != len)
 		r = reason_set(reason, reason_size, -EPROTO, "bytes after the JSON document at offset %zu",
 			       json_tokener_get_parse_end(tok));

@@ -52,9 +52,9 @@
 enum oci_status {
 	OCI_STATUS_CREATING, /* container start (runc and crun) */
 	OCI_STATUS_CREATED,
-	OCI_STATUS_RUNNING,  /* exec into a running container (runc and crun) */
+	OCI_STATUS_RUNNING, /* exec into a running container (runc and crun) */
 	OCI_STATUS_STOPPED,
-	OCI_STATUS_PAUSED,   /* runc's extra status */
+	OCI_STATUS_PAUSED, /* runc's extra status */
 	OCI_STATUS_MAX,
 };
 
@@ -77,7 +77,7 @@ struct oci_state {
 	char id[OCI_ID_MAX + 1];
 	enum oci_status status;
 	pid_t init_pid; /* state.pid; 0 when absent or 0 (crun exec) */
-	char *bundle;   /* as sent: absolute for a start, "." for a crun exec */
+	char *bundle;	/* as sent: absolute for a start, "." for a crun exec */
 	/*
 	 * io.ubinfmt.* annotations first (all of them, or none and options_refused says why),
 	 * then the others in payload order.  Others beyond the count or size limits, or not
@@ -106,8 +106,7 @@ struct oci_state {
  * *ret is left untouched and, when reason is not NULL, a one-line explanation is written to it
  * (quoting at most a bounded, escaped piece of any string from the payload).
  */
-int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *reason,
-		    size_t reason_size);
+int oci_parse_state(const char *json, size_t len, struct oci_state *ret, char *reason, size_t reason_size);
 
 /* Frees what st owns and leaves it empty; accepts an empty or already freed state. */
 void oci_state_free(struct oci_state *st);

@@ -23,8 +23,7 @@ static const struct sandbox_options_source annotation_source = {
 };
 
 /* Trust boundary: annotations are bounded and NUL-free (oci_parse_state); only ours are read. */
-static int parse_annotations(struct sandbox_options *o, const struct oci_state *st, char *reason,
-			     size_t reason_size)
+static int parse_annotations(struct sandbox_options *o, const struct oci_state *st, char *reason, size_t reason_size)
 {
 	for (size_t i = 0; i < st->n_annotations; i++) {
 		const struct oci_annotation *a = &st->annotations[i];

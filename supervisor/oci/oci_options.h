@@ -32,7 +32,6 @@
  * unknown key or bad value, or st->options_refused's reason (too large, too many); -ENOMEM.
  * *ret is untouched on failure.
  */
-int oci_parse_options(const struct oci_state *st, struct sandbox_options *ret, char *reason,
-		      size_t reason_size);
+int oci_parse_options(const struct oci_state *st, struct sandbox_options *ret, char *reason, size_t reason_size);
 
 #endif

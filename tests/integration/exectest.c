@@ -99,6 +99,7 @@ static _noreturn_ void exec_failed(const char *what, int err)
 
 int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts)
 {
+	/* clang-format off */
 	static const struct option longopts[] = {
 		{ "keep-fd", no_argument, NULL, 'k' },
 		{ "opath", no_argument, NULL, 'o' },
@@ -109,6 +110,7 @@ int et_parse_opts(int argc, char **argv, unsigned allowed, struct opts *ret_opts
 		{ "main-stack", no_argument, NULL, 'm' },
 		{},
 	};
+	/* clang-format on */
 	struct opts o = {};
 	uint64_t v;
 	int c;
@@ -362,8 +364,7 @@ static int int80_execve(uint32_t path, uint32_t argv, uint32_t envp)
 	/* The kernel may clear r8-r15 on the way back from a compat syscall. */
 	__asm__ volatile("int $0x80"
 			 : "=a"(ret)
-			 : "a"(11L), "b"((unsigned long)path), "c"((unsigned long)argv),
-			   "d"((unsigned long)envp)
+			 : "a"(11L), "b"((unsigned long)path), "c"((unsigned long)argv), "d"((unsigned long)envp)
 			 : "memory", "cc", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15");
 	return (int)ret;
 }
@@ -396,8 +397,8 @@ static int mode_int80(int argc, char **argv)
 	for (; environ[nenv]; nenv++)
 		need += strlen(environ[nenv]) + 1;
 	need += (nargs + 1 + nenv + 1) * sizeof(uint32_t) + 16;
-	mem = mmap(NULL, ALIGN_UP(need, (size_t)4096), PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	mem = mmap(NULL, ALIGN_UP(need, (size_t)4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+		   -1, 0);
 	if (mem == MAP_FAILED)
 		et_die(EXIT_FAIL, "mmap(MAP_32BIT): %m");
 	if ((uintptr_t)mem + need > UINT32_MAX)
@@ -487,6 +488,7 @@ static int mode_errno(int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	/* clang-format off */
 } modes[] = {
 	{ "execveat-dirfd", mode_execveat_dirfd },
 	{ "fexecve", mode_fexecve },
@@ -508,6 +510,7 @@ static const struct {
 	{ "threadexec", et_threadexec },
 	{ "sigurg", et_sigurg },
 };
+/* clang-format on */
 
 int main(int argc, char **argv)
 {

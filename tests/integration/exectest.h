@@ -29,13 +29,13 @@ enum {
 };
 
 struct opts {
-	bool keep_fd;     /* leave the exec'd fd open across exec (the default is close-on-exec) */
-	bool opath;       /* fexecve an O_PATH fd instead of an O_RDONLY one */
-	bool thread;      /* another thread is alive when the exec happens */
+	bool keep_fd; /* leave the exec'd fd open across exec (the default is close-on-exec) */
+	bool opath;   /* fexecve an O_PATH fd instead of an O_RDONLY one */
+	bool thread;  /* another thread is alive when the exec happens */
 	bool check_status;
-	int status;       /* expected exit status of each launched program */
+	int status;	  /* expected exit status of each launched program */
 	size_t arg_bytes; /* append one argument of this many bytes (E2BIG probes) */
-	int jobs;         /* children at a time (0: the mode's default) */
+	int jobs;	  /* children at a time (0: the mode's default) */
 	bool main_stack;  /* signal handlers run on the thread's own stack, not an alternate one */
 };
 
@@ -59,21 +59,21 @@ void et_print_status(int status);
 bool et_status_is(int status, int want);
 
 /* The modes that live in their own files; argv[0] is the mode's name. */
-int et_spawn(int argc, char **argv);      /* exectest_spawn.c */
-int et_storm(int argc, char **argv);      /* exectest_batch.c */
-int et_concurrent(int argc, char **argv); /* exectest_batch.c */
-int et_args(int argc, char **argv);       /* exectest_hostile.c */
-int et_race_path(int argc, char **argv);  /* exectest_hostile.c */
-int et_kill_race(int argc, char **argv);  /* exectest_hostile.c */
-int et_forkstorm(int argc, char **argv);  /* exectest_hostile.c */
-int et_fusehang(int argc, char **argv);   /* exectest_hostile.c */
-int et_execmem(int argc, char **argv);    /* exectest_hostile.c */
-int et_fusestack(int argc, char **argv);  /* exectest_hostile.c */
-int et_threadexec(int argc, char **argv); /* exectest_hostile.c */
-int et_copy_fd(int from, int to);            /* exectest.c */
-int et_memfd_copy(const char *path);         /* exectest.c */
-int et_fdexec(int argc, char **argv);       /* exectest_fd.c */
+int et_spawn(int argc, char **argv);	     /* exectest_spawn.c */
+int et_storm(int argc, char **argv);	     /* exectest_batch.c */
+int et_concurrent(int argc, char **argv);    /* exectest_batch.c */
+int et_args(int argc, char **argv);	     /* exectest_hostile.c */
+int et_race_path(int argc, char **argv);     /* exectest_hostile.c */
+int et_kill_race(int argc, char **argv);     /* exectest_hostile.c */
+int et_forkstorm(int argc, char **argv);     /* exectest_hostile.c */
+int et_fusehang(int argc, char **argv);	     /* exectest_hostile.c */
+int et_execmem(int argc, char **argv);	     /* exectest_hostile.c */
+int et_fusestack(int argc, char **argv);     /* exectest_hostile.c */
+int et_threadexec(int argc, char **argv);    /* exectest_hostile.c */
+int et_copy_fd(int from, int to);	     /* exectest.c */
+int et_memfd_copy(const char *path);	     /* exectest.c */
+int et_fdexec(int argc, char **argv);	     /* exectest_fd.c */
 int et_arm64_fexecve(int argc, char **argv); /* exectest_fd.c */
-int et_sigurg(int argc, char **argv);        /* exectest_sigurg.c */
+int et_sigurg(int argc, char **argv);	     /* exectest_sigurg.c */
 
 #endif

@@ -132,8 +132,7 @@ static int children_verify(struct child *c, size_t n, int want_status, const cha
 			good++;
 			continue;
 		}
-		printf("bad %s pid %d output '%.*s' ", c[i].tag, (int)c[i].pid,
-		       (int)strcspn(c[i].buf, "\n"), c[i].buf);
+		printf("bad %s pid %d output '%.*s' ", c[i].tag, (int)c[i].pid, (int)strcspn(c[i].buf, "\n"), c[i].buf);
 		et_print_status(c[i].status);
 	}
 	printf("%s %zu/%zu\n", good == n ? "ok" : "fail", good, n);
@@ -164,8 +163,7 @@ static unsigned count_fds(void)
  * In a forked batch child: stdout to its pipe, then exec, retrying what a signal interrupted.
  * counters, when given, live in memory shared with the parent.
  */
-static _noreturn_ void child_exec(const char *path, char **argv, int outfd,
-				  struct batch_counters *counters)
+static _noreturn_ void child_exec(const char *path, char **argv, int outfd, struct batch_counters *counters)
 {
 	unsigned fds;
 
@@ -310,8 +308,7 @@ static struct batch_counters *shared_counters(void)
 {
 	struct batch_counters *counters;
 
-	counters = mmap(NULL, sizeof(*counters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			-1, 0);
+	counters = mmap(NULL, sizeof(*counters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (counters == MAP_FAILED)
 		et_die(EXIT_FAIL, "mmap: %m");
 	*counters = (struct batch_counters){};

@@ -58,11 +58,7 @@ enum via {
 };
 
 static const char *const via_names[VIA_MAX] = {
-	[VIA_PROC] = "proc",
-	[VIA_DEV] = "dev",
-	[VIA_PID] = "pid",
-	[VIA_THREAD] = "thread",
-	[VIA_FEXECVE] = "fexecve",
+	[VIA_PROC] = "proc", [VIA_DEV] = "dev", [VIA_PID] = "pid", [VIA_THREAD] = "thread", [VIA_FEXECVE] = "fexecve",
 };
 
 struct fd_opts {
@@ -147,8 +143,8 @@ static void parse_fd_opts(int argc, char **argv, struct fd_opts *o, int *ret_fir
 			if (o->via == VIA_MAX)
 				et_die(EXIT_USAGE, "%s: --via '%s': proc, dev, pid, thread or fexecve", argv[0], how);
 		} else
-			et_die(EXIT_USAGE, "%s: bad option '%s' (see the comment at the top of exectest_fd.c)",
-			       argv[0], a);
+			et_die(EXIT_USAGE, "%s: bad option '%s' (see the comment at the top of exectest_fd.c)", argv[0],
+			       a);
 	}
 	if ((o->memfd && (o->opath || o->unlink)))
 		et_die(EXIT_USAGE, "%s: --memfd goes with neither --opath nor --unlink", argv[0]);

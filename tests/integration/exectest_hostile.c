@@ -531,8 +531,9 @@ int et_fusehang(int argc, char **argv)
 		const char *name = req + sizeof(*in);
 		switch (in->opcode) {
 		case FUSE_INIT: {
-			struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION, .minor = 31, .max_write = 4096,
-						   .max_readahead = 4096 };
+			struct fuse_init_out o = {
+				.major = FUSE_KERNEL_VERSION, .minor = 31, .max_write = 4096, .max_readahead = 4096
+			};
 			fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			break;
 		}
@@ -553,8 +554,9 @@ int et_fusehang(int argc, char **argv)
 				hung++; /* never answered */
 			} else if (fusehang_node(name)) {
 				uint64_t node = fusehang_node(name);
-				struct fuse_entry_out o = { .nodeid = node, .generation = 1,
-							    .entry_valid = 60, .attr_valid = 60 };
+				struct fuse_entry_out o = {
+					.nodeid = node, .generation = 1, .entry_valid = 60, .attr_valid = 60
+				};
 				fusehang_file_attr(&o.attr, node);
 				fuse_reply(fd, in->unique, 0, &o, sizeof(o));
 			} else {

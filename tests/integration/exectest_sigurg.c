@@ -48,9 +48,9 @@
 #define SIGURG_MAX_JOBS 64
 
 struct pacer {
-	pid_t pid, tid;              /* the exec'ing thread */
+	pid_t pid, tid; /* the exec'ing thread */
 	long interval_ns;
-	unsigned long *sent;         /* in memory shared with the parent */
+	unsigned long *sent; /* in memory shared with the parent */
 };
 
 /* Go's own handler is SA_SIGINFO; what it does is of no matter here. */
@@ -95,8 +95,8 @@ static void *pacer_run(void *arg)
 #define SIGURG_ALTSTACK_SIZE (64 * 1024)
 
 /* The forked child: stdout to its pipe, the pacer started, then the raw execve. */
-static _noreturn_ void sigurg_child(const char *path, char **argv, int outfd, long interval_ns,
-				    bool main_stack, unsigned long *sent)
+static _noreturn_ void sigurg_child(const char *path, char **argv, int outfd, long interval_ns, bool main_stack,
+				    unsigned long *sent)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigurg, .sa_flags = SA_SIGINFO | SA_RESTART };
 	struct pacer p = { .pid = getpid(), .tid = gettid(), .interval_ns = interval_ns, .sent = sent };
@@ -171,8 +171,8 @@ struct tally {
 };
 
 /* One child, start to end; tallies how it went and shows the first few that went wrong. */
-static void run_one(size_t i, const char *path, char **args, int nargs, long interval_ns,
-		    bool main_stack, int want, struct tally *t)
+static void run_one(size_t i, const char *path, char **args, int nargs, long interval_ns, bool main_stack, int want,
+		    struct tally *t)
 {
 	char tag[32], want_line[40], out[SIGURG_OUTPUT_MAX];
 	int pipefd[2], status, r;
@@ -209,8 +209,8 @@ static void run_one(size_t i, const char *path, char **args, int nargs, long int
 						    : __atomic_fetch_add(&t->other, 1, __ATOMIC_RELAXED));
 	if (bad > SIGURG_SHOW_BAD)
 		return;
-	printf("bad %s pid %d%s output '%.*s' ", tag, (int)pid, r < 0 ? " timed out" : "",
-	       (int)strcspn(out, "\n"), out);
+	printf("bad %s pid %d%s output '%.*s' ", tag, (int)pid, r < 0 ? " timed out" : "", (int)strcspn(out, "\n"),
+	       out);
 	et_print_status(status);
 }
 

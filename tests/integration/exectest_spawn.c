@@ -188,8 +188,8 @@ static bool snaps_unchanged(struct snap *snaps, size_t n, const char *kind)
 
 	for (size_t i = 0; i < n; i++) {
 		if (!snap_same(&snaps[i])) {
-			fprintf(stderr, "exectest: fail: the caller's %s at %p changed during %s\n",
-				snaps[i].what, snaps[i].addr, kind);
+			fprintf(stderr, "exectest: fail: the caller's %s at %p changed during %s\n", snaps[i].what,
+				snaps[i].addr, kind);
 			same = false;
 		}
 		free(snaps[i].copy);
@@ -216,8 +216,8 @@ static bool check_reported_pid(char *out, pid_t pid, const char *kind)
 		fprintf(stderr, "exectest: fail: the program's first line is not a pid: '%s'\n", out);
 	} else if (reported != pid) {
 		printf("reported %d\n", reported);
-		fprintf(stderr, "exectest: fail: %s gave pid %d, the program says it is %d\n", kind,
-			(int)pid, reported);
+		fprintf(stderr, "exectest: fail: %s gave pid %d, the program says it is %d\n", kind, (int)pid,
+			reported);
 	} else {
 		printf("reported %d\nok pid\n", reported);
 		ok = true;

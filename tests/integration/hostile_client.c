@@ -79,15 +79,24 @@ static const char *errno_name(int err)
 	static char buf[16];
 
 	switch (-err) {
-	case EPERM: return "EPERM";
-	case EEXIST: return "EEXIST";
-	case EDQUOT: return "EDQUOT";
-	case EPROTO: return "EPROTO";
-	case ENFILE: return "ENFILE";
-	case EALREADY: return "EALREADY";
-	case EBADF: return "EBADF";
-	case ESRCH: return "ESRCH";
-	case EINVAL: return "EINVAL";
+	case EPERM:
+		return "EPERM";
+	case EEXIST:
+		return "EEXIST";
+	case EDQUOT:
+		return "EDQUOT";
+	case EPROTO:
+		return "EPROTO";
+	case ENFILE:
+		return "ENFILE";
+	case EALREADY:
+		return "EALREADY";
+	case EBADF:
+		return "EBADF";
+	case ESRCH:
+		return "ESRCH";
+	case EINVAL:
+		return "EINVAL";
 	default:
 		snprintf(buf, sizeof(buf), "%d", err);
 		return buf;
@@ -178,8 +187,7 @@ static int print_reply(int fd, const char *label)
 	else if (m.type == PROTO_MSG_HELLO_ACK) {
 		printf("%s ack %s\n", label, m.hello_ack.id);
 		snprintf(last_ack_id, sizeof(last_ack_id), "%s", m.hello_ack.id);
-	}
-	else if (m.type == PROTO_MSG_STATUS)
+	} else if (m.type == PROTO_MSG_STATUS)
 		printf("%s status %zu%s\n", label, m.status.n, m.status.more ? " more" : "");
 	else if (m.type == PROTO_MSG_STATS)
 		printf("%s stats sandboxes %llu\n", label, (unsigned long long)m.stats.counters[PROTO_STAT_SANDBOXES]);

@@ -24,6 +24,7 @@ struct elf_sample {
 	uint8_t bytes[64];
 };
 
+/* clang-format off */
 static const struct elf_sample elf_samples[] = {
 	{
 		.source = "busybox-static amd64, BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1), sha256 3d9f2889d6782537...",
@@ -761,5 +762,6 @@ static const struct elf_sample elf_samples[] = {
 		},
 	},
 };
+/* clang-format on */
 
 #endif

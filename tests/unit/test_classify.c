@@ -51,12 +51,12 @@ static void check_sample(const struct elf_sample *s, const uint8_t *bytes, size_
 	if (r != 0)
 		fail_msg("%s: classify() = %d", s->source, r);
 	if (c.kind != FILE_KIND_ELF || c.elf.arch != s->arch || c.elf.elf_class != s->elf_class ||
-	    c.elf.big_endian != s->big_endian || c.elf.machine != s->machine ||
-	    c.elf.flags != s->flags || c.elf.type != s->type)
+	    c.elf.big_endian != s->big_endian || c.elf.machine != s->machine || c.elf.flags != s->flags ||
+	    c.elf.type != s->type)
 		fail_msg("%s: got kind %d arch %s class %u be %d machine %#x flags %#x type %u, "
 			 "want arch %s",
-			 s->source, c.kind, arch_name(c.elf.arch), c.elf.elf_class, c.elf.big_endian,
-			 c.elf.machine, c.elf.flags, c.elf.type, arch_name(s->arch));
+			 s->source, c.kind, arch_name(c.elf.arch), c.elf.elf_class, c.elf.big_endian, c.elf.machine,
+			 c.elf.flags, c.elf.type, arch_name(s->arch));
 }
 
 static void test_samples(void **state)
@@ -66,8 +66,7 @@ static void test_samples(void **state)
 		const struct elf_sample *s = &elf_samples[i];
 
 		check_sample(s, s->bytes, sizeof(s->bytes));
-		assert_int_equal(arch_from_elf(s->elf_class, s->big_endian, s->machine, s->flags),
-				 s->arch);
+		assert_int_equal(arch_from_elf(s->elf_class, s->big_endian, s->machine, s->flags), s->arch);
 	}
 }
 
@@ -189,6 +188,7 @@ static void test_unknown_machine(void **state)
 	static const struct {
 		uint8_t elf_class, data;
 		uint16_t machine;
+		/* clang-format off */
 	} cases[] = {
 		{ ELFCLASS64, ELFDATA2LSB, 0x1234 },
 		{ ELFCLASS32, ELFDATA2LSB, EM_NONE },
@@ -201,6 +201,7 @@ static void test_unknown_machine(void **state)
 		{ ELFCLASS32, ELFDATA2MSB, EM_ALPHA },
 		{ ELFCLASS32, ELFDATA2LSB, 0xffff },
 	};
+	/* clang-format on */
 	struct classification c;
 
 	(void)state;
@@ -279,8 +280,8 @@ static void test_byte_order(void **state)
 	struct classification c;
 
 	(void)state;
-	h[16] = 0x00, h[17] = 0x03;             /* e_type */
-	h[18] = 0x00, h[19] = EM_PPC;           /* e_machine */
+	h[16] = 0x00, h[17] = 0x03;				/* e_type */
+	h[18] = 0x00, h[19] = EM_PPC;				/* e_machine */
 	h[36] = 0x01, h[37] = 0x02, h[38] = 0x03, h[39] = 0x04; /* e_flags */
 	assert_int_equal(classify_exact(h, sizeof(h), &c), 0);
 	assert_int_equal(c.elf.arch, ARCH_PPC);
@@ -311,6 +312,7 @@ static void test_not_elf(void **state)
 	static const struct {
 		const char *bytes;
 		size_t len;
+		/* clang-format off */
 	} cases[] = {
 		{ "", 0 },
 		{ "#", 1 },
@@ -323,6 +325,7 @@ static void test_not_elf(void **state)
 		{ "!#/bin/sh\n", 10 },
 		{ "\0\0\0\0\0\0\0\0", 8 },
 	};
+	/* clang-format on */
 	struct classification c;
 
 	(void)state;

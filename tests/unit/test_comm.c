@@ -15,6 +15,7 @@ static void test_from_path(void **state)
 {
 	static const struct {
 		const char *path, *comm;
+		/* clang-format off */
 	} cases[] = {
 		{ "/bin/busybox", "busybox" },
 		{ "busybox", "busybox" },
@@ -26,6 +27,7 @@ static void test_from_path(void **state)
 		{ "/x/...", "..." },
 		{ "//double//slash", "slash" },
 	};
+	/* clang-format on */
 	char comm[COMM_NAME_MAX + 1];
 
 	(void)state;

@@ -19,15 +19,21 @@
 #pragma GCC diagnostic ignored "-Woverride-init"
 
 #define BIT(f) (1u << (f))
-#define ALL_FACTS                                                                                             \
-	(BIT(EXEC_FACT_VIEW) | BIT(EXEC_FACT_PATH) | BIT(EXEC_FACT_TARGET) | BIT(EXEC_FACT_REACH) |             \
+#define ALL_FACTS                                                                                   \
+	(BIT(EXEC_FACT_VIEW) | BIT(EXEC_FACT_PATH) | BIT(EXEC_FACT_TARGET) | BIT(EXEC_FACT_REACH) | \
 	 BIT(EXEC_FACT_SCRIPT_FD) | BIT(EXEC_FACT_ARGV))
 #define NATIVE_MASK ((UINT64_C(1) << ARCH_X86_64) | (UINT64_C(1) << ARCH_I386))
 #define EMULATE_MASK ((UINT64_C(1) << ARCH_AARCH64) | (UINT64_C(1) << ARCH_ARM))
-#define ELF(a) { .kind = FILE_KIND_ELF, .arch = (a), .elf_type = ET_DYN }
-#define SCRIPT { .kind = FILE_KIND_SCRIPT }
-#define BASE                                                                                                  \
-	.have = ALL_FACTS, .native_mask = NATIVE_MASK, .emulate_mask = EMULATE_MASK, .n_files = 1,              \
+#define ELF(a)                                                         \
+	{                                                              \
+		.kind = FILE_KIND_ELF, .arch = (a), .elf_type = ET_DYN \
+	}
+#define SCRIPT                           \
+	{                                \
+		.kind = FILE_KIND_SCRIPT \
+	}
+#define BASE                                                                                       \
+	.have = ALL_FACTS, .native_mask = NATIVE_MASK, .emulate_mask = EMULATE_MASK, .n_files = 1, \
 	.reach = EXEC_REACH_ALL, .last = ELF(ARCH_AARCH64)
 
 struct decide_case {
@@ -51,6 +57,7 @@ struct decide_case {
  * reach or exec (no x bit for it, a noexec mount, a directory it may not search), ENOEXEC for
  * a foreign file without an emulator, E2BIG and EFAULT of an argv it cannot read.
  */
+/* clang-format off */
 static const struct decide_case cases[] = {
 	/* Before the target is known: the kernel's, whatever it says. */
 	{ "too many decisions stuck", { BASE, .stuck = true }, .decision = DECISION_KERNEL },
@@ -169,6 +176,7 @@ static const struct decide_case cases[] = {
 	  { BASE, .fd_based = true, .script_fd_cloexec = true, .have = ALL_FACTS & ~BIT(EXEC_FACT_SCRIPT_FD) },
 	  .decision = DECISION_EMULATE, .arch = ARCH_AARCH64 },
 };
+/* clang-format on */
 
 static void test_table(void **state)
 {
@@ -332,11 +340,13 @@ static void test_rewrite_failed(void **state)
 		int r;
 		enum decision decision;
 		int err;
+		/* clang-format off */
 	} rows[] = {
 		{ -EINPROGRESS, DECISION_KERNEL, 0 }, { -ETIMEDOUT, DECISION_KERNEL, 0 },
 		{ -EPERM, DECISION_FAILED, ENOEXEC }, { -ESRCH, DECISION_FAILED, ENOEXEC },
 		{ -ENOEXEC, DECISION_FAILED, ENOEXEC }, { -ENOMEM, DECISION_FAILED, ENOEXEC },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -356,6 +366,7 @@ static void test_record(void **state)
 		enum decision decision;
 		int err;
 		bool keeps_arch, keeps_resolved;
+		/* clang-format off */
 	} rows[] = {
 		{ EXEC_REACH_ALL, DECISION_EMULATE, 0, true, true },
 		{ EXEC_REACH_ALL, DECISION_FAILED, E2BIG, true, true },
@@ -364,6 +375,7 @@ static void test_record(void **state)
 		{ EXEC_REACH_UNCHECKED, DECISION_KERNEL, 0, false, false },
 		{ EXEC_REACH_UNKNOWN, DECISION_KERNEL, 0, false, false },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

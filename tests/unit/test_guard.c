@@ -23,12 +23,12 @@
 
 struct world {
 	struct guard *g;
-	int block[2];         /* the stuck section reads block[0] */
+	int block[2]; /* the stuck section reads block[0] */
 	atomic_int overruns;
 	struct guard_section seen;
 	atomic_int resumed;
-	atomic_int retired;   /* the stuck thread came back and was told to retire */
-	atomic_int leave_ok;  /* a section closed normally */
+	atomic_int retired;  /* the stuck thread came back and was told to retire */
+	atomic_int leave_ok; /* a section closed normally */
 };
 
 static int stuck_loop(void *ctx)
@@ -154,10 +154,10 @@ static void test_quick_sections_never_abandoned(void **state)
 struct keep_world {
 	struct world w;
 	int late[2];
-	atomic_int still_open;   /* guard_still_open inside the section, before the wait */
-	atomic_int came_back;    /* the wait ended and guard_leave_keep said "abandoned" */
+	atomic_int still_open;	 /* guard_still_open inside the section, before the wait */
+	atomic_int came_back;	 /* the wait ended and guard_leave_keep said "abandoned" */
 	atomic_int putting_back; /* the thread is between guard_leave_keep and guard_retire_from */
-	int proceed[2];          /* the test lets it retire by writing here */
+	int proceed[2];		 /* the test lets it retire by writing here */
 	atomic_int retired;
 };
 

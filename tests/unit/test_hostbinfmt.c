@@ -12,13 +12,12 @@
 #include "hostbinfmt.h"
 
 /* What /proc/sys/fs/binfmt_misc/qemu-aarch64 shows once Debian's entry is registered. */
-static const char aarch64_entry[] =
-	"enabled\n"
-	"interpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n"
-	"flags: POCF\n"
-	"offset 0\n"
-	"magic 7f454c460201010000000000000000000200b700\n"
-	"mask ffffffffffffff00fffffffffffffffffeffffff\n";
+static const char aarch64_entry[] = "enabled\n"
+				    "interpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n"
+				    "flags: POCF\n"
+				    "offset 0\n"
+				    "magic 7f454c460201010000000000000000000200b700\n"
+				    "mask ffffffffffffff00fffffffffffffffffeffffff\n";
 
 static const uint8_t aarch64_head[20] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0xb7, 0 };
 static const uint8_t armhf_head[20] = { 0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x28, 0 };
@@ -60,7 +59,10 @@ static void test_no_mask(void **state)
 	(void)state;
 	assert_int_equal(hostbinfmt_parse_entry(text, strlen(text), &h.entries[0]), 0);
 	assert_true(hostbinfmt_matches(&h, aarch64_head, sizeof(aarch64_head)));
-	assert_false(hostbinfmt_matches(&h, (const uint8_t *)"\x7f" "ELG", 4));
+	assert_false(hostbinfmt_matches(&h,
+					(const uint8_t *)"\x7f"
+							 "ELG",
+					4));
 }
 
 /*
@@ -100,10 +102,10 @@ static void test_extension_entries_never_match(void **state)
 static void test_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"enabled\nmagic 7f45z\n",                      /* not hex */
-		"enabled\nmagic 7f454\n",                      /* odd length */
-		"enabled\nmagic 7f45\nmask ff\n",              /* mask shorter than magic */
-		"enabled\noffset 255\nmagic 7f45\n",           /* past BINPRM_BUF_SIZE (256) */
+		"enabled\nmagic 7f45z\n",	     /* not hex */
+		"enabled\nmagic 7f454\n",	     /* odd length */
+		"enabled\nmagic 7f45\nmask ff\n",    /* mask shorter than magic */
+		"enabled\noffset 255\nmagic 7f45\n", /* past BINPRM_BUF_SIZE (256) */
 		"enabled\noffset 256\nmagic 7f\n",
 		"enabled\noffset 99999999999999999999\nmagic 7f\n",
 	};

@@ -45,7 +45,8 @@ static void test_quote(void **state)
 /* Cut after a whole escape, still closed, never past size: every size from 0 up. */
 static void test_quote_cut(void **state)
 {
-	const char *s = "ab\x01" "cd\"e";
+	const char *s = "ab\x01"
+			"cd\"e";
 	char buf[32];
 
 	(void)state;

@@ -111,8 +111,9 @@ static void test_emit_one_line(void **state)
 	n = capture_stderr(emit_forged, out, sizeof(out));
 	assert_int_equal(count_lines(out), 1);
 	assert_int_equal(out[n - 1], '\n');
-	assert_non_null(strstr(out, "] warning: sandbox 'run': exec of 'x\\nubinfmtd[1] error: FORGED\\r\\x1b[2K\\x7fy' "
-				    "fails with ENOEXEC\n"));
+	assert_non_null(strstr(out,
+			       "] warning: sandbox 'run': exec of 'x\\nubinfmtd[1] error: FORGED\\r\\x1b[2K\\x7fy' "
+			       "fails with ENOEXEC\n"));
 	assert_int_equal(strncmp(out, "ubinfmtd[", 9), 0);
 	assert_null(strstr(out, "\nubinfmtd[1]"));
 }
@@ -165,10 +166,8 @@ static void test_emit_errno(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape_controls),
-		cmocka_unit_test(test_escape_cut),
-		cmocka_unit_test(test_emit_one_line),
-		cmocka_unit_test(test_emit_huge),
+		cmocka_unit_test(test_escape_controls), cmocka_unit_test(test_escape_cut),
+		cmocka_unit_test(test_emit_one_line),	cmocka_unit_test(test_emit_huge),
 		cmocka_unit_test(test_emit_errno),
 	};
 

@@ -24,15 +24,26 @@
  * listenerMetadata "".  Also in fuzz/corpus/oci/.
  */
 static const char runc_start[] =
-	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":18775,\"metadata\":\"io.ubinfmt.trace=true;io.ubinfmt.emulator.aarch64=/usr/bin/qemu-aarch64-static\",\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"ubinfmt-cap-runc\",\"status\":\"creating\",\"pid\":18775,\"bundle\":\"/tmp/ocicap/bundle\",\"annotations\":{\"empty\":\"\",\"io.ubinfmt.emulators\":\"aarch64,arm\",\"io.ubinfmt.trace\":\"json\",\"org.example.unicode\":\"h\xc3\xa9llo \\u003c\\u0026\\u003e \\u2028 \\\"q\\\" \\\\b\"}}}";
+	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":18775,\"metadata\":\"io.ubinfmt.trace=true;io."
+	"ubinfmt.emulator.aarch64=/usr/bin/"
+	"qemu-aarch64-static\",\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"ubinfmt-cap-runc\",\"status\":"
+	"\"creating\",\"pid\":18775,\"bundle\":\"/tmp/ocicap/"
+	"bundle\",\"annotations\":{\"empty\":\"\",\"io.ubinfmt.emulators\":\"aarch64,arm\",\"io.ubinfmt.trace\":"
+	"\"json\",\"org.example.unicode\":\"h\xc3\xa9llo \\u003c\\u0026\\u003e \\u2028 \\\"q\\\" \\\\b\"}}}";
 
 /* runc exec: pid is the exec'd process, state.pid the container's init. */
 static const char runc_exec[] =
-	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":18795,\"metadata\":\"io.ubinfmt.trace=true;io.ubinfmt.emulator.aarch64=/usr/bin/qemu-aarch64-static\",\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"ubinfmt-cap-runc\",\"status\":\"running\",\"pid\":18775,\"bundle\":\"/tmp/ocicap/bundle\",\"annotations\":{\"empty\":\"\",\"io.ubinfmt.emulators\":\"aarch64,arm\",\"io.ubinfmt.trace\":\"json\",\"org.example.unicode\":\"h\xc3\xa9llo \\u003c\\u0026\\u003e \\u2028 \\\"q\\\" \\\\b\"}}}";
+	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":18795,\"metadata\":\"io.ubinfmt.trace=true;io."
+	"ubinfmt.emulator.aarch64=/usr/bin/"
+	"qemu-aarch64-static\",\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"ubinfmt-cap-runc\",\"status\":"
+	"\"running\",\"pid\":18775,\"bundle\":\"/tmp/ocicap/"
+	"bundle\",\"annotations\":{\"empty\":\"\",\"io.ubinfmt.emulators\":\"aarch64,arm\",\"io.ubinfmt.trace\":"
+	"\"json\",\"org.example.unicode\":\"h\xc3\xa9llo \\u003c\\u0026\\u003e \\u2028 \\\"q\\\" \\\\b\"}}}";
 
 /* runc leaves out an empty listenerMetadata and empty annotations (Go's omitempty). */
 static const char runc_plain[] =
-	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":22461,\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"ubinfmt-cap-runc2\",\"status\":\"creating\",\"pid\":22461,\"bundle\":\"/tmp/ocicap/bundle\"}}";
+	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":22461,\"state\":{\"ociVersion\":\"1.0.2-dev\","
+	"\"id\":\"ubinfmt-cap-runc2\",\"status\":\"creating\",\"pid\":22461,\"bundle\":\"/tmp/ocicap/bundle\"}}";
 
 static const char crun_start[] =
 	"{\n"
@@ -81,39 +92,37 @@ static const char crun_exec[] =
 	"    }\n"
 	"}\n";
 
-static const char crun_plain[] =
-	"{\n"
-	"    \"ociVersion\": \"0.2.0\",\n"
-	"    \"fds\": [\n"
-	"        \"seccompFd\"\n"
-	"    ],\n"
-	"    \"pid\": 22475,\n"
-	"    \"state\": {\n"
-	"        \"ociVersion\": \"0.2.0\",\n"
-	"        \"id\": \"ubinfmt-cap-crun2\",\n"
-	"        \"status\": \"creating\",\n"
-	"        \"pid\": 22475,\n"
-	"        \"bundle\": \"/tmp/ocicap/bundle\"\n"
-	"    }\n"
-	"}\n";
+static const char crun_plain[] = "{\n"
+				 "    \"ociVersion\": \"0.2.0\",\n"
+				 "    \"fds\": [\n"
+				 "        \"seccompFd\"\n"
+				 "    ],\n"
+				 "    \"pid\": 22475,\n"
+				 "    \"state\": {\n"
+				 "        \"ociVersion\": \"0.2.0\",\n"
+				 "        \"id\": \"ubinfmt-cap-crun2\",\n"
+				 "        \"status\": \"creating\",\n"
+				 "        \"pid\": 22475,\n"
+				 "        \"bundle\": \"/tmp/ocicap/bundle\"\n"
+				 "    }\n"
+				 "}\n";
 
 /* crun sends listenerMetadata "" as is. */
-static const char crun_emptymeta[] =
-	"{\n"
-	"    \"ociVersion\": \"0.2.0\",\n"
-	"    \"fds\": [\n"
-	"        \"seccompFd\"\n"
-	"    ],\n"
-	"    \"pid\": 22936,\n"
-	"    \"metadata\": \"\",\n"
-	"    \"state\": {\n"
-	"        \"ociVersion\": \"0.2.0\",\n"
-	"        \"id\": \"ubinfmt-cap-crun2\",\n"
-	"        \"status\": \"creating\",\n"
-	"        \"pid\": 22936,\n"
-	"        \"bundle\": \"/tmp/ocicap/bundle\"\n"
-	"    }\n"
-	"}\n";
+static const char crun_emptymeta[] = "{\n"
+				     "    \"ociVersion\": \"0.2.0\",\n"
+				     "    \"fds\": [\n"
+				     "        \"seccompFd\"\n"
+				     "    ],\n"
+				     "    \"pid\": 22936,\n"
+				     "    \"metadata\": \"\",\n"
+				     "    \"state\": {\n"
+				     "        \"ociVersion\": \"0.2.0\",\n"
+				     "        \"id\": \"ubinfmt-cap-crun2\",\n"
+				     "        \"status\": \"creating\",\n"
+				     "        \"pid\": 22936,\n"
+				     "        \"bundle\": \"/tmp/ocicap/bundle\"\n"
+				     "    }\n"
+				     "}\n";
 
 /* The decoded value of org.example.unicode in both runtimes' payloads. */
 static const char unicode_value[] = "h\xc3\xa9llo <&> \xe2\x80\xa8 \"q\" \\b";
@@ -198,8 +207,8 @@ static void options_refused(const char *json, const char *want)
 
 /* A payload with the given top-level members (before "state") and annotation members. */
 #define PAYLOAD(top, annotations)                                                                   \
-	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":42," top                        \
-	"\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,"   \
+	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":42," top                     \
+	"\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42," \
 	"\"bundle\":\"/b\",\"annotations\":{" annotations "}}}"
 
 static void assert_ours_first(const struct oci_state *st)
@@ -359,8 +368,7 @@ static void test_missing_fields(void **state)
 	fails("{\"ociVersion\":\"1\",\"pid\":1,\"state\":{}}", -EPROTO, "'fds' is missing");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"state\":{}}", -EPROTO, "'pid' is missing");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1}", -EPROTO, "'state' is missing");
-	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":null}", -EPROTO,
-	      "'state' is missing");
+	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":null}", -EPROTO, "'state' is missing");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"a\",\"status\":"
 	      "\"creating\",\"bundle\":\"/\"}}",
 	      -EPROTO, "'state.ociVersion' is missing");
@@ -432,7 +440,8 @@ static void test_wrong_types(void **state)
 
 	/* Others that are not strings are left out, like those over the limits. */
 	struct oci_state st;
-	parse_ok(PAYLOAD("", "\"org.x\":1,\"org.y\":null,\"org.z\":{},\"ok\":\"1\",\"io.ubinfmt.trace\":\"true\""), &st);
+	parse_ok(PAYLOAD("", "\"org.x\":1,\"org.y\":null,\"org.z\":{},\"ok\":\"1\",\"io.ubinfmt.trace\":\"true\""),
+		 &st);
 	assert_string_equal(st.options_refused, "");
 	assert_int_equal(st.n_annotations, 2);
 	assert_int_equal(st.n_annotations_dropped, 3);
@@ -447,16 +456,15 @@ static void test_numbers(void **state)
 
 	(void)state;
 	/* json-c clamps what does not fit in 64 bits; the range check catches the clamp. */
-	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":99999999999999999999999,\"state\":{}}",
-	      -EPROTO, "'pid' = 9223372036854775807 is not a pid");
-	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":-99999999999999999999999,\"state\":{}}",
-	      -EPROTO, "is not a pid");
+	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":99999999999999999999999,\"state\":{}}", -EPROTO,
+	      "'pid' = 9223372036854775807 is not a pid");
+	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":-99999999999999999999999,\"state\":{}}", -EPROTO,
+	      "is not a pid");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":-1,\"state\":{}}", -EPROTO,
 	      "'pid' = -1 is not a pid");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":4194305,\"state\":{}}", -EPROTO,
 	      "'pid' = 4194305 is not a pid");
-	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":4294967338,\"state\":{}}", -EPROTO,
-	      "not a pid");
+	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":4294967338,\"state\":{}}", -EPROTO, "not a pid");
 	fails("{\"ociVersion\":\"1\",\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"ociVersion\":\"1\","
 	      "\"id\":\"a\",\"status\":\"creating\",\"pid\":-5,\"bundle\":\"/\"}}",
 	      -EPROTO, "'state.pid' = -5 is not a pid");
@@ -730,9 +738,9 @@ static void test_bytes(void **state)
 	oci_state_free(&st);
 
 	fails(PAYLOAD("", "\"x\":\"\xff\""), -EPROTO, "invalid UTF-8 at offset");
-	fails(PAYLOAD("", "\"x\":\"\xc0\xaf\""), -EPROTO, "invalid UTF-8");         /* overlong '/' */
-	fails(PAYLOAD("", "\"x\":\"\xe0\x80\xaf\""), -EPROTO, "invalid UTF-8");     /* overlong '/' */
-	fails(PAYLOAD("", "\"x\":\"\xed\xa0\x80\""), -EPROTO, "invalid UTF-8");     /* surrogate */
+	fails(PAYLOAD("", "\"x\":\"\xc0\xaf\""), -EPROTO, "invalid UTF-8");	    /* overlong '/' */
+	fails(PAYLOAD("", "\"x\":\"\xe0\x80\xaf\""), -EPROTO, "invalid UTF-8");	    /* overlong '/' */
+	fails(PAYLOAD("", "\"x\":\"\xed\xa0\x80\""), -EPROTO, "invalid UTF-8");	    /* surrogate */
 	fails(PAYLOAD("", "\"x\":\"\xf4\x90\x80\x80\""), -EPROTO, "invalid UTF-8"); /* > U+10FFFF */
 	fails(PAYLOAD("", "\"x\":\"\x80\""), -EPROTO, "invalid UTF-8");
 	parse_ok(PAYLOAD("", "\"x\":\"\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9\""), &st);
@@ -799,7 +807,8 @@ static void test_annotation_limits(void **state)
 	snprintf(json, size, PAYLOAD("", "\"io.ubinfmt.%s\":\"x\""), long_key);
 	options_refused(json, "annotation key 'io.ubinfmt.kkkk");
 	/* The finding of issue 9: a 5000-byte io.ubinfmt.trace. */
-	snprintf(json, size, PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",", "\"io.ubinfmt.trace\":\"%.5000s%s\""),
+	snprintf(json, size,
+		 PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",", "\"io.ubinfmt.trace\":\"%.5000s%s\""),
 		 long_value, long_value);
 	options_refused(json, "annotation 'io.ubinfmt.trace' has a value longer than 4096 bytes");
 
@@ -869,15 +878,12 @@ static void test_options_defaults(void **state)
 		assert_null(o.emulator[a]);
 	sandbox_options_free(&o);
 	/* Other annotations, even close to our prefix, are not ours. */
-	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmtx\":\"1\",\"io.ubinfmt\":\"2\",\"org.a\":\"b\""),
-				    &o),
-			 0);
+	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmtx\":\"1\",\"io.ubinfmt\":\"2\",\"org.a\":\"b\""), &o), 0);
 	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
 	sandbox_options_free(&o);
 	/* ubinfmt-runtime's own annotations are its business; in listenerMetadata they are typos. */
-	assert_int_equal(options_of(PAYLOAD("", "\"io.ubinfmt.runtime\":\"rewritten\",\"io.ubinfmt.enable\":\"true\""),
-				    &o),
-			 0);
+	assert_int_equal(
+		options_of(PAYLOAD("", "\"io.ubinfmt.runtime\":\"rewritten\",\"io.ubinfmt.enable\":\"true\""), &o), 0);
 	assert_int_equal(o.arch_mask, SANDBOX_ARCH_ALL);
 	sandbox_options_free(&o);
 	options_fail(PAYLOAD("\"metadata\":\"io.ubinfmt.enable=true\",", ""), "unknown key 'io.ubinfmt.enable'");
@@ -900,10 +906,8 @@ static void test_options_metadata(void **state)
 	assert_string_equal(o.emulator[ARCH_AARCH64], "/opt/q a");
 	sandbox_options_free(&o);
 
-	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none;io.ubinfmt.trace=false\",",
-					    ""),
-				    &o),
-			 0);
+	assert_int_equal(
+		options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none;io.ubinfmt.trace=false\",", ""), &o), 0);
 	assert_int_equal(o.arch_mask, 0);
 	assert_int_equal(o.trace, SANDBOX_TRACE_OFF);
 	sandbox_options_free(&o);
@@ -971,10 +975,10 @@ static void test_options_precedence(void **state)
 	assert_int_equal(o.arch_mask, BIT(ARCH_ARM));
 	sandbox_options_free(&o);
 
-	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none\",",
-					    "\"io.ubinfmt.emulators\":\"all\""),
-				    &o),
-			 0);
+	assert_int_equal(
+		options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=none\",", "\"io.ubinfmt.emulators\":\"all\""),
+			   &o),
+		0);
 	assert_int_equal(o.arch_mask, 0);
 	sandbox_options_free(&o);
 
@@ -983,16 +987,14 @@ static void test_options_precedence(void **state)
 	sandbox_options_free(&o);
 
 	/* trace: metadata wins; an annotation counts when metadata is silent. */
-	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.trace=false\",",
-					    "\"io.ubinfmt.trace\":\"json\""),
-				    &o),
-			 0);
+	assert_int_equal(
+		options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.trace=false\",", "\"io.ubinfmt.trace\":\"json\""), &o),
+		0);
 	assert_int_equal(o.trace, SANDBOX_TRACE_OFF);
 	sandbox_options_free(&o);
-	assert_int_equal(options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",",
-					    "\"io.ubinfmt.trace\":\"json\""),
-				    &o),
-			 0);
+	assert_int_equal(
+		options_of(PAYLOAD("\"metadata\":\"io.ubinfmt.emulators=all\",", "\"io.ubinfmt.trace\":\"json\""), &o),
+		0);
 	assert_int_equal(o.trace, SANDBOX_TRACE_JSON);
 	sandbox_options_free(&o);
 

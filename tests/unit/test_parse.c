@@ -16,6 +16,7 @@ static void test_u64(void **state)
 		const char *s;
 		int r;
 		uint64_t v;
+		/* clang-format off */
 	} rows[] = {
 		{ "0", 0, 0 },
 		{ "7", 0, 7 },
@@ -32,6 +33,7 @@ static void test_u64(void **state)
 		{ "0x10", -EINVAL, 0 },
 		{ "1e3", -EINVAL, 0 },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -49,6 +51,7 @@ static void test_int(void **state)
 	static const struct {
 		const char *s;
 		int min, max, r, v;
+		/* clang-format off */
 	} rows[] = {
 		{ "0", 0, 10, 0, 0 },
 		{ "10", 0, 10, 0, 10 },
@@ -67,6 +70,7 @@ static void test_int(void **state)
 		{ "", INT_MIN, INT_MAX, -EINVAL, 0 },
 		{ "5x", INT_MIN, INT_MAX, -EINVAL, 0 },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

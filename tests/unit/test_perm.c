@@ -67,9 +67,9 @@ static void test_parse_malformed(void **state)
 	struct creds c;
 	static const char *const bad[] = {
 		"",
-		"Uid:\t1\t2\t3\n",                                 /* three ids */
-		"Uid:\t1\t2\t3\t4\nGid:\t1\t2\t3\t4\n",            /* no CapEff */
-		"Gid:\t1\t2\t3\t4\nCapEff:\t0\n",                  /* no Uid */
+		"Uid:\t1\t2\t3\n",				    /* three ids */
+		"Uid:\t1\t2\t3\t4\nGid:\t1\t2\t3\t4\n",		    /* no CapEff */
+		"Gid:\t1\t2\t3\t4\nCapEff:\t0\n",		    /* no Uid */
 		"Uid:\tx\t2\t3\t4\nGid:\t1\t2\t3\t4\nCapEff:\t0\n", /* not a number */
 	};
 
@@ -224,12 +224,9 @@ static void test_x_for_all(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_may_exec),
-		cmocka_unit_test(test_may_search),
-		cmocka_unit_test(test_many_groups),
-		cmocka_unit_test(test_x_for_all),
+		cmocka_unit_test(test_parse),	    cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_may_exec),    cmocka_unit_test(test_may_search),
+		cmocka_unit_test(test_many_groups), cmocka_unit_test(test_x_for_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,6 +77,7 @@ static void test_parse_refuses(void **state)
 {
 	static const struct {
 		const char *name, *line;
+		/* clang-format off */
 	} cases[] = {
 		{ "Tgid:", "" },
 		{ "Uid:", "" },
@@ -90,6 +91,7 @@ static void test_parse_refuses(void **state)
 		{ "CapEff:", "CapEff:\t00000000000000000\n" }, /* 17 digits */
 		{ "CapEff:", "CapEff:\t00000000000g0000\n" },
 	};
+	/* clang-format on */
 	char text[sizeof(nested_status) + 64];
 	struct proc_status s;
 
@@ -241,12 +243,9 @@ static void test_may_read_fs_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_parse_refuses),
-		cmocka_unit_test(test_parse_levels),
-		cmocka_unit_test(test_ns_link),
-		cmocka_unit_test(test_dumpable),
-		cmocka_unit_test(test_may_read),
+		cmocka_unit_test(test_parse),		cmocka_unit_test(test_parse_refuses),
+		cmocka_unit_test(test_parse_levels),	cmocka_unit_test(test_ns_link),
+		cmocka_unit_test(test_dumpable),	cmocka_unit_test(test_may_read),
 		cmocka_unit_test(test_may_read_fs_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,14 +69,21 @@ static int setup_samples(void **state)
 	n_samples = 0;
 
 	m = add(PROTO_MSG_HELLO);
-	m->hello = (struct proto_hello){ .pid = 1, .flags = PROTO_HELLO_F_TRACE | PROTO_HELLO_F_REATTACH,
-					 .role = PROTO_ROLE_AGENT, .id = "build-42.arm_64", .n_options = 2,
+	m->hello = (struct proto_hello){ .pid = 1,
+					 .flags = PROTO_HELLO_F_TRACE | PROTO_HELLO_F_REATTACH,
+					 .role = PROTO_ROLE_AGENT,
+					 .id = "build-42.arm_64",
+					 .n_options = 2,
 					 .options = { "aarch64=/opt/qemu-aarch64", "riscv64=/opt/qemu-riscv64" } };
 	m = add(PROTO_MSG_HELLO);
 	m->hello = (struct proto_hello){ .pid = 4242, .role = PROTO_ROLE_CLI, .id = "" };
 	m = add(PROTO_MSG_HELLO);
-	m->hello = (struct proto_hello){ .pid = INT32_MAX, .flags = PROTO_HELLO_F_KNOWN, .role = PROTO_ROLE_OCI,
-					 .id = id_max, .n_options = 1, .options = { option_max } };
+	m->hello = (struct proto_hello){ .pid = INT32_MAX,
+					 .flags = PROTO_HELLO_F_KNOWN,
+					 .role = PROTO_ROLE_OCI,
+					 .id = id_max,
+					 .n_options = 1,
+					 .options = { option_max } };
 	m = add(PROTO_MSG_HELLO);
 	m->hello = (struct proto_hello){ .pid = 7, .role = PROTO_ROLE_AGENT, .id = "", .n_options = PROTO_MAX_OPTIONS };
 	for (size_t i = 0; i < PROTO_MAX_OPTIONS; i++) {
@@ -110,11 +117,18 @@ static int setup_samples(void **state)
 		struct proto_status_entry *e = &m->status.sandboxes[i];
 
 		snprintf(status_ids[i], sizeof(status_ids[i]), "sandbox-%zu", i);
-		*e = (struct proto_status_entry){ .id = i == 5 ? id_max : status_ids[i], .init_pid = (uint32_t)i,
-						  .listeners = (uint32_t)i % 3, .native = i * 1000003u,
-						  .emulated = UINT64_MAX - i, .failed = i, .kernel = (uint64_t)i << 40,
-						  .p50_ns = 1000 + i, .p99_ns = UINT64_MAX, .abandoned = i * 7,
-						  .owner_uid = (uint32_t)(i * 65537u), .origin = (enum proto_origin)(i % PROTO_ORIGIN_MAX) };
+		*e = (struct proto_status_entry){ .id = i == 5 ? id_max : status_ids[i],
+						  .init_pid = (uint32_t)i,
+						  .listeners = (uint32_t)i % 3,
+						  .native = i * 1000003u,
+						  .emulated = UINT64_MAX - i,
+						  .failed = i,
+						  .kernel = (uint64_t)i << 40,
+						  .p50_ns = 1000 + i,
+						  .p99_ns = UINT64_MAX,
+						  .abandoned = i * 7,
+						  .owner_uid = (uint32_t)(i * 65537u),
+						  .origin = (enum proto_origin)(i % PROTO_ORIGIN_MAX) };
 	}
 
 	m = add(PROTO_MSG_TRACE_SUB);
@@ -323,15 +337,17 @@ static void test_wire_layout(void **state)
 {
 	static const uint8_t attach[] = { 'U', 'B', 'F', 'M', 1, 0, PROTO_MSG_ATTACH, 0, 4, 0, 0, 0, 4, 3, 2, 1 };
 	static const uint8_t hello[] = {
-		'U', 'B', 'F', 'M', 1, 0, PROTO_MSG_HELLO, 0, 23, 0, 0, 0,
-		7, 0, 0, 0,                   /* pid */
-		1, 0, 0, 0,                   /* flags: trace */
-		1, 0,                         /* role: agent */
-		2, 0, 'a', 'b', 0,            /* id */
-		1, 0, 3, 0, 'x', '=', 'y', 0, /* options */
+		'U', 'B', 'F', 'M', 1,	 0,   PROTO_MSG_HELLO,
+		0,   23,  0,   0,   0,	 7,   0,
+		0,   0,		       /* pid */
+		1,   0,	  0,   0,      /* flags: trace */
+		1,   0,		       /* role: agent */
+		2,   0,	  'a', 'b', 0, /* id */
+		1,   0,	  3,   0,   'x', '=', 'y',
+		0, /* options */
 	};
-	static const uint8_t error[] = { 'U', 'B', 'F', 'M', 1, 0, PROTO_MSG_ERROR, 0, 9, 0, 0, 0,
-					 0xff, 0xff, 0xff, 0xff, 2, 0, 'n', 'o', 0 };
+	static const uint8_t error[] = { 'U',  'B', 'F', 'M', 1,   0, PROTO_MSG_ERROR, 0, 9, 0, 0, 0, 0xff, 0xff, 0xff,
+					 0xff, 2,   0,	 'n', 'o', 0 };
 	struct proto_msg m = { .type = PROTO_MSG_ATTACH, .attach.pid = 0x01020304 };
 	uint8_t buf[64];
 
@@ -340,8 +356,12 @@ static void test_wire_layout(void **state)
 	assert_memory_equal(buf, attach, sizeof(attach));
 
 	m = (struct proto_msg){ .type = PROTO_MSG_HELLO,
-				.hello = { .pid = 7, .flags = PROTO_HELLO_F_TRACE, .role = PROTO_ROLE_AGENT, .id = "ab",
-					   .n_options = 1, .options = { "x=y" } } };
+				.hello = { .pid = 7,
+					   .flags = PROTO_HELLO_F_TRACE,
+					   .role = PROTO_ROLE_AGENT,
+					   .id = "ab",
+					   .n_options = 1,
+					   .options = { "x=y" } } };
 	assert_int_equal(proto_encode(&m, buf, sizeof(buf)), sizeof(hello));
 	assert_memory_equal(buf, hello, sizeof(hello));
 	assert_int_equal(decode_tight(hello, sizeof(hello), &m), 0);
@@ -373,8 +393,8 @@ static void test_truncation(void **state)
 				continue;
 			set_le32(wire + 8, (uint32_t)(cut - PROTO_HDR_SIZE));
 			if (decode_tight(wire, cut, NULL) != -EPROTO)
-				fail_msg("%s cut to %zu bytes of %zu decoded", proto_type_name(samples[i].type),
-					 cut, len);
+				fail_msg("%s cut to %zu bytes of %zu decoded", proto_type_name(samples[i].type), cut,
+					 len);
 			set_le32(wire + 8, (uint32_t)(len - PROTO_HDR_SIZE));
 		}
 	}
@@ -411,9 +431,14 @@ static void test_trailing_bytes(void **state)
 	raw_bytes(r, "new", 3);
 	raw_status_entry(r, 56 + 2 + 4, 10, "xyz");
 	want.status.n = 2;
-	want.status.sandboxes[0] = (struct proto_status_entry){ .id = "abc", .init_pid = 9, .listeners = 1,
-								.emulated = 1, .failed = 2, .kernel = 3,
-								.p50_ns = 4, .p99_ns = 5 };
+	want.status.sandboxes[0] = (struct proto_status_entry){ .id = "abc",
+								.init_pid = 9,
+								.listeners = 1,
+								.emulated = 1,
+								.failed = 2,
+								.kernel = 3,
+								.p50_ns = 4,
+								.p99_ns = 5 };
 	want.status.sandboxes[1] = want.status.sandboxes[0];
 	want.status.sandboxes[1].id = "xyz";
 	want.status.sandboxes[1].init_pid = 10;
@@ -453,9 +478,13 @@ static void test_status_revisions(void **state)
 	raw_u16(r, 0xffff);
 	want.status.n = 4;
 	for (size_t i = 0; i < 4; i++)
-		want.status.sandboxes[i] = (struct proto_status_entry){ .init_pid = (uint32_t)i + 1, .listeners = 1,
-									.emulated = 1, .failed = 2, .kernel = 3,
-									.p50_ns = 4, .p99_ns = 5 };
+		want.status.sandboxes[i] = (struct proto_status_entry){ .init_pid = (uint32_t)i + 1,
+									.listeners = 1,
+									.emulated = 1,
+									.failed = 2,
+									.kernel = 3,
+									.p50_ns = 4,
+									.p99_ns = 5 };
 	want.status.sandboxes[0].id = "old";
 	want.status.sandboxes[1].id = "abn";
 	want.status.sandboxes[2].id = "own";
@@ -855,6 +884,7 @@ static void test_values(void **state)
 /* The encoder refuses what no decoder accepts, and never writes past the buffer. */
 static void test_encode_limits(void **state)
 {
+	/* clang-format off */
 	static const struct proto_msg bad[] = {
 		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = 0 } },
 		{ .type = PROTO_MSG_HELLO, .hello = { .pid = 1, .role = PROTO_ROLE_MAX } },
@@ -873,6 +903,7 @@ static void test_encode_limits(void **state)
 		{ .type = PROTO_MSG_ERROR, .error = { .error = 0 } },
 		{ .type = PROTO_MSG_ERROR, .error = { .error = -4096 } },
 	};
+	/* clang-format on */
 	struct proto_msg m;
 
 	(void)state;
@@ -887,8 +918,8 @@ static void test_encode_limits(void **state)
 	line_max[PROTO_MAX_LINE_LEN] = '\0';
 	option_max[PROTO_MAX_OPTION_LEN] = 'x';
 	m = (struct proto_msg){ .type = PROTO_MSG_HELLO,
-				.hello = { .pid = 1, .role = PROTO_ROLE_CLI, .n_options = 1,
-					   .options = { option_max } } };
+				.hello = {
+					.pid = 1, .role = PROTO_ROLE_CLI, .n_options = 1, .options = { option_max } } };
 	assert_int_equal(proto_encode(&m, wire, sizeof(wire)), -EINVAL);
 	option_max[PROTO_MAX_OPTION_LEN] = '\0';
 	version_max[PROTO_MAX_VERSION_LEN] = 'x';
@@ -1163,8 +1194,9 @@ static void test_fdpass_errors(void **state)
 
 	/* More fds than any message carries: the kernel cuts the control data. */
 	struct iovec iov = { .iov_base = buf, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)
+	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -1212,24 +1244,15 @@ static void test_fdpass_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_wire_layout),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_trailing_bytes),
-		cmocka_unit_test(test_status_revisions),
-		cmocka_unit_test(test_bad_magic),
-		cmocka_unit_test(test_bad_version),
-		cmocka_unit_test(test_bad_type),
-		cmocka_unit_test(test_lying_length),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_counts),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_encode_limits),
-		cmocka_unit_test(test_mutation),
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_fdpass),
-		cmocka_unit_test(test_fdpass_errors),
+		cmocka_unit_test(test_round_trip),	 cmocka_unit_test(test_wire_layout),
+		cmocka_unit_test(test_truncation),	 cmocka_unit_test(test_trailing_bytes),
+		cmocka_unit_test(test_status_revisions), cmocka_unit_test(test_bad_magic),
+		cmocka_unit_test(test_bad_version),	 cmocka_unit_test(test_bad_type),
+		cmocka_unit_test(test_lying_length),	 cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_counts),		 cmocka_unit_test(test_values),
+		cmocka_unit_test(test_encode_limits),	 cmocka_unit_test(test_mutation),
+		cmocka_unit_test(test_strerror),	 cmocka_unit_test(test_names),
+		cmocka_unit_test(test_fdpass),		 cmocka_unit_test(test_fdpass_errors),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, setup_samples, NULL);

@@ -27,6 +27,7 @@ static void test_splice(void **state)
 		const char *path;
 		size_t next; /* the end of the symlink's component */
 		const char *target, *want;
+		/* clang-format off */
 	} rows[] = {
 		/* A link in the middle: its text, then the rest. */
 		{ "a/link/b/c", 6, "x/y", "x/y//b/c" },
@@ -41,6 +42,7 @@ static void test_splice(void **state)
 		/* A target longer than what it replaces moves the rest right. */
 		{ "l/r", 1, "a/much/longer/target", "a/much/longer/target//r" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -38,8 +38,8 @@ static void check(const char *const *words, struct want w)
 	if (a.command != w.command || a.command_index != w.command_index)
 		fail_msg("%s%s: command %s at %d, want %s at %d", words[0] ? words[0] : "(none)", words[0] ? "…" : "",
 			 rt_command_name(a.command), a.command_index, rt_command_name(w.command), w.command_index);
-#define SAME(field)                                                                                 \
-	do {                                                                                        \
+#define SAME(field)                                                                                  \
+	do {                                                                                         \
 		if ((a.field == NULL) != (w.field == NULL) || (a.field && strcmp(a.field, w.field))) \
 			fail_msg("%s: got '%s', want '%s'", #field, a.field ? a.field : "(null)",    \
 				 w.field ? w.field : "(null)");                                      \
@@ -72,9 +72,10 @@ static void test_captured_by_hand(void **state)
 	check(ARGS("--root", "/r", "--log", "/l", "--log-format", "json", "delete", "--force", "d47d99f744aca366"),
 	      (struct want){ RT_CMD_OTHER, 7, NULL, NULL, "/l", RT_LOG_JSON });
 	/* BuildKit inside dockerd: no --root. */
-	check(ARGS("--log", "/var/lib/docker/buildkit/executor/runc-log.json", "--log-format", "json", "run", "--bundle",
-		   "/var/lib/docker/buildkit/executor/8pk4dnq4", "8pk4dnq4"),
-	      (struct want){ RT_CMD_RUN, 5, "/var/lib/docker/buildkit/executor/8pk4dnq4", NULL, "/var/lib/docker/buildkit/executor/runc-log.json", RT_LOG_JSON });
+	check(ARGS("--log", "/var/lib/docker/buildkit/executor/runc-log.json", "--log-format", "json", "run",
+		   "--bundle", "/var/lib/docker/buildkit/executor/8pk4dnq4", "8pk4dnq4"),
+	      (struct want){ RT_CMD_RUN, 5, "/var/lib/docker/buildkit/executor/8pk4dnq4", NULL,
+			     "/var/lib/docker/buildkit/executor/runc-log.json", RT_LOG_JSON });
 	/* podman, a runtime it does not know as runc or crun: no log options. */
 	check(ARGS("create", "--bundle", "/c/userdata", "--pid-file", "/r/userdata/pidfile", "b9cdd47977a3"),
 	      (struct want){ RT_CMD_CREATE, 1, "/c/userdata", NULL, NULL, RT_LOG_TEXT });
@@ -116,8 +117,8 @@ static void test_captured_file(void **state)
 		for (int i = 0; i < argc; i++)
 			argv[i] = (char *)json_object_get_string(json_object_array_get_idx(args, i));
 		for (int i = 1; i < argc; i++) {
-			if (!cmd && argv[i][0] != '-' && strcmp(argv[i - 1], "--root") && strcmp(argv[i - 1], "--log") &&
-			    strcmp(argv[i - 1], "--log-format"))
+			if (!cmd && argv[i][0] != '-' && strcmp(argv[i - 1], "--root") &&
+			    strcmp(argv[i - 1], "--log") && strcmp(argv[i - 1], "--log-format"))
 				cmd = i;
 			if (!cmd && strcmp(argv[i], "--log") == 0)
 				log = argv[i + 1];
@@ -165,17 +166,22 @@ static void test_forms(void **state)
 	check(ARGS("create", "-d", "-b", "/b", "id"), (struct want){ RT_CMD_CREATE, 1, "/b", NULL, NULL, RT_LOG_TEXT });
 	/* argp takes options after the id, and the last --bundle counts. */
 	check(ARGS("run", "id", "--bundle", "/b"), (struct want){ RT_CMD_RUN, 1, "/b", NULL, NULL, RT_LOG_TEXT });
-	check(ARGS("run", "-b", "/a", "--bundle", "/b", "id"), (struct want){ RT_CMD_RUN, 1, "/b", NULL, NULL, RT_LOG_TEXT });
+	check(ARGS("run", "-b", "/a", "--bundle", "/b", "id"),
+	      (struct want){ RT_CMD_RUN, 1, "/b", NULL, NULL, RT_LOG_TEXT });
 	/* crun's --config, relative to the bundle. */
-	check(ARGS("run", "-b", "/b", "--config", "c.json", "id"), (struct want){ RT_CMD_RUN, 1, "/b", "c.json", NULL, RT_LOG_TEXT });
+	check(ARGS("run", "-b", "/b", "--config", "c.json", "id"),
+	      (struct want){ RT_CMD_RUN, 1, "/b", "c.json", NULL, RT_LOG_TEXT });
 	check(ARGS("run", "-fc.json", "id"), (struct want){ RT_CMD_RUN, 1, NULL, "c.json", NULL, RT_LOG_TEXT });
 	check(ARGS("run", "--config=c.json", "id"), (struct want){ RT_CMD_RUN, 1, NULL, "c.json", NULL, RT_LOG_TEXT });
 	/* No bundle: the cwd. */
 	check(ARGS("run", "id"), (struct want){ RT_CMD_RUN, 1, NULL, NULL, NULL, RT_LOG_TEXT });
-	check(ARGS("create", "--pid-file", "/p", "--console-socket", "/s", "id"), (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
+	check(ARGS("create", "--pid-file", "/p", "--console-socket", "/s", "id"),
+	      (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
 	/* Values are never options: a pid file named "-b" is a pid file. */
-	check(ARGS("create", "--pid-file", "-b", "--preserve-fds", "2", "id"), (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
-	check(ARGS("create", "--console-socket", "--bundle", "id"), (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
+	check(ARGS("create", "--pid-file", "-b", "--preserve-fds", "2", "id"),
+	      (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
+	check(ARGS("create", "--console-socket", "--bundle", "id"),
+	      (struct want){ RT_CMD_CREATE, 1, NULL, NULL, NULL, RT_LOG_TEXT });
 	/* "--" ends the options. */
 	check(ARGS("run", "--", "-b", "/b"), (struct want){ RT_CMD_RUN, 1, NULL, NULL, NULL, RT_LOG_TEXT });
 	check(ARGS("--", "run", "-b", "/b"), (struct want){ RT_CMD_RUN, 2, "/b", NULL, NULL, RT_LOG_TEXT });
@@ -196,12 +202,14 @@ static void test_globals(void **state)
 		   "run", "id"),
 	      (struct want){ RT_CMD_RUN, 9, NULL, NULL, NULL, RT_LOG_TEXT });
 	/* crun's log destinations are kept as given. */
-	check(ARGS("--log=journald:x", "run", "id"), (struct want){ RT_CMD_RUN, 2, NULL, NULL, "journald:x", RT_LOG_TEXT });
+	check(ARGS("--log=journald:x", "run", "id"),
+	      (struct want){ RT_CMD_RUN, 2, NULL, NULL, "journald:x", RT_LOG_TEXT });
 	check(ARGS("--log", "file:/l", "--log-format", "json", "delete", "id"),
 	      (struct want){ RT_CMD_OTHER, 5, NULL, NULL, "file:/l", RT_LOG_JSON });
 	/* An option we do not know is taken for a flag; with '=' its value comes along. */
 	check(ARGS("--new-flag", "run", "id"), (struct want){ RT_CMD_RUN, 2, NULL, NULL, NULL, RT_LOG_TEXT });
-	check(ARGS("--new-option=value", "create", "id"), (struct want){ RT_CMD_CREATE, 2, NULL, NULL, NULL, RT_LOG_TEXT });
+	check(ARGS("--new-option=value", "create", "id"),
+	      (struct want){ RT_CMD_CREATE, 2, NULL, NULL, NULL, RT_LOG_TEXT });
 	/* The global --bundle does not exist: it stays a global flag, and "/b" is the command. */
 	check(ARGS("--bundle", "/b", "run"), (struct want){ RT_CMD_OTHER, 2, NULL, NULL, NULL, RT_LOG_TEXT });
 	/* Commands that pass straight through. */

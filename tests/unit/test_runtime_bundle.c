@@ -77,8 +77,9 @@ static void test_read_write(void **state)
 	struct stat st;
 
 	(void)state;
-	put("config.json", "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"args\":[\"/bin/sh\"]},\"n\":18446744073709551615,"
-			   "\"s\":\"/a/b \\u00e9 <&>\"}\n",
+	put("config.json",
+	    "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"args\":[\"/bin/sh\"]},\"n\":18446744073709551615,"
+	    "\"s\":\"/a/b \\u00e9 <&>\"}\n",
 	    0640);
 	assert_int_equal(rt_bundle_open(dir, NULL, &b, reason, sizeof(reason)), 0);
 	assert_int_equal(b.mode, 0640);
@@ -93,9 +94,10 @@ static void test_read_write(void **state)
 	o = json_object_from_file(p);
 	assert_non_null(o);
 	/* Written plain, slashes unescaped, numbers as they were. */
-	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-			    "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"args\":[\"/bin/sh\"]},\"n\":18446744073709551615,"
-			    "\"s\":\"/a/b \xc3\xa9 <&>\",\"added\":\"yes\"}");
+	assert_string_equal(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		"{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"args\":[\"/bin/sh\"]},\"n\":18446744073709551615,"
+		"\"s\":\"/a/b \xc3\xa9 <&>\",\"added\":\"yes\"}");
 	json_object_put(o);
 	/* config.json and nothing else: no temporary file left. */
 	assert_int_equal(entries(""), 1);

@@ -105,12 +105,16 @@ static void test_values(void **state)
 static void test_refused(void **state)
 {
 	(void)state;
-	refused("sockt = /run/x.sock\n", "runtime.conf:1: unknown key 'sockt' (known: runtime, socket, mode, fallback, metadata)");
+	refused("sockt = /run/x.sock\n",
+		"runtime.conf:1: unknown key 'sockt' (known: runtime, socket, mode, fallback, metadata)");
 	refused("\n\nmode = sometimes\n", "runtime.conf:3: mode: 'sometimes' is not always, auto or never");
 	refused("mode = Always\n", "is not always, auto or never");
 	refused("fallback = ignore\n", "runtime.conf:1: fallback: 'ignore' is not fail or native");
 	refused("socket = run/oci.sock\n", "socket: 'run/oci.sock' is not an absolute path");
-	refused("socket = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
+	refused("socket = "
+		"/run/"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aa.sock\n",
 		"too long for a unix socket");
 	refused("runtime =\n", "runtime: empty");
 	refused("runtime = runc\nruntime = crun\n", "runtime.conf:2: runtime: already set on line 1");
@@ -181,8 +185,8 @@ static void test_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_template), cmocka_unit_test(test_values),
-		cmocka_unit_test(test_refused),	  cmocka_unit_test(test_limits),   cmocka_unit_test(test_env),
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_template), cmocka_unit_test(test_values),
+		cmocka_unit_test(test_refused),	 cmocka_unit_test(test_limits),	  cmocka_unit_test(test_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,13 +124,12 @@ static void expect(const char *config, bool foreign, enum arch arch, const char 
 	if (r != 0)
 		fail_msg("%s: %d", config, r);
 	if (d.foreign != foreign || d.arch != arch || strcmp(d.what, what) != 0)
-		fail_msg("%s: foreign %d arch %s what '%s', want %d %s '%s'", config, d.foreign, arch_name(d.arch), d.what,
-			 foreign, arch_name(arch), what);
+		fail_msg("%s: foreign %d arch %s what '%s', want %d %s '%s'", config, d.foreign, arch_name(d.arch),
+			 d.what, foreign, arch_name(arch), what);
 }
 
-#define CONFIG(args, env, cwd)                                                                          \
-	"{\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":" args ",\"env\":" env ",\"cwd\":\"" cwd \
-	"\"}}"
+#define CONFIG(args, env, cwd) \
+	"{\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":" args ",\"env\":" env ",\"cwd\":\"" cwd "\"}}"
 
 static void test_entrypoint_and_sh(void **state)
 {
@@ -253,8 +252,8 @@ static void test_hostile_image(void **state)
 	/* An absolute root.path. */
 	{
 		char config[1200];
-		snprintf(config, sizeof(config), "{\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/usr/bin/env\"]}}",
-			 dir);
+		snprintf(config, sizeof(config),
+			 "{\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/usr/bin/env\"]}}", dir);
 		expect(config, true, ARCH_AARCH64, "/usr/bin/env: aarch64");
 	}
 }
@@ -269,8 +268,10 @@ static void test_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_entrypoint_and_sh), cmocka_unit_test(test_architectures),
-		cmocka_unit_test(test_scripts),		  cmocka_unit_test(test_hostile_image),
+		cmocka_unit_test(test_entrypoint_and_sh),
+		cmocka_unit_test(test_architectures),
+		cmocka_unit_test(test_scripts),
+		cmocka_unit_test(test_hostile_image),
 		cmocka_unit_test(test_host),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

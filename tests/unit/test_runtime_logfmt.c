@@ -25,13 +25,13 @@ static void test_like_runc(void **state)
 	int n;
 
 	(void)state;
-	n = rt_logfmt(buf, sizeof(buf), RT_LOG_JSON, "error", "runc run failed: chdir /nonexistent: no such file or directory",
-		      WHEN);
+	n = rt_logfmt(buf, sizeof(buf), RT_LOG_JSON, "error",
+		      "runc run failed: chdir /nonexistent: no such file or directory", WHEN);
 	assert_int_equal(n, (int)strlen(buf));
 	assert_string_equal(buf, "{\"level\":\"error\",\"msg\":\"runc run failed: chdir /nonexistent: no such file or "
 				 "directory\",\"time\":\"2026-12-06T15:40:01Z\"}\n");
-	rt_logfmt(buf, sizeof(buf), RT_LOG_TEXT, "error", "runc run failed: chdir /nonexistent: no such file or directory",
-		  WHEN);
+	rt_logfmt(buf, sizeof(buf), RT_LOG_TEXT, "error",
+		  "runc run failed: chdir /nonexistent: no such file or directory", WHEN);
 	assert_string_equal(buf, "time=\"2026-12-06T15:40:01Z\" level=error msg=\"runc run failed: chdir /nonexistent: "
 				 "no such file or directory\"\n");
 }
@@ -58,8 +58,9 @@ static void test_escaping(void **state)
 
 	n = rt_logfmt(buf, sizeof(buf), RT_LOG_TEXT, "error", msg, WHEN);
 	assert_true(n > 0);
-	assert_string_equal(buf, "time=\"2026-12-06T15:40:01Z\" level=error msg=\"a \\\"quoted\\\" \\\\path\\\\ /x\\nforged "
-				 "line\\r\\t\\x01 h\xc3\xa9llo\"\n");
+	assert_string_equal(buf,
+			    "time=\"2026-12-06T15:40:01Z\" level=error msg=\"a \\\"quoted\\\" \\\\path\\\\ /x\\nforged "
+			    "line\\r\\t\\x01 h\xc3\xa9llo\"\n");
 }
 
 static void test_small_buffers(void **state)
@@ -67,9 +68,9 @@ static void test_small_buffers(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(rt_logfmt(buf, sizeof(buf), RT_LOG_JSON, "error", "a message far too long for sixty-four bytes",
-				   WHEN),
-			 -ENOSPC);
+	assert_int_equal(
+		rt_logfmt(buf, sizeof(buf), RT_LOG_JSON, "error", "a message far too long for sixty-four bytes", WHEN),
+		-ENOSPC);
 	assert_int_equal(rt_logfmt(buf, 20, RT_LOG_TEXT, "error", "m", WHEN), -ENOSPC);
 	assert_int_equal(rt_logfmt(buf, 48, RT_LOG_TEXT, "error", "m", WHEN), -ENOSPC);
 	assert_int_equal(rt_logfmt(buf, 49, RT_LOG_TEXT, "error", "m", WHEN), 48);

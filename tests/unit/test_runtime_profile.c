@@ -111,7 +111,7 @@ static char *untouched_seccomp(struct json_object *config)
 	char *text;
 
 	if (s) {
-		json_object_object_foreach(s, key, val) {
+		json_object_object_foreach (s, key, val) {
 			if (strcmp(key, "syscalls") && strcmp(key, "listenerPath") && strcmp(key, "listenerMetadata"))
 				json_object_object_add(copy, key, json_object_get(val));
 		}
@@ -127,6 +127,7 @@ struct engine_case {
 	bool has_architectures;
 };
 
+/* clang-format off */
 static const struct engine_case engines[] = {
 	{ "docker-20.10-default.json", true, true },
 	{ "docker-20.10-privileged.json", false, false },
@@ -135,6 +136,7 @@ static const struct engine_case engines[] = {
 	{ "podman-4.3-privileged.json", false, false },
 	{ "runc-1.1.5-spec.json", false, false },
 };
+/* clang-format on */
 
 static struct json_object *load(const char *file)
 {
@@ -203,7 +205,7 @@ static void check_engine(const struct engine_case *e)
 		size_t n_orig = orig ? (size_t)json_object_object_length(orig) : 0;
 		assert_int_equal(json_object_object_length(ann), n_orig + 1);
 		if (orig) {
-			json_object_object_foreach(orig, key, val) {
+			json_object_object_foreach (orig, key, val) {
 				struct json_object *now = NULL;
 				assert_true(json_object_object_get_ex(ann, key, &now));
 				assert_string_equal(json_object_get_string(now), json_object_get_string(val));
@@ -250,7 +252,8 @@ static void test_engines_are_what_they_say(void **state)
 	assert_string_equal(action, "SCMP_ACT_ALLOW");
 	assert_int_equal(json_object_get_int(get(p, "linux.seccomp.defaultErrnoRet")), 38);
 	for (size_t i = 0; i < json_object_array_length(get(p, "linux.seccomp.syscalls")); i++)
-		conditional = conditional || get(json_object_array_get_idx(get(p, "linux.seccomp.syscalls"), i), "args");
+		conditional = conditional ||
+			      get(json_object_array_get_idx(get(p, "linux.seccomp.syscalls"), i), "args");
 	assert_true(conditional);
 	assert_null(get(priv, "linux.seccomp"));
 	json_object_put(d);
@@ -344,13 +347,14 @@ static void test_listener(void **state)
 
 	(void)state;
 	/* Our own socket already (a profile written after docs/oci.md): fine, metadata kept. */
-	assert_string_equal(merged("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"" SOCK
-				   "\",\"listenerMetadata\":\"io.ubinfmt.emulators=arm\",\"syscalls\":[{\"names\":"
-				   "[\"execve\",\"execveat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}}}",
-				   &with_meta, &o),
-			    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"" SOCK "\",\"listenerMetadata\":"
-			    "\"io.ubinfmt.emulators=arm\",\"syscalls\":[{\"names\":[\"execve\",\"execveat\"],\"action\":"
-			    "\"SCMP_ACT_NOTIFY\"}]}");
+	assert_string_equal(
+		merged("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"" SOCK
+		       "\",\"listenerMetadata\":\"io.ubinfmt.emulators=arm\",\"syscalls\":[{\"names\":"
+		       "[\"execve\",\"execveat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}}}",
+		       &with_meta, &o),
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"" SOCK "\",\"listenerMetadata\":"
+		"\"io.ubinfmt.emulators=arm\",\"syscalls\":[{\"names\":[\"execve\",\"execveat\"],\"action\":"
+		"\"SCMP_ACT_NOTIFY\"}]}");
 	json_object_put(o);
 	/* No metadata in the profile: the configured one. */
 	assert_string_equal(merged("{}", &with_meta, &o),
@@ -361,8 +365,8 @@ static void test_listener(void **state)
 	/* Another agent's: two agents cannot share one filter. */
 	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/other.sock\"}}}",
 		-EBUSY, "already sends syscalls to another agent (listenerPath '/run/other.sock')");
-	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/\\nx\"}}}", -EBUSY,
-		"listenerPath '/run/\\nx'");
+	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/\\nx\"}}}",
+		-EBUSY, "listenerPath '/run/\\nx'");
 }
 
 static void test_rules(void **state)
@@ -373,14 +377,15 @@ static void test_rules(void **state)
 
 	(void)state;
 	/* A rule left with no names goes; others keep theirs and their order. */
-	assert_string_equal(merged("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-				   "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-				   "{\"names\":[\"read\",\"execveat\",\"write\",\"execveat\"],\"action\":\"SCMP_ACT_LOG\"},"
-				   "{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
-				   &params, &o),
-			    "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":"
-			    "\"SCMP_ACT_LOG\"},{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"execve\","
-			    "\"execveat\"],\"action\":\"SCMP_ACT_NOTIFY\"}],\"listenerPath\":\"" SOCK "\"}");
+	assert_string_equal(
+		merged("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+		       "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+		       "{\"names\":[\"read\",\"execveat\",\"write\",\"execveat\"],\"action\":\"SCMP_ACT_LOG\"},"
+		       "{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
+		       &params, &o),
+		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":"
+		"\"SCMP_ACT_LOG\"},{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"execve\","
+		"\"execveat\"],\"action\":\"SCMP_ACT_NOTIFY\"}],\"listenerPath\":\"" SOCK "\"}");
 	json_object_put(o);
 
 	/* A conditional rule that allows: taken apart, reported. */
@@ -399,10 +404,11 @@ static void test_rules(void **state)
 	json_object_put(o);
 
 	/* Empty args are no condition. */
-	assert_int_equal(merge_json("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-				    "{\"names\":[\"execve\",\"execveat\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[]}]}}}",
-				    &params, &res, &rep, &o),
-			 0);
+	assert_int_equal(
+		merge_json("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+			   "{\"names\":[\"execve\",\"execveat\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[]}]}}}",
+			   &params, &res, &rep, &o),
+		0);
 	assert_int_equal(rep.conditional, 0);
 	json_object_put(o);
 }
@@ -425,18 +431,20 @@ static void test_forbidden(void **state)
 	assert_int_equal(res, RT_PROFILE_REWRITTEN);
 	assert_false(rep.denied[0]);
 	assert_true(rep.denied[1]);
-	assert_string_equal(str(get(o, "linux.seccomp.syscalls")),
-			    "[{\"names\":[\"read\",\"execveat\"],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"execveat\"],"
-			    "\"action\":\"SCMP_ACT_KILL_PROCESS\"},{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]");
+	assert_string_equal(
+		str(get(o, "linux.seccomp.syscalls")),
+		"[{\"names\":[\"read\",\"execveat\"],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"execveat\"],"
+		"\"action\":\"SCMP_ACT_KILL_PROCESS\"},{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]");
 	assert_int_equal(occurrences(o, "execve", &action), 1);
 	assert_string_equal(action, "SCMP_ACT_NOTIFY");
 	json_object_put(o);
 
 	/* Named by no rule under a denying default: execveat stays denied. */
-	assert_int_equal(merge_json("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
-				    "\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
-				    &params, &res, &rep, &o),
-			 0);
+	assert_int_equal(
+		merge_json("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+			   "\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
+			   &params, &res, &rep, &o),
+		0);
 	assert_true(rep.denied[1]);
 	assert_string_equal(str(get(o, "linux.seccomp.syscalls")),
 			    "[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]");
@@ -454,7 +462,8 @@ static void test_forbidden(void **state)
 
 	/* A conditional denial cannot be combined with an unconditional notify rule. */
 	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"execveat\"],"
-		"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":4,\"value\":4096,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}",
+		"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":4,\"value\":4096,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}"
+		"}}",
 		-EINVAL, "linux.seccomp.syscalls[0] (SCMP_ACT_ERRNO under conditions) names execveat");
 }
 
@@ -477,7 +486,8 @@ static void test_refused(void **state)
 		"syscalls is not a list");
 	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[1]}}}", -EINVAL,
 		"syscalls[0] is not an object");
-	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}}}",
+	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}}"
+		"}",
 		-EINVAL, "syscalls[0] has no action");
 	refused("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":\"read\","
 		"\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
@@ -516,8 +526,8 @@ static void test_annotations(void **state)
 	assert_string_equal(rt_annotation(o, RT_ANNOTATION_REWRITTEN), "rewritten");
 	json_object_put(o);
 	/* Done: not even a malformed profile is looked at. */
-	assert_int_equal(merge_json("{\"annotations\":{\"io.ubinfmt.runtime\":\"rewritten\"},\"linux\":7}", &params, &res,
-				    &rep, &o),
+	assert_int_equal(merge_json("{\"annotations\":{\"io.ubinfmt.runtime\":\"rewritten\"},\"linux\":7}", &params,
+				    &res, &rep, &o),
 			 0);
 	assert_int_equal(res, RT_PROFILE_ALREADY);
 	json_object_put(o);
@@ -526,10 +536,14 @@ static void test_annotations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_engines),	   cmocka_unit_test(test_engines_are_what_they_say),
-		cmocka_unit_test(test_minimal_documents), cmocka_unit_test(test_listener),
-		cmocka_unit_test(test_rules),	   cmocka_unit_test(test_forbidden),
-		cmocka_unit_test(test_refused),	   cmocka_unit_test(test_annotations),
+		cmocka_unit_test(test_engines),
+		cmocka_unit_test(test_engines_are_what_they_say),
+		cmocka_unit_test(test_minimal_documents),
+		cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_forbidden),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_annotations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

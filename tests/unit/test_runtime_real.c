@@ -125,8 +125,9 @@ static void path_env(char *buf, size_t size, const char *const *dirs)
 
 	buf[0] = '\0';
 	for (size_t i = 0; dirs[i]; i++) {
-		int n = dirs[i][0] == '/' || !dirs[i][0] ? snprintf(buf + len, size - len, "%s%s", i ? ":" : "", dirs[i])
-							 : snprintf(buf + len, size - len, "%s%s/%s", i ? ":" : "", dir, dirs[i]);
+		int n = dirs[i][0] == '/' || !dirs[i][0]
+				? snprintf(buf + len, size - len, "%s%s", i ? ":" : "", dirs[i])
+				: snprintf(buf + len, size - len, "%s%s/%s", i ? ":" : "", dir, dirs[i]);
 		assert_true(n > 0 && (size_t)n < size - len);
 		len += (size_t)n;
 	}
@@ -247,7 +248,7 @@ static void test_visited_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_skips_itself), cmocka_unit_test(test_copies),
+		cmocka_unit_test(test_skips_itself),  cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_explicit_path), cmocka_unit_test(test_self_identity),
 		cmocka_unit_test(test_visited_list),
 	};

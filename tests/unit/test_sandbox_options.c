@@ -20,11 +20,12 @@
 
 #define BIT(a) (UINT64_C(1) << (a))
 
-static const struct sandbox_options_source tenant = { .name = "option", .prefix = "",
-						      .trust = SANDBOX_OPTIONS_TENANT };
-static const struct sandbox_options_source operator = { .name = "--option", .prefix = "",
-							.trust = SANDBOX_OPTIONS_OPERATOR };
-static const struct sandbox_options_source metadata = { .name = "listenerMetadata", .prefix = "io.ubinfmt.",
+static const struct sandbox_options_source tenant = { .name = "option", .prefix = "", .trust = SANDBOX_OPTIONS_TENANT };
+static const struct sandbox_options_source operator= { .name = "--option",
+						       .prefix = "",
+						       .trust = SANDBOX_OPTIONS_OPERATOR };
+static const struct sandbox_options_source metadata = { .name = "listenerMetadata",
+							.prefix = "io.ubinfmt.",
 							.trust = SANDBOX_OPTIONS_OPERATOR };
 
 static char reason[512];
@@ -34,12 +35,13 @@ struct tcase {
 	const char *name;
 	const struct sandbox_options_source *src;
 	const char *entries[4]; /* "KEY=VALUE", NULL-terminated */
-	int error;              /* 0 or the refusal */
-	const char *why;        /* what the reason must contain */
-	uint64_t mask;          /* on success */
+	int error;		/* 0 or the refusal */
+	const char *why;	/* what the reason must contain */
+	uint64_t mask;		/* on success */
 	enum sandbox_trace trace;
 };
 
+/* clang-format off */
 static const struct tcase cases[] = {
 	/* Valid. */
 	{ "empty", &tenant, { NULL }, 0, NULL, SANDBOX_ARCH_ALL, SANDBOX_TRACE_DEFAULT },
@@ -97,6 +99,7 @@ static const struct tcase cases[] = {
 	{ "empty emulators", &tenant, { "emulators=", NULL }, -EINVAL, "empty item in ''", 0, 0 },
 	{ "empty item", &tenant, { "emulators=arm,,aarch64", NULL }, -EINVAL, "empty item", 0, 0 },
 };
+/* clang-format on */
 
 /* Entries made at run time: a key and a value just over their limits. */
 static char long_key[SANDBOX_OPTION_KEY_MAX + 8];
@@ -143,7 +146,8 @@ static void test_table(void **state)
 			fail_msg("%s: reason '%s' lacks '%s'", c->name, reason, c->why);
 		if (r == 0 && (o.arch_mask != c->mask || o.trace != c->trace))
 			fail_msg("%s: mask %#llx trace %s, expected %#llx %s", c->name, (unsigned long long)o.arch_mask,
-				 sandbox_trace_name(o.trace), (unsigned long long)c->mask, sandbox_trace_name(c->trace));
+				 sandbox_trace_name(o.trace), (unsigned long long)c->mask,
+				 sandbox_trace_name(c->trace));
 		sandbox_options_free(&o);
 	}
 }
@@ -151,7 +155,8 @@ static void test_table(void **state)
 /* The count is checked before anything else: a flood is refused at its first excess entry. */
 static void test_too_many(void **state)
 {
-	const struct sandbox_options_source src = { .name = "annotation", .prefix = "io.ubinfmt.",
+	const struct sandbox_options_source src = { .name = "annotation",
+						    .prefix = "io.ubinfmt.",
 						    .trust = SANDBOX_OPTIONS_TENANT };
 	struct sandbox_options o;
 	char key[64];
@@ -259,7 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),  cmocka_unit_test(test_too_many), cmocka_unit_test(test_list),
-		cmocka_unit_test(test_narrow), cmocka_unit_test(test_names), cmocka_unit_test(test_long_key),
+		cmocka_unit_test(test_narrow), cmocka_unit_test(test_names),	cmocka_unit_test(test_long_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

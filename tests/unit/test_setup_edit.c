@@ -16,16 +16,15 @@
 #define RT "/usr/bin/ubinfmt-runtime"
 
 /* Debian 12's /etc/containerd/config.toml, as the containerd package ships it. */
-static const char debian_containerd[] =
-	"version = 2\n"
-	"\n"
-	"[plugins]\n"
-	"  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
-	"    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
-	"      bin_dir = \"/usr/lib/cni\"\n"
-	"      conf_dir = \"/etc/cni/net.d\"\n"
-	"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
-	"    path = \"/var/lib/containerd/opt\"\n";
+static const char debian_containerd[] = "version = 2\n"
+					"\n"
+					"[plugins]\n"
+					"  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+					"    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+					"      bin_dir = \"/usr/lib/cni\"\n"
+					"      conf_dir = \"/etc/cni/net.d\"\n"
+					"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
+					"    path = \"/var/lib/containerd/opt\"\n";
 
 static void docker(const char *cur, bool make_default, int want, struct setup_edit *e)
 {
@@ -46,7 +45,8 @@ static void test_docker_absent(void **state)
 	(void)state;
 	docker(NULL, false, 0, &e);
 	assert_true(e.changed);
-	assert_string_equal(e.text, "{\n  \"runtimes\": {\n    \"ubinfmt\": {\n      \"path\": \"" RT "\"\n    }\n  }\n}\n");
+	assert_string_equal(e.text,
+			    "{\n  \"runtimes\": {\n    \"ubinfmt\": {\n      \"path\": \"" RT "\"\n    }\n  }\n}\n");
 	assert_int_equal(e.n_notes, 1);
 	assert_non_null(strstr(e.notes[0], "runtimes.ubinfmt added"));
 	/* Idempotent: the same bytes, nothing to say. */
@@ -61,8 +61,9 @@ static void test_docker_absent(void **state)
 /* Every other key stays, in its order; other runtimes stay. */
 static void test_docker_merge(void **state)
 {
-	static const char cur[] = "{\"log-level\": \"warn\", \"runtimes\": {\"nvidia\": {\"path\": \"nvidia-container-runtime\"}},"
-				  " \"data-root\": \"/srv/docker\"}";
+	static const char cur[] =
+		"{\"log-level\": \"warn\", \"runtimes\": {\"nvidia\": {\"path\": \"nvidia-container-runtime\"}},"
+		" \"data-root\": \"/srv/docker\"}";
 	struct setup_edit e;
 	const char *log, *rt, *nv, *ub, *root;
 
@@ -115,12 +116,12 @@ static void test_docker_replace(void **state)
 static void test_docker_refused(void **state)
 {
 	static const char *const bad[] = {
-		"{\"a\": 1,}",            /* not strict JSON */
-		"{\"a\": 1} {}",          /* more after the document */
-		"[1, 2]",                 /* not an object */
+		"{\"a\": 1,}",		   /* not strict JSON */
+		"{\"a\": 1} {}",	   /* more after the document */
+		"[1, 2]",		   /* not an object */
 		"{\"runtimes\": [\"x\"]}", /* runtimes not an object */
-		"{\"a\": ",               /* cut short */
-		"{\"a\": \"\xff\"}",      /* not UTF-8 */
+		"{\"a\": ",		   /* cut short */
+		"{\"a\": \"\xff\"}",	   /* not UTF-8 */
 	};
 	struct setup_edit e;
 
@@ -266,7 +267,8 @@ static void test_containerd_refused(void **state)
 		   "  runtime_type = \"io.containerd.runc.v2\"\n",
 		   RT, -EINVAL, &e);
 	assert_non_null(strstr(e.why, "line 3"));
-	containerd("version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes]\n  ubinfmt = { runtime_type = \"x\" }\n",
+	containerd("version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes]\n  ubinfmt = { "
+		   "runtime_type = \"x\" }\n",
 		   RT, -EINVAL, &e);
 	assert_non_null(strstr(e.why, "line 3"));
 	containerd("version = 2\n# BEGIN ubinfmt setup\n[a]\n", RT, -EINVAL, &e);

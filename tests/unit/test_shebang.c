@@ -55,6 +55,7 @@ struct sb_case {
 #define OK_ARG(name, arg) 0, name, true, arg
 #define NOEXEC -ENOEXEC, NULL, false, NULL
 
+/* clang-format off */
 static const struct sb_case cases[] = {
 	{ "plain", BYTES("#!/bin/sh\n"), OK("/bin/sh") },
 	{ "with argument", BYTES("#!/bin/sh -e\n"), OK_ARG("/bin/sh", "-e") },
@@ -103,9 +104,10 @@ static const struct sb_case cases[] = {
 	{ "leading blank", BYTES(" #!/bin/sh\n"), NOEXEC },
 	{ "swapped", BYTES("!#/bin/sh\n"), NOEXEC },
 };
+/* clang-format on */
 
-static void check(const char *what, const void *buf, size_t len, int want_ret,
-		  const char *want_interp, bool want_has_arg, const char *want_arg)
+static void check(const char *what, const void *buf, size_t len, int want_ret, const char *want_interp,
+		  bool want_has_arg, const char *want_arg)
 {
 	struct shebang sb, untouched;
 	int r;
@@ -121,18 +123,17 @@ static void check(const char *what, const void *buf, size_t len, int want_ret,
 	}
 	assert_non_null(memchr(sb.interp, '\0', sizeof(sb.interp)));
 	assert_non_null(memchr(sb.arg, '\0', sizeof(sb.arg)));
-	if (strcmp(sb.interp, want_interp) != 0 || sb.has_arg != want_has_arg ||
-	    strcmp(sb.arg, want_arg) != 0)
-		fail_msg("%s: got interp '%s' has_arg %d arg '%s', want '%s' %d '%s'", what,
-			 sb.interp, sb.has_arg, sb.arg, want_interp, want_has_arg, want_arg);
+	if (strcmp(sb.interp, want_interp) != 0 || sb.has_arg != want_has_arg || strcmp(sb.arg, want_arg) != 0)
+		fail_msg("%s: got interp '%s' has_arg %d arg '%s', want '%s' %d '%s'", what, sb.interp, sb.has_arg,
+			 sb.arg, want_interp, want_has_arg, want_arg);
 }
 
 static void test_table(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check(cases[i].what, cases[i].bytes, cases[i].len, cases[i].ret, cases[i].interp,
-		      cases[i].has_arg, cases[i].arg);
+		check(cases[i].what, cases[i].bytes, cases[i].len, cases[i].ret, cases[i].interp, cases[i].has_arg,
+		      cases[i].arg);
 }
 
 /* "#!" then an interpreter path of exactly n bytes ("/tmp/sb////.../i"), then tail. */

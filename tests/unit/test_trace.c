@@ -49,9 +49,10 @@ static void test_json(void **state)
 
 	(void)state;
 	trace_format(&r, true, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "\"pid\":42,\"syscall\":\"execve\",\"path\":\"/bin/sh\",\"resolved\":\"/bin/busybox\","
-				    "\"arch\":\"aarch64\",\"decision\":\"emulate\",\"emulator\":\"/usr/bin/qemu-aarch64-static\","
-				    "\"error\":0,\"usec\":17,\"cpu_usec\":5}\n"));
+	assert_non_null(strstr(
+		buf, "\"pid\":42,\"syscall\":\"execve\",\"path\":\"/bin/sh\",\"resolved\":\"/bin/busybox\","
+		     "\"arch\":\"aarch64\",\"decision\":\"emulate\",\"emulator\":\"/usr/bin/qemu-aarch64-static\","
+		     "\"error\":0,\"usec\":17,\"cpu_usec\":5}\n"));
 	r.emulator = NULL;
 	trace_format(&r, true, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"emulator\":null"));

@@ -14,6 +14,7 @@ static void test_round_trip(void **state)
 	static const struct {
 		uint8_t op;
 		uint32_t gen, slot;
+		/* clang-format off */
 	} rows[] = {
 		{ 0, 0, 0 },
 		{ 1, 1, 1 },
@@ -22,6 +23,7 @@ static void test_round_trip(void **state)
 		{ 0x01, UD_GEN_MASK, 0 },
 		{ 0xff, 0, UINT32_MAX },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
