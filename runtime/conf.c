@@ -10,6 +10,8 @@
 #include "log.h"
 #include "macros.h"
 #include "paths.h"
+#include "parse.h"
+#include "reason.h"
 
 enum key {
 	KEY_RUNTIME,
@@ -37,18 +39,6 @@ const char *rt_mode_name(enum rt_mode m)
 const char *rt_fallback_name(enum rt_fallback f)
 {
 	return f < RT_FALLBACK_MAX ? fallback_names[f] : "?";
-}
-
-_printf_(3, 4) static int reason_set(char *reason, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason && size > 0) {
-		va_start(ap, fmt);
-		vsnprintf(reason, size, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 int rt_conf_init(struct rt_conf *c)
@@ -101,22 +91,24 @@ static int set_key(struct rt_conf *c, enum key k, const char *value, const char 
 
 	log_escape(q, sizeof(q), value);
 	if (strlen(value) > RT_CONF_VALUE_MAX)
-		return reason_set(reason, reason_size, "%s: %s: longer than %d bytes", where, key_names[k],
+		return reason_set(reason, reason_size, -EINVAL, "%s: %s: longer than %d bytes", where, key_names[k],
 				  RT_CONF_VALUE_MAX);
 	if (has_control(value))
-		return reason_set(reason, reason_size, "%s: %s: control character in '%s'", where, key_names[k], q);
+		return reason_set(reason, reason_size, -EINVAL, "%s: %s: control character in '%s'", where,
+				  key_names[k], q);
 
 	switch (k) {
 	case KEY_RUNTIME:
 		if (!*value)
-			return reason_set(reason, reason_size,
+			return reason_set(reason, reason_size, -EINVAL,
 					  "%s: runtime: empty (a path, or a name on PATH such as runc)", where);
 		return replace(&c->runtime, value);
 	case KEY_SOCKET:
 		if (value[0] != '/')
-			return reason_set(reason, reason_size, "%s: socket: '%s' is not an absolute path", where, q);
+			return reason_set(reason, reason_size, -EINVAL, "%s: socket: '%s' is not an absolute path",
+					  where, q);
 		if (strlen(value) > RT_SOCKET_PATH_MAX)
-			return reason_set(reason, reason_size,
+			return reason_set(reason, reason_size, -EINVAL,
 					  "%s: socket: longer than %d bytes, too long for a unix socket", where,
 					  RT_SOCKET_PATH_MAX);
 		return replace(&c->socket, value);
@@ -126,14 +118,15 @@ static int set_key(struct rt_conf *c, enum key k, const char *value, const char 
 				c->mode = (enum rt_mode)m;
 				return 0;
 			}
-		return reason_set(reason, reason_size, "%s: mode: '%s' is not always, auto or never", where, q);
+		return reason_set(reason, reason_size, -EINVAL, "%s: mode: '%s' is not always, auto or never", where,
+				  q);
 	case KEY_FALLBACK:
 		for (int f = 0; f < RT_FALLBACK_MAX; f++)
 			if (strcmp(value, fallback_names[f]) == 0) {
 				c->fallback = (enum rt_fallback)f;
 				return 0;
 			}
-		return reason_set(reason, reason_size, "%s: fallback: '%s' is not fail or native", where, q);
+		return reason_set(reason, reason_size, -EINVAL, "%s: fallback: '%s' is not fail or native", where, q);
 	case KEY_METADATA:
 		return replace(&c->metadata, *value ? value : NULL);
 	case KEY_MAX:
@@ -142,20 +135,10 @@ static int set_key(struct rt_conf *c, enum key k, const char *value, const char 
 	return -EINVAL;
 }
 
-static bool is_blank(char ch)
+/* A comment starts at '#' after a blank (the blanks parse_trim_blanks takes away). */
+static bool is_blank(char c)
 {
-	return ch == ' ' || ch == '\t' || ch == '\r';
-}
-
-/* Trims blanks at both ends of [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-	while (*len > 0 && is_blank(**s)) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank((*s)[*len - 1]))
-		(*len)--;
+	return c == ' ' || c == '\t' || c == '\r';
 }
 
 /* One line, without its newline.  seen[] holds the line number each key was set on. */
@@ -168,7 +151,7 @@ static int parse_line(struct rt_conf *c, const char *name, unsigned lineno, cons
 	int r;
 
 	snprintf(where, sizeof(where), "%.80s:%u", name, lineno);
-	trim(&line, &len);
+	parse_trim_blanks(&line, &len);
 	if (len == 0 || line[0] == '#')
 		return 0;
 	/* A comment after the value: " #" up to the end of the line. */
@@ -182,21 +165,21 @@ static int parse_line(struct rt_conf *c, const char *name, unsigned lineno, cons
 		char piece[64];
 		snprintf(piece, sizeof(piece), "%.*s", (int)MIN(len, sizeof(piece) - 1), line);
 		log_escape(q, sizeof(q), piece);
-		return reason_set(reason, reason_size, "%s: '%s' is not 'key = value'", where, q);
+		return reason_set(reason, reason_size, -EINVAL, "%s: '%s' is not 'key = value'", where, q);
 	}
 	k = line;
 	klen = (size_t)(eq - line);
 	v = eq + 1;
 	vlen = len - klen - 1;
-	trim(&k, &klen);
-	trim(&v, &vlen);
+	parse_trim_blanks(&k, &klen);
+	parse_trim_blanks(&v, &vlen);
 
 	for (int i = 0; i < KEY_MAX; i++) {
 		if (strlen(key_names[i]) != klen || memcmp(key_names[i], k, klen) != 0)
 			continue;
 		if (seen[i])
-			return reason_set(reason, reason_size, "%s: %s: already set on line %u", where, key_names[i],
-					  seen[i]);
+			return reason_set(reason, reason_size, -EINVAL, "%s: %s: already set on line %u", where,
+					  key_names[i], seen[i]);
 		value = strndup(v, vlen);
 		if (!value)
 			return -ENOMEM;
@@ -211,7 +194,7 @@ static int parse_line(struct rt_conf *c, const char *name, unsigned lineno, cons
 		snprintf(piece, sizeof(piece), "%.*s", (int)MIN(klen, sizeof(piece) - 1), k);
 		log_escape(q, sizeof(q), piece);
 	}
-	return reason_set(reason, reason_size,
+	return reason_set(reason, reason_size, -EINVAL,
 			  "%s: unknown key '%s' (known: runtime, socket, mode, fallback, metadata)", where, q);
 }
 
@@ -220,11 +203,11 @@ int rt_conf_parse(struct rt_conf *c, const char *name, const char *text, size_t 
 	unsigned seen[KEY_MAX] = { 0 }, lineno = 0;
 
 	if (len > RT_CONF_MAX) {
-		(void)reason_set(reason, reason_size, "%.80s: larger than %d bytes", name, RT_CONF_MAX);
+		(void)reason_set(reason, reason_size, -EINVAL, "%.80s: larger than %d bytes", name, RT_CONF_MAX);
 		return -EMSGSIZE;
 	}
 	if (memchr(text, '\0', len))
-		return reason_set(reason, reason_size, "%.80s: has a NUL byte: not a text file", name);
+		return reason_set(reason, reason_size, -EINVAL, "%.80s: has a NUL byte: not a text file", name);
 
 	for (size_t pos = 0; pos < len;) {
 		const char *nl = memchr(text + pos, '\n', len - pos);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macros.h"
 #include "profile.h"
+#include "reason.h"
 
 #define N_EXEC 2
 static const char *const exec_names[N_EXEC] = { "execve", "execveat" };
@@ -24,18 +25,6 @@ struct analysis {
 	bool denied[N_EXEC];	  /* the outcome: left as the profile has it */
 	bool has_metadata;
 };
-
-_printf_(3, 4) static int refuse(char *reason, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason && size > 0) {
-		va_start(ap, fmt);
-		vsnprintf(reason, size, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* A member that is there and not null. */
 static struct json_object *member(struct json_object *o, const char *key)
@@ -86,15 +75,15 @@ static int analyse_rule(struct analysis *a, struct json_object *rule, size_t i, 
 	char q[80];
 
 	if (!json_object_is_type(rule, json_type_object))
-		return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu] is not an object", i);
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.syscalls[%zu] is not an object", i);
 	if (!json_object_is_type(action, json_type_string))
-		return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu] has no action", i);
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.syscalls[%zu] has no action", i);
 	if (args && !json_object_is_type(args, json_type_array))
-		return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu].args is not a list", i);
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.syscalls[%zu].args is not a list", i);
 	if (!names)
 		return 0;
 	if (!json_object_is_type(names, json_type_array))
-		return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu].names is not a list", i);
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.syscalls[%zu].names is not a list", i);
 	act = json_object_get_string(action);
 	conditional = args && json_object_array_length(args) > 0;
 
@@ -103,23 +92,23 @@ static int analyse_rule(struct analysis *a, struct json_object *rule, size_t i, 
 		int x;
 
 		if (!json_object_is_type(n, json_type_string))
-			return refuse(reason, reason_size, "linux.seccomp.syscalls[%zu].names[%zu] is not a string", i,
-				      j);
+			return reason_set(reason, reason_size, -EINVAL,
+					  "linux.seccomp.syscalls[%zu].names[%zu] is not a string", i, j);
 		x = exec_index(json_object_get_string(n));
 		if (x < 0) {
 			if (strcmp(act, ACTION_NOTIFY) == 0)
-				return refuse(reason, reason_size,
-					      "linux.seccomp.syscalls[%zu] sends '%s' to a seccomp agent: ubinfmtd "
-					      "serves only execve and execveat",
-					      i, quote(q, sizeof(q), json_object_get_string(n)));
+				return reason_set(reason, reason_size, -EINVAL,
+						  "linux.seccomp.syscalls[%zu] sends '%s' to a seccomp agent: ubinfmtd "
+						  "serves only execve and execveat",
+						  i, quote(q, sizeof(q), json_object_get_string(n)));
 			continue;
 		}
 		if (conditional && !allows(act))
-			return refuse(reason, reason_size,
-				      "linux.seccomp.syscalls[%zu] (%s under conditions) names %s: it cannot be "
-				      "combined with ubinfmt's notify rule; take it out of the profile, or set the "
-				      "annotation " RT_ANNOTATION_ENABLE "=false for this container",
-				      i, quote(q, sizeof(q), act), exec_names[x]);
+			return reason_set(reason, reason_size, -EINVAL,
+					  "linux.seccomp.syscalls[%zu] (%s under conditions) names %s: it cannot be "
+					  "combined with ubinfmt's notify rule; take it out of the profile, or set the "
+					  "annotation " RT_ANNOTATION_ENABLE "=false for this container",
+					  i, quote(q, sizeof(q), act), exec_names[x]);
 		if (conditional)
 			a->conditional[x] = true;
 		else if (allows(act))
@@ -140,50 +129,50 @@ static int analyse(struct json_object *config, const struct rt_profile_params *p
 	int r;
 
 	if (!json_object_is_type(config, json_type_object))
-		return refuse(reason, reason_size, "config.json is not a JSON object");
+		return reason_set(reason, reason_size, -EINVAL, "config.json is not a JSON object");
 	v = member(config, "annotations");
 	if (v && !json_object_is_type(v, json_type_object))
-		return refuse(reason, reason_size, "annotations is not an object");
+		return reason_set(reason, reason_size, -EINVAL, "annotations is not an object");
 	a->lnx = member(config, "linux");
 	if (a->lnx && !json_object_is_type(a->lnx, json_type_object))
-		return refuse(reason, reason_size, "linux is not an object");
+		return reason_set(reason, reason_size, -EINVAL, "linux is not an object");
 	a->seccomp = member(a->lnx, "seccomp");
 	if (!a->seccomp) {
 		a->default_allows = true;
 		return 0;
 	}
 	if (!json_object_is_type(a->seccomp, json_type_object))
-		return refuse(reason, reason_size, "linux.seccomp is not an object");
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp is not an object");
 
 	v = member(a->seccomp, "listenerPath");
 	if (v && !json_object_is_type(v, json_type_string))
-		return refuse(reason, reason_size, "linux.seccomp.listenerPath is not a string");
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.listenerPath is not a string");
 	if (v && strcmp(json_object_get_string(v), p->socket) != 0) {
-		(void)refuse(reason, reason_size,
-			     "the seccomp profile already sends syscalls to another agent (listenerPath '%s'); "
-			     "a filter has one listener, so ubinfmtd (%s) cannot share it: drop that listenerPath, "
-			     "or set the annotation " RT_ANNOTATION_ENABLE "=false for this container",
-			     quote(q, sizeof(q), json_object_get_string(v)), p->socket);
+		(void)reason_set(reason, reason_size, -EINVAL,
+				 "the seccomp profile already sends syscalls to another agent (listenerPath '%s'); "
+				 "a filter has one listener, so ubinfmtd (%s) cannot share it: drop that listenerPath, "
+				 "or set the annotation " RT_ANNOTATION_ENABLE "=false for this container",
+				 quote(q, sizeof(q), json_object_get_string(v)), p->socket);
 		return -EBUSY;
 	}
 	v = member(a->seccomp, "listenerMetadata");
 	if (v && !json_object_is_type(v, json_type_string))
-		return refuse(reason, reason_size, "linux.seccomp.listenerMetadata is not a string");
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.listenerMetadata is not a string");
 	a->has_metadata = v != NULL;
 
 	v = member(a->seccomp, "defaultAction");
 	if (!json_object_is_type(v, json_type_string))
-		return refuse(reason, reason_size, "linux.seccomp has no defaultAction");
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp has no defaultAction");
 	def = json_object_get_string(v);
 	if (strcmp(def, ACTION_NOTIFY) == 0)
-		return refuse(reason, reason_size,
-			      "linux.seccomp.defaultAction is SCMP_ACT_NOTIFY: every syscall would go to ubinfmtd, "
-			      "which serves only execve and execveat");
+		return reason_set(reason, reason_size, -EINVAL,
+				  "linux.seccomp.defaultAction is SCMP_ACT_NOTIFY: every syscall would go to ubinfmtd, "
+				  "which serves only execve and execveat");
 	a->default_allows = allows(def);
 
 	a->syscalls = member(a->seccomp, "syscalls");
 	if (a->syscalls && !json_object_is_type(a->syscalls, json_type_array))
-		return refuse(reason, reason_size, "linux.seccomp.syscalls is not a list");
+		return reason_set(reason, reason_size, -EINVAL, "linux.seccomp.syscalls is not a list");
 	for (size_t i = 0; a->syscalls && i < json_object_array_length(a->syscalls); i++) {
 		r = analyse_rule(a, json_object_array_get_idx(a->syscalls, i), i, reason, reason_size);
 		if (r < 0)

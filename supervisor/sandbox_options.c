@@ -6,6 +6,7 @@
 
 #include "arch.h"
 #include "macros.h"
+#include "parse.h"
 #include "reason.h"
 #include "sandbox_options.h"
 
@@ -58,22 +59,6 @@ void sandbox_options_free(struct sandbox_options *o)
 	sandbox_options_init(o);
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Trims blanks at both ends of [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-	while (*len > 0 && is_blank(**s)) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank((*s)[*len - 1]))
-		(*len)--;
-}
-
 /* arch_from_name on a counted string. */
 static int arch_of(const char *s, size_t len, enum arch *ret_arch)
 {
@@ -103,7 +88,7 @@ static int parse_emulators(struct sandbox_options *o, const struct entry *e, con
 			const char *item = p;
 			enum arch a;
 
-			trim(&item, &len);
+			parse_trim_blanks(&item, &len);
 			if (len == 0)
 				return reason_set(e->reason, e->reason_size, -EINVAL,
 						  "%s %s: empty item in '%s' (use 'none' for no architecture)",
@@ -292,7 +277,7 @@ int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_opt
 		size_t klen, vlen;
 		int r;
 
-		trim(&entry, &len);
+		parse_trim_blanks(&entry, &len);
 		if (len > 0) {
 			eq = memchr(entry, '=', len);
 			if (!eq)
@@ -302,8 +287,8 @@ int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_opt
 			klen = (size_t)(eq - entry);
 			v = eq + 1;
 			vlen = len - klen - 1;
-			trim(&k, &klen);
-			trim(&v, &vlen);
+			parse_trim_blanks(&k, &klen);
+			parse_trim_blanks(&v, &vlen);
 			if (klen == 0 || klen > SANDBOX_OPTION_KEY_MAX)
 				return reason_set(reason, reason_size, -EINVAL, "%s: bad key in entry '%s'", src->name,
 						  reason_quote(q, entry, len));
