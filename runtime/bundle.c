@@ -76,34 +76,24 @@ static int open_parent(int base, const char *path, int *ret_fd, char **ret_name)
 {
 	const char *slash = strrchr(path, '/');
 	_cleanup_free_ char *dir = NULL;
-	int fd;
+	_cleanup_close_ int fd = -1;
 
 	if (!slash) {
 		fd = fcntl(base, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return negative_errno();
-		*ret_name = strdup(path);
-		if (!*ret_name) {
-			close(fd);
+	} else {
+		if (!slash[1])
+			return -EISDIR;
+		dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+		if (!dir)
 			return -ENOMEM;
-		}
-		*ret_fd = fd;
-		return 0;
+		fd = openat(base, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return -ENOMEM;
-	if (!slash[1])
-		return -EISDIR;
-	fd = openat(base, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
-	*ret_name = strdup(slash + 1);
-	if (!*ret_name) {
-		close(fd);
+	*ret_name = strdup(slash ? slash + 1 : path);
+	if (!*ret_name)
 		return -ENOMEM;
-	}
-	*ret_fd = fd;
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
