@@ -169,8 +169,8 @@ static bool same(const struct classification *a, const struct classification *b)
 	if (a->kind == FILE_KIND_ELF)
 		return memcmp(&a->elf, &b->elf, sizeof(a->elf)) == 0;
 	if (a->kind == FILE_KIND_SCRIPT)
-		return strcmp(a->script.interp, b->script.interp) == 0 &&
-		       strcmp(a->script.arg, b->script.arg) == 0 && a->script.has_arg == b->script.has_arg;
+		return strcmp(a->script.interp, b->script.interp) == 0 && strcmp(a->script.arg, b->script.arg) == 0 &&
+		       a->script.has_arg == b->script.has_arg;
 	return true;
 }
 

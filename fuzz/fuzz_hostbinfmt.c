@@ -104,8 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != 0 && r != -EINVAL)
 		abort();
 	if (r == 0) {
-		if (e.is_magic && (e.size == 0 || e.size > HOSTBINFMT_MAGIC_MAX ||
-				   e.offset + e.size > BINPRM_BUF_SIZE))
+		if (e.is_magic && (e.size == 0 || e.size > HOSTBINFMT_MAGIC_MAX || e.offset + e.size > BINPRM_BUF_SIZE))
 			abort();
 		size_t n = print_entry(&e, text);
 		if (n >= sizeof(text) || hostbinfmt_parse_entry(text, n, &again) != 0 || !same_entry(&e, &again))

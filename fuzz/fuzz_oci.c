@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(st.annotations[i].value) > OCI_ANNOTATION_VALUE_MAX)
 				abort();
 			/* Refused options keep nothing they were made of. */
-			if (st.options_refused[0] && strncmp(st.annotations[i].key, OCI_ANNOTATION_PREFIX,
-							     strlen(OCI_ANNOTATION_PREFIX)) == 0)
+			if (st.options_refused[0] &&
+			    strncmp(st.annotations[i].key, OCI_ANNOTATION_PREFIX, strlen(OCI_ANNOTATION_PREFIX)) == 0)
 				abort();
 		}
 		if (st.options_refused[0] && st.metadata)

@@ -59,14 +59,14 @@ static bool ref_may_exec(const struct creds *c, const struct stat *st, bool noex
 
 static size_t print_status(const struct creds *c, char *buf, size_t size)
 {
-	size_t n = (size_t)snprintf(buf, size,
-				    "Name:\tx\\nUid:\t9\t9\t9\t9\nUmask:\t0022\nUid:\t0\t0\t0\t%u\nGid:\t0\t0\t0\t%u\nGroups:", c->fsuid,
-				    c->fsgid);
+	size_t n = (size_t)snprintf(
+		buf, size,
+		"Name:\tx\\nUid:\t9\t9\t9\t9\nUmask:\t0022\nUid:\t0\t0\t0\t%u\nGid:\t0\t0\t0\t%u\nGroups:", c->fsuid,
+		c->fsgid);
 	for (size_t i = 0; i < c->n_groups && n < size; i++)
 		n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? " " : "", c->groups[i]);
 	if (n < size)
-		n += (size_t)snprintf(buf + n, size - n, " \nCapEff:\t%016llx\n",
-				      c->dac_override ? 0x2ULL : 0ULL);
+		n += (size_t)snprintf(buf + n, size - n, " \nCapEff:\t%016llx\n", c->dac_override ? 0x2ULL : 0ULL);
 	return n;
 }
 

@@ -50,7 +50,8 @@ static void count(struct json_object *config, const char *name, int *ret_all, in
 		bool notify = strcmp(json_object_get_string(member(rule, "action")), "SCMP_ACT_NOTIFY") == 0;
 		bool named = false;
 
-		for (size_t j = 0; json_object_is_type(names, json_type_array) && j < json_object_array_length(names); j++)
+		for (size_t j = 0; json_object_is_type(names, json_type_array) && j < json_object_array_length(names);
+		     j++)
 			named = named || strcmp(json_object_get_string(json_object_array_get_idx(names, j)), name) == 0;
 		*ret_all += named;
 		*ret_notify += named && notify;
@@ -107,12 +108,14 @@ static void fuzz_merge(const uint8_t *data, size_t size)
 				assert(all == 1 && notify == 1);
 		}
 		assert(!(rep.denied[0] && rep.denied[1]));
-		assert(strcmp(json_object_get_string(member(member(member(config, "linux"), "seccomp"), "listenerPath")),
+		assert(strcmp(json_object_get_string(
+				      member(member(member(config, "linux"), "seccomp"), "listenerPath")),
 			      SOCK) == 0);
 		/* What is written reads back as done. */
 		again = json_tokener_parse(text_of(config));
 		assert(again);
-		assert(rt_profile_merge(again, &p, &res, &rep, reason, sizeof(reason)) == 0 && res == RT_PROFILE_ALREADY);
+		assert(rt_profile_merge(again, &p, &res, &rep, reason, sizeof(reason)) == 0 &&
+		       res == RT_PROFILE_ALREADY);
 		json_object_put(again);
 	}
 	free(before);

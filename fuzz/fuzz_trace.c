@@ -62,7 +62,7 @@ static bool latin1_prefix(const char *decoded, const char *orig, bool whole)
 
 static void check_json(const char *line, size_t n, const struct trace_record *r, bool whole)
 {
-	static const char *const fields[] = { "time", "pid", "syscall", "path", "resolved",
+	static const char *const fields[] = { "time", "pid",	  "syscall",  "path",  "resolved",
 					      "arch", "decision", "emulator", "error", "usec" };
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o, *v;

@@ -28,8 +28,8 @@ packages=(
 	# inside it (apt, dpkg and maintainer scripts as foreign execs; arch-test is how it finds out
 	# that arm64 programs run).
 	mmdebstrap uidmap arch-test
-	# tools/lint.sh (ctest lint.shellcheck)
-	shellcheck
+	# tools/lint.sh (ctest lint.shellcheck, lint.clang-format)
+	shellcheck clang-format
 )
 
 # Docker for the engine tests (t_docker, t_buildkit): docker.io, with tini and iptables, adds

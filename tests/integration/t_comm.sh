@@ -95,7 +95,7 @@ if ! is_baseline; then
 		for i in $(seq 100); do [ "$(cat /proc/$p/comm)" = sleep ] && break; sleep 0.1; done
 		(echo x >>/proc/$p/exe) 2>/dev/null && echo WROTE; ls /proc/$p/exe/ 2>/dev/null && echo LISTED
 		kill $p; echo done'
-	expect_eq "the named copy cannot be written or listed from the sandbox" done "$out"
+	expect_eq "the named copy cannot be written or listed from the sandbox" "done" "$out"
 
 	# More names than the daemon keeps (emu_names.h: 512) and than its tmpfs has inodes (1024):
 	# the oldest are unlinked, the newest still get their names.
