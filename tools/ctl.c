@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cliopt.h"
 #include "fdpass.h"
 #include "json_escape.h"
 #include "log.h"
@@ -85,6 +86,61 @@ static int connect_control(const char *path)
 	return TAKE_FD(fd);
 }
 
+/* The options of status, trace and attach: each command takes the ones its table lists. */
+struct ctl_args {
+	const char *control;
+	const char *id; /* trace --sandbox */
+	bool json;
+};
+
+enum {
+	OPT_CONTROL = 0x100,
+	OPT_JSON,
+	OPT_SANDBOX
+};
+
+static const struct cliopt opt_control = { "control", OPT_CONTROL, required_argument, NULL };
+static const struct cliopt opt_json = { "json", OPT_JSON, no_argument, NULL };
+static const struct cliopt opt_sandbox = { "sandbox", OPT_SANDBOX, required_argument, NULL };
+static const struct cliopt opt_help = { "help", 'h', no_argument, NULL };
+
+static int handle_ctl_option(int key, const char *arg, void *ctx)
+{
+	struct ctl_args *a = ctx;
+
+	switch (key) {
+	case OPT_CONTROL:
+		a->control = arg;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_SANDBOX:
+		a->id = arg;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Parses a command's options (usage: its --help, which lists them in its synopsis) into a.
+ * The index of the first operand, 0 after --help, -EINVAL after a usage error (said on stderr).
+ */
+static int parse_ctl_args(const char *usage, const struct cliopt *options, size_t n_options, int argc, char **argv,
+			  struct ctl_args *a)
+{
+	const struct cliopt_spec spec = {
+		.head = usage,
+		.options = options,
+		.n_options = n_options,
+		.handle = handle_ctl_option,
+	};
+
+	*a = (struct ctl_args){ .control = UBINFMT_CONTROL_SOCKET, .id = "" };
+	return cliopt_parse(&spec, argc, argv, a);
+}
+
 static const char status_usage[] = "Usage: ubinfmt status [--json] [--control PATH]\n"
 				   "Lists the sandboxes a running ubinfmtd serves, with exec counts and the\n"
 				   "supervisor's handling latency (p50/p99).\n";
@@ -122,39 +178,24 @@ static void print_status_entry(const struct proto_status_entry *e, bool json, bo
 
 int cmd_status(int argc, char **argv)
 {
-	/* clang-format off */
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	/* clang-format on */
-	const char *control = UBINFMT_CONTROL_SOCKET;
+	const struct cliopt options[] = { opt_json, opt_control, opt_help };
 	_cleanup_close_ int fd = -1;
-	bool json = false, first = true;
+	struct ctl_args a;
+	bool first = true;
 	struct proto_msg m = { .type = PROTO_MSG_STATUS_REQ };
 	static uint8_t buf[PROTO_MAX_MSG];
-	int c, r;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'c')
-			control = optarg;
-		else if (c == 'h')
-			return fputs(status_usage, stdout), 0;
-		else
-			return fputs(status_usage, stderr), 2;
-	}
-	fd = connect_control(control);
+	r = parse_ctl_args(status_usage, options, ARRAY_SIZE(options), argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	fd = connect_control(a.control);
 	if (fd < 0)
 		return 1;
 	r = proto_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return log_error_errno(r, "talking to ubinfmtd: %m"), 1;
-	if (json)
+	if (a.json)
 		printf("[");
 	else
 		printf("%-32s %8s %4s %10s %10s %8s %8s %9s %9s %9s %9s %6s %s\n", "SANDBOX", "PID", "LSN", "NATIVE",
@@ -169,11 +210,11 @@ int cmd_status(int argc, char **argv)
 			return 1;
 		}
 		for (size_t i = 0; i < m.status.n; i++) {
-			print_status_entry(&m.status.sandboxes[i], json, first);
+			print_status_entry(&m.status.sandboxes[i], a.json, first);
 			first = false;
 		}
 	} while (m.status.more);
-	if (json)
+	if (a.json)
 		printf("]\n");
 	return 0;
 }
@@ -183,35 +224,21 @@ static const char trace_usage[] = "Usage: ubinfmt trace [--sandbox ID] [--json] 
 
 int cmd_trace(int argc, char **argv)
 {
-	/* clang-format off */
-	static const struct option options[] = {
-		{ "sandbox", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	/* clang-format on */
-	const char *control = UBINFMT_CONTROL_SOCKET, *id = "";
+	const struct cliopt options[] = { opt_sandbox, opt_json, opt_control, opt_help };
 	_cleanup_close_ int fd = -1;
 	struct proto_msg m = { .type = PROTO_MSG_TRACE_SUB };
 	static uint8_t buf[PROTO_MAX_MSG];
-	bool json = false;
-	int c, r;
+	struct ctl_args a;
+	const char *id, *control;
+	bool json;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == 's')
-			id = optarg;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'c')
-			control = optarg;
-		else if (c == 'h')
-			return fputs(trace_usage, stdout), 0;
-		else
-			return fputs(trace_usage, stderr), 2;
-	}
+	r = parse_ctl_args(trace_usage, options, ARRAY_SIZE(options), argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	id = a.id;
+	control = a.control;
+	json = a.json;
 	if (id[0] && !proto_id_valid(id)) {
 		log_error("--sandbox '%s' is not a sandbox id", id);
 		return 2;
@@ -261,31 +288,19 @@ static const char attach_usage[] = "Usage: ubinfmt attach [--control PATH] PID\n
 
 int cmd_attach(int argc, char **argv)
 {
-	/* clang-format off */
-	static const struct option options[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	/* clang-format on */
-	const char *control = UBINFMT_CONTROL_SOCKET;
+	const struct cliopt options[] = { opt_control, opt_help };
 	_cleanup_close_ int fd = -1;
 	struct proto_msg m = { .type = PROTO_MSG_ATTACH };
 	static uint8_t buf[PROTO_MAX_MSG];
-	int c, r, pid;
+	struct ctl_args a;
+	int r, pid;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == 'c')
-			control = optarg;
-		else if (c == 'h')
-			return fputs(attach_usage, stdout), 0;
-		else
-			return fputs(attach_usage, stderr), 2;
-	}
-	if (optind != argc - 1 || parse_int(argv[optind], 1, INT32_MAX, &pid) < 0)
+	r = parse_ctl_args(attach_usage, options, ARRAY_SIZE(options), argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (r != argc - 1 || parse_int(argv[r], 1, INT32_MAX, &pid) < 0)
 		return fputs(attach_usage, stderr), 2;
-	fd = connect_control(control);
+	fd = connect_control(a.control);
 	if (fd < 0)
 		return 1;
 	m.attach.pid = (uint32_t)pid;
