@@ -10,6 +10,7 @@
 
 #include "classify.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "emu.h"
 #include "hostbinfmt.h"
 #include "json_escape.h"
@@ -125,56 +126,72 @@ static void print_verdict(const char *file, const struct verdict *v, bool json)
 	printf("}\n");
 }
 
+struct detect_args {
+	struct emu_registry *emus;
+	bool json;
+};
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_EMULATOR
+};
+
+static int handle_detect_option(int key, const char *arg, void *ctx)
+{
+	struct detect_args *a = ctx;
+	int r;
+
+	switch (key) {
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_EMULATOR:
+		r = emu_registry_override(a->emus, arg);
+		if (r < 0)
+			return log_error_errno(r, "--emulator '%s': %m", arg);
+		return 0;
+	case 'v':
+		log_more_verbose();
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int cmd_detect(int argc, char **argv)
 {
 	static struct emu_registry emus;
-	/* clang-format off */
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "emulator", required_argument, NULL, 'e' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	static const struct cliopt options[] = {
+		{ "json", OPT_JSON, no_argument, NULL },
+		{ "emulator", OPT_EMULATOR, required_argument, NULL },
+		{ "verbose", 'v', no_argument, NULL },
+		{ "help", 'h', no_argument, NULL },
 	};
-	/* clang-format on */
+	const struct cliopt_spec spec = {
+		.head = detect_usage,
+		.options = options,
+		.n_options = ARRAY_SIZE(options),
+		.handle = handle_detect_option,
+	};
+	struct detect_args a = { .emus = &emus };
 	struct hostbinfmt host;
-	bool json = false;
-	int c, r, failed = 0;
+	int r, failed = 0;
 
 	emu_registry_init(&emus);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'e':
-			r = emu_registry_override(&emus, optarg);
-			if (r < 0)
-				return log_error_errno(r, "--emulator '%s': %m", optarg), 2;
-			break;
-		case 'v':
-			log_more_verbose();
-			break;
-		case 'h':
-			fputs(detect_usage, stdout);
-			return 0;
-		default:
-			fputs(detect_usage, stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
+	r = cliopt_parse(&spec, argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (r >= argc) {
 		fputs(detect_usage, stderr);
 		return 2;
 	}
 	uint64_t native = native_probe();
 	(void)hostbinfmt_load("/proc/sys/fs/binfmt_misc", &host);
 	(void)emu_registry_discover(&emus, getenv("PATH"), false);
-	for (int i = optind; i < argc; i++) {
+	for (int i = r; i < argc; i++) {
 		struct verdict v;
 		judge(argv[i], &emus, native, &host, &v);
-		print_verdict(argv[i], &v, json);
+		print_verdict(argv[i], &v, a.json);
 		if (v.error)
 			failed = 1;
 	}
