@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cliopt.h"
 #include "log.h"
 #include "macros.h"
 #include "setup_edit.h"
@@ -524,51 +525,71 @@ static void print_next_steps(const struct setup_ctx *c)
 	printf("Undo it: ubinfmt setup %s%s%s --undo\n", e, c->root[0] ? " --root " : "", c->root);
 }
 
+struct setup_args {
+	struct setup_ctx *c;
+	const char **runtime;
+};
+
+enum {
+	OPT_UNDO = 0x100,
+	OPT_DRY_RUN,
+	OPT_DEFAULT,
+	OPT_ROOT,
+	OPT_RUNTIME_PATH
+};
+
+static int handle_setup_option(int key, const char *arg, void *ctx)
+{
+	struct setup_args *a = ctx;
+
+	switch (key) {
+	case OPT_UNDO:
+		a->c->undo = true;
+		return 0;
+	case OPT_DRY_RUN:
+		a->c->dry_run = true;
+		return 0;
+	case OPT_DEFAULT:
+		a->c->make_default = true;
+		return 0;
+	case OPT_ROOT:
+		a->c->root = arg;
+		return 0;
+	case OPT_RUNTIME_PATH:
+		*a->runtime = arg;
+		return 0;
+	case 'v':
+		log_more_verbose();
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int parse_setup_args(int argc, char **argv, struct setup_ctx *c, const char **ret_runtime)
 {
-	/* clang-format off */
-	static const struct option opts[] = {
-		{ "undo", no_argument, NULL, 'u' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "default", no_argument, NULL, 'd' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "runtime-path", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	static const struct cliopt options[] = {
+		{ "undo", OPT_UNDO, no_argument, NULL },
+		{ "dry-run", OPT_DRY_RUN, no_argument, NULL },
+		{ "default", OPT_DEFAULT, no_argument, NULL },
+		{ "root", OPT_ROOT, required_argument, NULL },
+		{ "runtime-path", OPT_RUNTIME_PATH, required_argument, NULL },
+		{ "verbose", 'v', no_argument, NULL },
+		{ "help", 'h', no_argument, NULL },
 	};
-	/* clang-format on */
-	int o;
+	const struct cliopt_spec spec = {
+		.head = setup_usage,
+		.options = options,
+		.n_options = ARRAY_SIZE(options),
+		.handle = handle_setup_option,
+	};
+	struct setup_args a = { .c = c, .runtime = ret_runtime };
+	int r;
 
-	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'u':
-			c->undo = true;
-			break;
-		case 'n':
-			c->dry_run = true;
-			break;
-		case 'd':
-			c->make_default = true;
-			break;
-		case 'r':
-			c->root = optarg;
-			break;
-		case 'p':
-			*ret_runtime = optarg;
-			break;
-		case 'v':
-			log_more_verbose();
-			break;
-		case 'h':
-			fputs(setup_usage, stdout);
-			return 0;
-		default:
-			fputs(setup_usage, stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind + 1 != argc || !(c->engine = engine_named(argv[optind]))) {
+	r = cliopt_parse(&spec, argc, argv, &a);
+	if (r <= 0)
+		return r;
+	if (r + 1 != argc || !(c->engine = engine_named(argv[r]))) {
 		log_error("setup needs one engine: docker, podman or containerd; see 'ubinfmt setup --help'");
 		return -EINVAL;
 	}
