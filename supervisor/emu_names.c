@@ -142,7 +142,12 @@ static void copy_dir_name(const struct emu_names *n, unsigned i, const char *pat
 		snprintf(ret, NAME_MAX + 1, "%.200s.%u", base, i);
 }
 
-/* Copy i of st's file, made from e: mode 0555, owned by us, never open for writing after. */
+/*
+ * Copy i of st's file, made from e, owned by us and never open for writing after.  Mode 0755
+ * like the emulator's own file: a sandbox's root that tries to reopen it for writing must meet
+ * the read-only mount (EROFS), the defence that holds whatever its capabilities, and not a
+ * missing write bit, which CAP_DAC_OVERRIDE would pass (t_hostile_oci, t_hostile_paths).
+ */
 static int make_copy(struct emu_names *n, unsigned i, const struct emu *e, const struct stat *st)
 {
 	char dir[NAME_MAX + 1], path[NAME_MAX + sizeof("/" COPY_NAME)];
@@ -155,7 +160,7 @@ static int make_copy(struct emu_names *n, unsigned i, const struct emu *e, const
 	(void)unlinkat(n->writable, path, 0);
 	if (mkdirat(n->writable, dir, 0700) < 0 && errno != EEXIST)
 		return negative_errno();
-	fd = openat(n->writable, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
+	fd = openat(n->writable, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return negative_errno();
 	r = copy_file(e->fd, fd, st->st_size);
