@@ -194,7 +194,7 @@ static int create(struct client *c, int listener, int journal_fd)
 {
 	struct daemon *d = c->daemon;
 	struct sandbox_owner owner = agent_owner(c);
-	struct sandbox_data *sd;
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = NULL;
 	struct sandbox *sb;
 	int r;
 
@@ -205,10 +205,11 @@ static int create(struct client *c, int listener, int journal_fd)
 		return client_error(c, -ENOMEM, "cannot create the sandbox");
 	sd->init_pid = c->peer.pid;
 	/* The quota taken at HELLO goes with the sandbox now. */
-	sd->counted = c->holds_sandbox;
+	if (c->holds_sandbox)
+		sd->quota = d->quota;
 	c->holds_sandbox = false;
 	sd->has_journal = journal_identity(journal_fd, &sd->journal_dev, &sd->journal_ino);
-	r = daemon_sandbox_new(d, c->id, sd, &c->options, &sb);
+	r = daemon_sandbox_new(d, c->id, TAKE_PTR(sd), &c->options, &sb);
 	if (r < 0)
 		return client_error(c, r, "cannot create the sandbox");
 	/*

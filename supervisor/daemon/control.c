@@ -156,7 +156,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 {
 	_cleanup_close_ int pidfd = -1, listener = -1, journal = -1;
 	struct sandbox_owner owner = { .origin = SANDBOX_ORIGIN_ATTACH, .tenant = { .exempt = true } };
-	struct sandbox_data *sd;
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = NULL;
 	struct sandbox *sb;
 	uid_t uid;
 	int lno, jno, r;
@@ -188,7 +188,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 		return -ENOMEM;
 	sd->init_pid = pid;
 	snprintf(ret_id, id_size, "attach-%d", (int)pid);
-	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
+	r = daemon_sandbox_new(d, ret_id, TAKE_PTR(sd), NULL, &sb);
 	if (r < 0)
 		return r;
 	struct journal_scope scope = { .agent = pid, .uid = uid, .recover = true };

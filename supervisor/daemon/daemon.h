@@ -10,6 +10,7 @@
 #include "emu.h"
 #include "engine.h"
 #include "loop.h"
+#include "macros.h"
 #include "quota.h"
 
 /*
@@ -40,7 +41,7 @@ struct sandbox_data {
 	struct sandbox_owner owner;
 	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
 	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
-	bool counted;              /* holds one QUOTA_SANDBOXES of owner.tenant */
+	struct quota *quota;       /* holds one QUOTA_SANDBOXES of owner.tenant in it; NULL: none */
 	/* Agents: the in-flight journal page it came with; a re-attach must bring the same one. */
 	bool has_journal;
 	uint64_t journal_dev;
@@ -104,7 +105,7 @@ void daemon_tick(struct daemon *d);
 
 /*
  * Creates a sandbox with the daemon's defaults; sd (owned from now on, even on failure) must
- * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->counted
+ * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->quota
  * says it holds its place already): -EDQUOT when full.  opts (NULL: none) are what the
  * sandbox's makers settled; emulator overrides must be in sd->emus already.  A sandbox that
  * asks for a trace has it on the daemon's stderr, unless --trace names a file for all.
@@ -117,6 +118,15 @@ struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner
 void daemon_sandbox_free(struct daemon *d, struct sandbox *sb);
 /* A new sandbox_data: zeroed, owned by owner. */
 struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner);
+/*
+ * The one teardown of what the daemon keeps per sandbox: its place in the quota, its own
+ * emulators.  Accepts NULL and a half-filled sd; returns NULL.
+ */
+struct sandbox_data *sandbox_data_free(struct sandbox_data *sd);
+DEFINE_CLEANUP(struct sandbox_data *, sandbox_data_free)
+/* Closes and frees a sandbox's own emulators (NULL: none); returns NULL. */
+struct emu_registry *sandbox_emus_free(struct emu_registry *emus);
+DEFINE_CLEANUP(struct emu_registry *, sandbox_emus_free)
 /* A rate-limited warning that tenant hit a quota (one line per tenant and cap every 10 s at most). */
 void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
 		       enum quota_scope scope, unsigned limit);

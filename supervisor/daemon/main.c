@@ -63,17 +63,24 @@ struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner)
 	return sd;
 }
 
-static void sandbox_data_free(struct daemon *d, struct sandbox_data *sd)
+struct emu_registry *sandbox_emus_free(struct emu_registry *emus)
+{
+	if (emus) {
+		emu_registry_close(emus);
+		free(emus);
+	}
+	return NULL;
+}
+
+struct sandbox_data *sandbox_data_free(struct sandbox_data *sd)
 {
 	if (!sd)
-		return;
-	if (sd->counted)
-		quota_give(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES);
-	if (sd->emus) {
-		emu_registry_close(sd->emus);
-		free(sd->emus);
-	}
+		return NULL;
+	if (sd->quota)
+		quota_give(sd->quota, &sd->owner.tenant, QUOTA_SANDBOXES);
+	sandbox_emus_free(sd->emus);
 	free(sd);
+	return NULL;
 }
 
 void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
@@ -107,6 +114,7 @@ void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum 
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
 		       const struct sandbox_options *opts, struct sandbox **ret)
 {
+	_cleanup_(sandbox_data_freep) struct sandbox_data *owned = sd;
 	/* A view of opts with the daemon's trace settings: the engine reads it at creation only. */
 	struct sandbox_options o = opts ? *opts : (struct sandbox_options)SANDBOX_OPTIONS_INIT;
 	struct sandbox_config cfg = {
@@ -118,15 +126,13 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 	unsigned limit;
 	int r;
 
-	if (sd->owner.origin == SANDBOX_ORIGIN_AGENT && !sd->counted) {
+	if (sd->owner.origin == SANDBOX_ORIGIN_AGENT && !sd->quota) {
 		r = quota_take(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES, &scope, &limit);
 		if (r == -EDQUOT)
 			daemon_warn_quota(d, &sd->owner.tenant, QUOTA_SANDBOXES, scope, limit);
-		if (r < 0) {
-			sandbox_data_free(d, sd);
+		if (r < 0)
 			return r;
-		}
-		sd->counted = true;
+		sd->quota = d->quota;
 	}
 	snprintf(cfg.id, sizeof(cfg.id), "%s", id);
 	if (d->trace) {
@@ -139,8 +145,9 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 	}
 	r = engine_sandbox_new(d->engine, &cfg, ret);
 	if (r < 0)
-		sandbox_data_free(d, sd);
-	return r;
+		return r;
+	owned = NULL; /* the sandbox's userdata now */
+	return 0;
 }
 
 static bool same_owner(const struct sandbox_owner *a, const struct sandbox_owner *b)
@@ -169,7 +176,7 @@ void daemon_sandbox_free(struct daemon *d, struct sandbox *sb)
 
 	clients_sandbox_gone(d, sb);
 	engine_sandbox_free(d->engine, sb);
-	sandbox_data_free(d, sd);
+	sandbox_data_free(sd);
 }
 
 static void on_sandbox_empty(void *ctx, struct sandbox *sb)

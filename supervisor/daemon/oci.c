@@ -148,7 +148,7 @@ static const struct emu *trusted_emulator(const struct daemon *d, const char *pa
  */
 static int sandbox_emulators(const struct daemon *d, const struct sandbox_options *o, struct emu_registry **ret)
 {
-	_cleanup_free_ struct emu_registry *emus = malloc(sizeof(*emus));
+	_cleanup_(sandbox_emus_freep) struct emu_registry *emus = malloc(sizeof(*emus));
 	int r;
 
 	if (!emus)
@@ -163,10 +163,8 @@ static int sandbox_emulators(const struct daemon *d, const struct sandbox_option
 		if (!src)
 			continue;
 		r = emu_registry_dup(emus, (enum arch)a, src);
-		if (r < 0) {
-			emu_registry_close(emus);
+		if (r < 0)
 			return r;
-		}
 	}
 	*ret = TAKE_PTR(emus);
 	return 0;
@@ -266,7 +264,7 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 		       struct sandbox **ret)
 {
 	struct daemon *d = c->daemon;
-	struct sandbox_data *sd = sandbox_data_new(&oci_owner);
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = sandbox_data_new(&oci_owner);
 	_cleanup_(sandbox_options_free) struct sandbox_options o = SANDBOX_OPTIONS_INIT;
 	char reason[OCI_REASON_MAX];
 	int r = -EINVAL;
@@ -284,14 +282,10 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 			 "the kernel", why, id);
 	}
 	if (r < 0) {
-		if (sd->emus) {
-			emu_registry_close(sd->emus);
-			free(sd->emus);
-			sd->emus = NULL;
-		}
+		sd->emus = sandbox_emus_free(sd->emus);
 		o.arch_mask = 0; /* nothing emulated, no trace of its own */
 	}
-	return daemon_sandbox_new(d, id, sd, &o, ret);
+	return daemon_sandbox_new(d, id, TAKE_PTR(sd), &o, ret);
 }
 
 /*
