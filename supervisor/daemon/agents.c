@@ -37,7 +37,7 @@ int agent_adopt_listener(struct daemon *d, struct sandbox *sb, int listener, int
 			log_warn_errno(negative_errno(), "sandbox '%s': unusable in-flight journal (%m), ignoring",
 				       sandbox_id(sb));
 	}
-	r = engine_sandbox_add_listener_journal(d->engine, sb, listener, j, scope, late);
+	r = engine_sandbox_add_listener_journal(daemon_engine(d), sb, listener, j, scope, late);
 	if (r < 0)
 		journal_unmap(j);
 	return r;
@@ -147,7 +147,7 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 	if (!c->join) {
 		enum quota_scope scope;
 		unsigned limit;
-		r = quota_take(c->daemon->quota, &c->tenant, QUOTA_SANDBOXES, &scope, &limit);
+		r = quota_take(daemon_quota(c->daemon), &c->tenant, QUOTA_SANDBOXES, &scope, &limit);
 		if (r == -EDQUOT) {
 			daemon_warn_quota(c->daemon, &c->tenant, QUOTA_SANDBOXES, scope, limit);
 			return client_errorf(c, r, "uid %u holds %u sandboxes%s, the most ubinfmtd allows", c->tenant.uid,
@@ -181,7 +181,7 @@ static int join(struct client *c, struct sandbox *sb, int listener, int journal_
 		return client_errorf(c, -EEXIST, "sandbox '%s' is served for another agent; pick another --id",
 				     c->id);
 	/* Our own listener again (the agent lost its connection, not its sandbox): nothing to add. */
-	if (engine_serves_listener(c->daemon->engine, listener))
+	if (engine_serves_listener(daemon_engine(c->daemon), listener))
 		return 0;
 	struct journal_scope scope = { .agent = sd->init_pid, .uid = sd->owner.tenant.uid, .recover = true };
 	r = agent_adopt_listener(c->daemon, sb, listener, journal_fd, &scope, true);
@@ -194,21 +194,22 @@ static int create(struct client *c, int listener, int journal_fd)
 {
 	struct daemon *d = c->daemon;
 	struct sandbox_owner owner = agent_owner(c);
-	struct sandbox_data *sd;
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = NULL;
 	struct sandbox *sb;
 	int r;
 
-	if (engine_serves_listener(d->engine, listener))
+	if (engine_serves_listener(daemon_engine(d), listener))
 		return client_errorf(c, -EALREADY, "this listener is already served by ubinfmtd");
 	sd = sandbox_data_new(&owner);
 	if (!sd)
 		return client_error(c, -ENOMEM, "cannot create the sandbox");
 	sd->init_pid = c->peer.pid;
 	/* The quota taken at HELLO goes with the sandbox now. */
-	sd->counted = c->holds_sandbox;
+	if (c->holds_sandbox)
+		sd->quota = daemon_quota(d);
 	c->holds_sandbox = false;
 	sd->has_journal = journal_identity(journal_fd, &sd->journal_dev, &sd->journal_ino);
-	r = daemon_sandbox_new(d, c->id, sd, &c->options, &sb);
+	r = daemon_sandbox_new(d, c->id, TAKE_PTR(sd), &c->options, &sb);
 	if (r < 0)
 		return client_error(c, r, "cannot create the sandbox");
 	/*

@@ -51,40 +51,50 @@ static void drain(int fd)
 			break;
 }
 
-static void client_free(struct client *c)
+/*
+ * A client and all it holds: its place in the list, its watch, its socket (what it sent last is
+ * read first, see drain), its quota places, its trace subscription, its queued replies.
+ * Accepts NULL; returns NULL.
+ */
+static struct client *client_free(struct client *c)
 {
-	struct daemon *d = c->daemon;
+	struct daemon *d;
 
-	for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next)
+	if (!c)
+		return NULL;
+	d = c->daemon;
+	for (struct client **pp = &c->front->list; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	(void)loop_unwatch(d->loop, c->watch);
+	(void)loop_unwatch(daemon_loop(d), c->watch);
 	drain(c->fd);
 	close(c->fd);
 	if (c->counted)
-		quota_give(d->quota, &c->tenant, QUOTA_CONNECTIONS);
+		quota_give(daemon_quota(d), &c->tenant, QUOTA_CONNECTIONS);
 	if (c->holds_sandbox)
-		quota_give(d->quota, &c->tenant, QUOTA_SANDBOXES);
+		quota_give(daemon_quota(d), &c->tenant, QUOTA_SANDBOXES);
 	if (c->trace_sub)
-		engine_add_trace_readers(d->engine, -1);
+		engine_add_trace_readers(daemon_engine(d), -1);
 	out_free(c);
 	sandbox_options_free(&c->options);
+	c->front->n--;
 	free(c);
-	d->n_clients--;
+	return NULL;
 }
+DEFINE_CLEANUP(struct client *, client_free)
 
 /* Watches for what the client needs now: always input, and output while replies wait. */
 static int watch_events(struct client *c, bool want_out)
 {
-	struct daemon *d = c->daemon;
+	struct loop *loop = daemon_loop(c->daemon);
 	int w;
 
 	if (c->want_out == want_out)
 		return 0;
-	(void)loop_unwatch(d->loop, c->watch);
-	w = loop_watch(d->loop, c->fd, POLLIN | (want_out ? POLLOUT : 0), on_client, c);
+	(void)loop_unwatch(loop, c->watch);
+	w = loop_watch(loop, c->fd, POLLIN | (want_out ? POLLOUT : 0), on_client, c);
 	if (w < 0) {
 		c->watch = -1;
 		return w;
@@ -249,7 +259,7 @@ static int admit(struct client *c)
 		if (!last_ns || now - last_ns > 10000000000ull)
 			log_warn("%u file descriptors in use, %u kept for exec decisions: refusing new clients "
 				 "(raise LimitNOFILE, or find who holds so many connections with 'ss -xp')",
-				 d->fd_limit - DAEMON_FD_RESERVE, DAEMON_FD_RESERVE);
+				 daemon_fd_limit(d) - DAEMON_FD_RESERVE, DAEMON_FD_RESERVE);
 		last_ns = now;
 		return client_errorf(c, -ENFILE, "ubinfmtd is short of file descriptors; try again later");
 	}
@@ -260,7 +270,7 @@ static int admit(struct client *c)
 					     c->peer.uid);
 		return 0;
 	}
-	r = quota_take(d->quota, &c->tenant, QUOTA_CONNECTIONS, &scope, &limit);
+	r = quota_take(daemon_quota(d), &c->tenant, QUOTA_CONNECTIONS, &scope, &limit);
 	if (r == -EDQUOT) {
 		daemon_warn_quota(d, &c->tenant, QUOTA_CONNECTIONS, scope, limit);
 		return client_errorf(c, r, "too many connections to ubinfmtd from uid %u%s (%u)", c->tenant.uid,
@@ -272,65 +282,91 @@ static int admit(struct client *c)
 	return 0;
 }
 
+/* A new client on s, in the front end's list from now on; NULL (cfd closed) when it cannot be. */
+static struct client *client_new(struct clients_socket *s, int cfd)
+{
+	struct clients *cs = s->front;
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(cfd);
+		return NULL;
+	}
+	*c = (struct client){
+		.front = cs,
+		.daemon = cs->daemon,
+		.kind = s->kind,
+		.fd = cfd,
+		.watch = -1,
+		.deadline_ns = daemon_now_ns() + CLIENT_GREETING_TIMEOUT_NS,
+	};
+	c->out_tail = &c->out;
+	if (peer_identify(cfd, &c->peer) < 0) {
+		close(cfd);
+		free(c);
+		return NULL;
+	}
+	c->tenant = (struct quota_owner){ .uid = c->peer.uid, .pidns = c->peer.pidns, .exempt = c->peer.privileged };
+	c->next = cs->list;
+	cs->list = c;
+	cs->n++;
+	return c;
+}
+
+/* Accepts every waiting client; < 0 when the loop stops watching the socket (s->watch is gone). */
 static int on_accept(void *ctx, int fd, int events)
 {
-	struct daemon_socket *s = ctx;
-	struct daemon *d = s->daemon;
+	struct clients_socket *s = ctx;
+	int r;
 
-	if (events < 0)
+	if (events < 0) {
+		s->watch = -1;
 		return log_error_errno(events, "%s socket failed: %m", kind_names[s->kind]);
+	}
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct client *c;
 
-		if (cfd < 0)
-			return daemon_accept_failed(d, fd, errno, on_accept, s);
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(cfd);
-			continue;
+		if (cfd < 0) {
+			r = daemon_accept_failed(s->front->daemon, fd, errno, on_accept, s);
+			if (r < 0)
+				s->watch = -1; /* parked: the daemon watches it anew, or dropped */
+			return r;
 		}
-		*c = (struct client){
-			.daemon = d,
-			.kind = (enum client_kind)s->kind,
-			.fd = cfd,
-			.watch = -1,
-			.deadline_ns = daemon_now_ns() + CLIENT_GREETING_TIMEOUT_NS,
-		};
-		c->out_tail = &c->out;
-		if (peer_identify(cfd, &c->peer) < 0) {
-			close(cfd);
-			free(c);
+		_cleanup_(client_freep) struct client *c = client_new(s, cfd);
+		if (!c || admit(c) < 0)
 			continue;
-		}
-		c->tenant = (struct quota_owner){ .uid = c->peer.uid, .pidns = c->peer.pidns, .exempt = c->peer.privileged };
-		c->next = d->clients;
-		d->clients = c;
-		d->n_clients++;
-		if (admit(c) < 0) {
-			client_free(c);
-			continue;
-		}
-		c->watch = loop_watch(d->loop, cfd, POLLIN, on_client, c);
-		if (c->watch < 0)
-			client_free(c);
+		c->watch = loop_watch(daemon_loop(c->daemon), cfd, POLLIN, on_client, c);
+		if (c->watch >= 0)
+			c = NULL; /* the loop's now, until on_client frees it */
 	}
 }
 
-int clients_listen(struct daemon *d, struct daemon_socket *s)
+int clients_new(struct daemon *d, int agent_fd, int control_fd, struct clients **ret)
 {
+	_cleanup_(clients_freep) struct clients *cs = calloc(1, sizeof(*cs));
+	struct clients_socket *sockets[] = { &cs->agent, &cs->control };
 	int r;
 
-	s->daemon = d;
-	r = loop_watch(d->loop, s->fd, POLLIN, on_accept, s);
-	return r < 0 ? r : 0;
+	if (!cs)
+		return -ENOMEM;
+	cs->daemon = d;
+	cs->agent = (struct clients_socket){ .front = cs, .fd = agent_fd, .kind = CLIENT_AGENT, .watch = -1 };
+	cs->control = (struct clients_socket){ .front = cs, .fd = control_fd, .kind = CLIENT_CONTROL, .watch = -1 };
+	for (size_t i = 0; i < ARRAY_SIZE(sockets); i++) {
+		r = loop_watch(daemon_loop(d), sockets[i]->fd, POLLIN, on_accept, sockets[i]);
+		if (r < 0)
+			return r;
+		sockets[i]->watch = r;
+	}
+	*ret = TAKE_PTR(cs);
+	return 0;
 }
 
-void clients_tick(struct daemon *d)
+void clients_tick(struct clients *cs)
 {
 	uint64_t now = daemon_now_ns();
 
-	for (struct client *c = d->clients, *next; c; c = next) {
+	for (struct client *c = cs->list, *next; c; c = next) {
 		next = c->next;
 		if (!c->deadline_ns || now < c->deadline_ns)
 			continue;
@@ -340,15 +376,21 @@ void clients_tick(struct daemon *d)
 	}
 }
 
-void clients_sandbox_gone(struct daemon *d, struct sandbox *sb)
+void clients_sandbox_gone(struct clients *cs, struct sandbox *sb)
 {
-	for (struct client *c = d->clients; c; c = c->next)
+	for (struct client *c = cs ? cs->list : NULL; c; c = c->next)
 		if (c->join == sb)
 			c->join = NULL;
 }
 
-void clients_close_all(struct daemon *d)
+struct clients *clients_free(struct clients *cs)
 {
-	while (d->clients)
-		client_free(d->clients);
+	if (!cs)
+		return NULL;
+	while (cs->list)
+		client_free(cs->list);
+	(void)loop_unwatch(daemon_loop(cs->daemon), cs->agent.watch);
+	(void)loop_unwatch(daemon_loop(cs->daemon), cs->control.watch);
+	free(cs);
+	return NULL;
 }

@@ -5,13 +5,14 @@
 /*
  * What the agent and control front ends share (clients.c: the connections; agents.c: what an
  * agent may ask; control.c: what the ubinfmt command may ask).  Not for the rest of the daemon:
- * it sees daemon.h.
+ * it sees clients_front.h.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clients_front.h"
 #include "daemon.h"
 #include "engine.h"
 #include "macros.h"
@@ -27,6 +28,24 @@ enum client_kind {
 	CLIENT_KIND_MAX,
 };
 
+/* A listening socket of this front end, and what its clients may ask. */
+struct clients_socket {
+	struct clients *front;
+	int fd;
+	enum client_kind kind;
+	int watch;
+};
+
+/* The front end: its sockets and every connection on them. */
+struct clients {
+	struct daemon *daemon;
+	struct clients_socket agent, control;
+	struct client *list;
+	uint64_t n;              /* connections open */
+};
+
+DEFINE_CLEANUP(struct clients *, clients_free)
+
 /* One encoded message waiting for the socket to take it. */
 struct client_out {
 	struct client_out *next;
@@ -36,7 +55,8 @@ struct client_out {
 
 struct client {
 	struct client *next;
-	struct daemon *daemon;
+	struct clients *front;
+	struct daemon *daemon;   /* front->daemon */
 	enum client_kind kind;
 	int fd;
 	int watch;

@@ -44,7 +44,7 @@ static int on_status(struct client *c)
 	/* Every message is queued whole: a long list reaches a slow reader intact (POLLOUT). */
 	do {
 		m.status.n = 0;
-		while (m.status.n < PROTO_MAX_STATUS && (sb = engine_sandbox_next(d->engine, sb))) {
+		while (m.status.n < PROTO_MAX_STATUS && (sb = engine_sandbox_next(daemon_engine(d), sb))) {
 			struct proto_status_entry *e = &m.status.sandboxes[m.status.n++];
 			struct sandbox_data *sd = sandbox_userdata(sb);
 			struct engine_stats st;
@@ -66,7 +66,7 @@ static int on_status(struct client *c)
 				.origin = sd ? (enum proto_origin)sd->owner.origin : PROTO_ORIGIN_UNKNOWN,
 			};
 		}
-		m.status.more = sb && engine_sandbox_next(d->engine, sb);
+		m.status.more = sb && engine_sandbox_next(daemon_engine(d), sb);
 		r = client_queue(c, &m);
 	} while (r >= 0 && m.status.more);
 	return r;
@@ -79,8 +79,8 @@ static int on_stats(struct client *c)
 	struct engine_stats st;
 	uint64_t sandboxes = 0, listeners = 0;
 
-	engine_get_stats(d->engine, &st);
-	for (struct sandbox *sb = NULL; (sb = engine_sandbox_next(d->engine, sb));) {
+	engine_get_stats(daemon_engine(d), &st);
+	for (struct sandbox *sb = NULL; (sb = engine_sandbox_next(daemon_engine(d), sb));) {
 		sandboxes++;
 		listeners += sandbox_listener_count(sb);
 	}
@@ -91,7 +91,7 @@ static int on_stats(struct client *c)
 	m.stats.counters[PROTO_STAT_KERNEL] = st.kernel;
 	m.stats.counters[PROTO_STAT_SANDBOXES] = sandboxes;
 	m.stats.counters[PROTO_STAT_LISTENERS] = listeners;
-	m.stats.counters[PROTO_STAT_CLIENTS] = d->n_clients;
+	m.stats.counters[PROTO_STAT_CLIENTS] = c->front->n;
 	return client_queue(c, &m);
 }
 
@@ -156,7 +156,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 {
 	_cleanup_close_ int pidfd = -1, listener = -1, journal = -1;
 	struct sandbox_owner owner = { .origin = SANDBOX_ORIGIN_ATTACH, .tenant = { .exempt = true } };
-	struct sandbox_data *sd;
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = NULL;
 	struct sandbox *sb;
 	uid_t uid;
 	int lno, jno, r;
@@ -178,7 +178,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 	/* The fds are pid's only if pid is still the process the pidfd was opened for. */
 	if (peer_pidfd_exited(pidfd))
 		return -ESRCH;
-	if (engine_serves_listener(d->engine, listener))
+	if (engine_serves_listener(daemon_engine(d), listener))
 		return -EALREADY;
 
 	owner.tenant.uid = uid;
@@ -188,7 +188,7 @@ static int attach(struct daemon *d, pid_t pid, char *ret_id, size_t id_size)
 		return -ENOMEM;
 	sd->init_pid = pid;
 	snprintf(ret_id, id_size, "attach-%d", (int)pid);
-	r = daemon_sandbox_new(d, ret_id, sd, 0, &sb);
+	r = daemon_sandbox_new(d, ret_id, TAKE_PTR(sd), NULL, &sb);
 	if (r < 0)
 		return r;
 	struct journal_scope scope = { .agent = pid, .uid = uid, .recover = true };
@@ -258,14 +258,14 @@ static void json_with_sandbox(const char *id, const char *owner, const char *rec
 		snprintf(buf + pos, size - pos, "}");
 }
 
-void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec)
+void clients_exec_done(struct clients *cs, struct sandbox *sb, const struct trace_record *rec)
 {
 	char text[2048], record[2048], json[2048 + PROTO_MAX_ID_LEN * 6 + 32 + 32];
 	char owner[32];
 	bool have_text = false, have_json = false;
 
 	owner_text(sb, owner, sizeof(owner));
-	for (struct client *c = d->clients; c; c = c->next) {
+	for (struct client *c = cs ? cs->list : NULL; c; c = c->next) {
 		if (c->kind != CLIENT_CONTROL || !c->trace_sub ||
 		    (c->trace_id[0] && strcmp(c->trace_id, sandbox_id(sb)) != 0))
 			continue;
@@ -318,7 +318,7 @@ int control_on_message(struct client *c, const struct proto_msg *m)
 	case PROTO_MSG_TRACE_SUB:
 		/* Decisions produce their trace records only while someone reads them. */
 		if (!c->trace_sub)
-			engine_add_trace_readers(c->daemon->engine, 1);
+			engine_add_trace_readers(daemon_engine(c->daemon), 1);
 		c->trace_sub = true;
 		c->trace_json = m->trace_sub.json;
 		snprintf(c->trace_id, sizeof(c->trace_id), "%s", m->trace_sub.id);

@@ -4,23 +4,28 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/types.h>
 
-#include "emu.h"
-#include "engine.h"
 #include "loop.h"
+#include "macros.h"
 #include "quota.h"
 
 /*
- * ubinfmtd's state, shared by its front ends (agents and CLI clients, OCI runtimes).  One daemon
- * serves every container of a node, so every client is a tenant that must not see, name, steer
- * or starve another's sandboxes: sandboxes have owners, and ids are looked up only within the
- * owner's own namespace.
+ * What ubinfmtd's front ends (clients.c with agents.c and control.c: the agent and control
+ * sockets; oci.c: the OCI seccomp-agent socket) may use of the daemon (main.c), which owns the
+ * engine, the quota, the default emulators and the once-a-second tick.  The daemon itself is
+ * opaque: a front end reaches it through these functions only, and never another front end.
+ *
+ * One daemon serves every container of a node, so every client is a tenant that must not see,
+ * name, steer or starve another's sandboxes: sandboxes have owners, and ids are looked up only
+ * within the owner's own namespace.
  */
 
-struct client;
-struct oci_conn;
+struct daemon;
+struct emu_registry;
+struct engine;
+struct sandbox;
+struct sandbox_options;
 
 /* Who made a sandbox; ids of one origin never name a sandbox of another. */
 enum sandbox_origin {
@@ -40,39 +45,11 @@ struct sandbox_data {
 	struct sandbox_owner owner;
 	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
 	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
-	bool counted;              /* holds one QUOTA_SANDBOXES of owner.tenant */
+	struct quota *quota;       /* holds one QUOTA_SANDBOXES of owner.tenant in it; NULL: none */
 	/* Agents: the in-flight journal page it came with; a re-attach must bring the same one. */
 	bool has_journal;
 	uint64_t journal_dev;
 	uint64_t journal_ino;
-};
-
-/* A listening socket of the daemon, and what its clients may ask (enum client_kind). */
-struct daemon_socket {
-	struct daemon *daemon;
-	int fd;
-	int kind;
-};
-
-struct daemon {
-	struct engine *engine;
-	struct loop *loop;
-	struct emu_registry emus; /* the default emulators */
-	FILE *trace;              /* --trace: every sandbox's execs, whatever their options say */
-	bool trace_json;          /* --json: those lines, and those of sandboxes that ask, as JSON */
-	struct quota *quota;      /* per-tenant connections and sandboxes */
-	unsigned fd_limit;        /* RLIMIT_NOFILE, raised to its hard limit at start */
-	struct daemon_socket agent_socket, control_socket;
-	struct client *clients;
-	uint64_t n_clients;
-	struct {
-		int fd;
-		loop_handler handler;
-		void *ctx;
-	} parked[4];               /* listening sockets waiting for fds to free up */
-	struct oci_conn *oci_conns;
-	size_t n_oci_conns;
-	int oci_sweep_fd;         /* once a second: drop runtimes that stall */
 };
 
 /*
@@ -88,6 +65,8 @@ struct daemon {
  * comes within it of the limit.
  */
 bool daemon_fd_affordable(const struct daemon *d, int fd);
+/* RLIMIT_NOFILE as raised at start. */
+unsigned daemon_fd_limit(const struct daemon *d);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t daemon_now_ns(void);
@@ -99,12 +78,17 @@ uint64_t daemon_now_ns(void);
  * full fd table does not spin the loop; a socket that can never accept is dropped, once logged.
  */
 int daemon_accept_failed(struct daemon *d, int listen_fd, int err, loop_handler handler, void *ctx);
-/* Once a second (from the OCI front end's timer): re-watches parked sockets, expires clients. */
-void daemon_tick(struct daemon *d);
+
+/* What the daemon runs on and with: borrowed, valid as long as the daemon. */
+struct engine *daemon_engine(struct daemon *d);
+struct loop *daemon_loop(struct daemon *d);
+struct quota *daemon_quota(struct daemon *d);
+/* The default emulators (--emulator, or found on PATH at start): the only ones a sandbox may name. */
+const struct emu_registry *daemon_emus(const struct daemon *d);
 
 /*
  * Creates a sandbox with the daemon's defaults; sd (owned from now on, even on failure) must
- * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->counted
+ * have its owner set.  An agent's sandbox counts against its tenant's quota (unless sd->quota
  * says it holds its place already): -EDQUOT when full.  opts (NULL: none) are what the
  * sandbox's makers settled; emulator overrides must be in sd->emus already.  A sandbox that
  * asks for a trace has it on the daemon's stderr, unless --trace names a file for all.
@@ -117,21 +101,17 @@ struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner
 void daemon_sandbox_free(struct daemon *d, struct sandbox *sb);
 /* A new sandbox_data: zeroed, owned by owner. */
 struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner);
+/*
+ * The one teardown of what the daemon keeps per sandbox: its place in the quota, its own
+ * emulators.  Accepts NULL and a half-filled sd; returns NULL.
+ */
+struct sandbox_data *sandbox_data_free(struct sandbox_data *sd);
+DEFINE_CLEANUP(struct sandbox_data *, sandbox_data_free)
+/* Closes and frees a sandbox's own emulators (NULL: none); returns NULL. */
+struct emu_registry *sandbox_emus_free(struct emu_registry *emus);
+DEFINE_CLEANUP(struct emu_registry *, sandbox_emus_free)
 /* A rate-limited warning that tenant hit a quota (one line per tenant and cap every 10 s at most). */
 void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
 		       enum quota_scope scope, unsigned limit);
-
-/* clients.c: the agent and control sockets (SOCK_SEQPACKET, the proto/ messages). */
-int clients_listen(struct daemon *d, struct daemon_socket *s);
-void clients_exec_done(struct daemon *d, struct sandbox *sb, const struct trace_record *rec);
-/* A sandbox is going away: no client may still point at it. */
-void clients_sandbox_gone(struct daemon *d, struct sandbox *sb);
-/* Drops clients whose greeting is overdue. */
-void clients_tick(struct daemon *d);
-void clients_close_all(struct daemon *d);
-
-/* oci.c: the OCI seccomp-agent socket (runc, crun: one JSON state and one listener fd). */
-int oci_front_listen(struct daemon *d, int listen_fd);
-void oci_front_close_all(struct daemon *d);
 
 #endif

@@ -15,19 +15,23 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "cliopt.h"
-#include "clients.h"
+#include "clients_front.h"
 #include "daemon.h"
+#include "emu.h"
+#include "engine.h"
 #include "hostbinfmt.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
 #include "native.h"
+#include "oci_front.h"
 #include "parse.h"
 #include "paths.h"
 
@@ -42,6 +46,51 @@ static int arg_nice = CAPS_SUPERVISOR_NICE;
 static int arg_max_per_uid = QUOTA_DEFAULT_SANDBOXES_PER_UID;
 static int arg_max_per_container = QUOTA_DEFAULT_SANDBOXES_PER_PIDNS;
 
+/* ubinfmtd's state: the engine, what every front end shares, and the front ends themselves. */
+struct daemon {
+	struct engine *engine;
+	struct loop *loop;
+	struct emu_registry emus; /* the default emulators */
+	FILE *trace;              /* --trace: every sandbox's execs, whatever their options say */
+	bool trace_json;          /* --json: those lines, and those of sandboxes that ask, as JSON */
+	struct quota *quota;      /* per-tenant connections and sandboxes */
+	unsigned fd_limit;        /* RLIMIT_NOFILE, raised to its hard limit at start */
+	struct {
+		int fd;
+		loop_handler handler;
+		void *ctx;
+	} parked[4];               /* listening sockets waiting for fds to free up */
+	int tick_fd;               /* once a second: parked sockets, clients and runtimes that stall */
+	int agent_fd, oci_fd, control_fd; /* the listening sockets */
+	bool bound;                /* serving: the socket files are ours to remove at the end */
+	struct clients *clients;   /* front end: the agent and control sockets */
+	struct oci_front *oci;     /* front end: the OCI seccomp-agent socket */
+};
+
+struct engine *daemon_engine(struct daemon *d)
+{
+	return d->engine;
+}
+
+struct loop *daemon_loop(struct daemon *d)
+{
+	return d->loop;
+}
+
+struct quota *daemon_quota(struct daemon *d)
+{
+	return d->quota;
+}
+
+const struct emu_registry *daemon_emus(const struct daemon *d)
+{
+	return &d->emus;
+}
+
+unsigned daemon_fd_limit(const struct daemon *d)
+{
+	return d->fd_limit;
+}
 
 uint64_t daemon_now_ns(void)
 {
@@ -63,17 +112,24 @@ struct sandbox_data *sandbox_data_new(const struct sandbox_owner *owner)
 	return sd;
 }
 
-static void sandbox_data_free(struct daemon *d, struct sandbox_data *sd)
+struct emu_registry *sandbox_emus_free(struct emu_registry *emus)
+{
+	if (emus) {
+		emu_registry_close(emus);
+		free(emus);
+	}
+	return NULL;
+}
+
+struct sandbox_data *sandbox_data_free(struct sandbox_data *sd)
 {
 	if (!sd)
-		return;
-	if (sd->counted)
-		quota_give(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES);
-	if (sd->emus) {
-		emu_registry_close(sd->emus);
-		free(sd->emus);
-	}
+		return NULL;
+	if (sd->quota)
+		quota_give(sd->quota, &sd->owner.tenant, QUOTA_SANDBOXES);
+	sandbox_emus_free(sd->emus);
 	free(sd);
+	return NULL;
 }
 
 void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
@@ -107,6 +163,7 @@ void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum 
 int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
 		       const struct sandbox_options *opts, struct sandbox **ret)
 {
+	_cleanup_(sandbox_data_freep) struct sandbox_data *owned = sd;
 	/* A view of opts with the daemon's trace settings: the engine reads it at creation only. */
 	struct sandbox_options o = opts ? *opts : (struct sandbox_options)SANDBOX_OPTIONS_INIT;
 	struct sandbox_config cfg = {
@@ -118,15 +175,13 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 	unsigned limit;
 	int r;
 
-	if (sd->owner.origin == SANDBOX_ORIGIN_AGENT && !sd->counted) {
+	if (sd->owner.origin == SANDBOX_ORIGIN_AGENT && !sd->quota) {
 		r = quota_take(d->quota, &sd->owner.tenant, QUOTA_SANDBOXES, &scope, &limit);
 		if (r == -EDQUOT)
 			daemon_warn_quota(d, &sd->owner.tenant, QUOTA_SANDBOXES, scope, limit);
-		if (r < 0) {
-			sandbox_data_free(d, sd);
+		if (r < 0)
 			return r;
-		}
-		sd->counted = true;
+		sd->quota = d->quota;
 	}
 	snprintf(cfg.id, sizeof(cfg.id), "%s", id);
 	if (d->trace) {
@@ -139,8 +194,9 @@ int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd
 	}
 	r = engine_sandbox_new(d->engine, &cfg, ret);
 	if (r < 0)
-		sandbox_data_free(d, sd);
-	return r;
+		return r;
+	owned = NULL; /* the sandbox's userdata now */
+	return 0;
 }
 
 static bool same_owner(const struct sandbox_owner *a, const struct sandbox_owner *b)
@@ -167,9 +223,9 @@ void daemon_sandbox_free(struct daemon *d, struct sandbox *sb)
 {
 	struct sandbox_data *sd = sandbox_userdata(sb);
 
-	clients_sandbox_gone(d, sb);
+	clients_sandbox_gone(d->clients, sb);
 	engine_sandbox_free(d->engine, sb);
-	sandbox_data_free(d, sd);
+	sandbox_data_free(sd);
 }
 
 static void on_sandbox_empty(void *ctx, struct sandbox *sb)
@@ -182,7 +238,9 @@ static void on_sandbox_empty(void *ctx, struct sandbox *sb)
 
 static void on_exec_done(void *ctx, struct sandbox *sb, const struct trace_record *rec)
 {
-	clients_exec_done(ctx, sb, rec);
+	struct daemon *d = ctx;
+
+	clients_exec_done(d->clients, sb, rec);
 }
 
 static void on_signal(void *ctx, int signo)
@@ -265,9 +323,16 @@ static void raise_fd_limit(struct daemon *d)
 	log_debug("open file limit: %u", d->fd_limit);
 }
 
-void daemon_tick(struct daemon *d)
+/* Once a second: expires clients, re-watches parked sockets, cuts off stalled runtimes. */
+static int on_tick(void *ctx, int fd, int events)
 {
-	clients_tick(d);
+	struct daemon *d = ctx;
+	uint64_t ticks;
+
+	(void)events;
+	while (read(fd, &ticks, sizeof(ticks)) > 0)
+		;
+	clients_tick(d->clients);
 	for (size_t i = 0; i < ARRAY_SIZE(d->parked); i++) {
 		if (!d->parked[i].handler)
 			continue;
@@ -275,6 +340,20 @@ void daemon_tick(struct daemon *d)
 			continue;
 		d->parked[i].handler = NULL;
 	}
+	oci_front_tick(d->oci);
+	return 0;
+}
+
+static int start_tick(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	int r;
+
+	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->tick_fd < 0 || timerfd_settime(d->tick_fd, 0, &its, NULL) < 0)
+		return negative_errno();
+	r = loop_watch(d->loop, d->tick_fd, POLLIN, on_tick, d);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -499,50 +578,53 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The daemon's own state: quotas, the fd limit, the default emulators, --trace.  Logs why not. */
+static int setup_state(struct daemon *d)
 {
-	static struct daemon d;
-	struct engine_config cfg = { 0 };
-	_cleanup_close_ int agent_fd = -1, oci_fd = -1, control_fd = -1;
-	_cleanup_fclose_ FILE *trace = NULL;
-	int r;
-
-	log_setup("ubinfmtd");
-	emu_registry_init(&d.emus);
-	if (parse_args(argc, argv, &d) < 0)
-		return 2;
-
 	struct quota_limits limits = {
 		.per_uid = { [QUOTA_CONNECTIONS] = 2 * (unsigned)arg_max_per_uid,
 			     [QUOTA_SANDBOXES] = (unsigned)arg_max_per_uid },
 		.per_pidns = { [QUOTA_CONNECTIONS] = 2 * (unsigned)arg_max_per_container,
 			       [QUOTA_SANDBOXES] = (unsigned)arg_max_per_container },
 	};
-	if (quota_new(&limits, &d.quota) < 0)
-		return log_error_errno(-ENOMEM, "out of memory"), 1;
-	raise_fd_limit(&d);
 
-	/* What this machine runs by itself, and who serves the rest. */
-	cfg.native_mask = native_probe();
-	cfg.decision_timeout_ms = (unsigned)arg_decision_timeout_ms;
-	(void)hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
-	if (emu_registry_discover(&d.emus, getenv("PATH"), true) <= 0)
+	if (quota_new(&limits, &d->quota) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	raise_fd_limit(d);
+	if (emu_registry_discover(&d->emus, getenv("PATH"), true) <= 0)
 		log_warn("no static qemu-user emulators found (install qemu-user-static, or pass --emulator "
 			 "ARCH=PATH): foreign programs will fail with ENOEXEC");
-	warn_writable_emulators(&d.emus);
-	if (arg_trace) {
-		if (arg_trace_path && strcmp(arg_trace_path, "-") != 0) {
-			trace = fopen(arg_trace_path, "ae");
-			if (!trace)
-				return log_error_errno(negative_errno(), "--trace '%s': %m", arg_trace_path), 1;
-			d.trace = trace;
-		} else {
-			d.trace = stderr;
-		}
-		d.trace_json = arg_json;
+	warn_writable_emulators(&d->emus);
+	d->trace_json = arg_json;
+	if (!arg_trace)
+		return 0;
+	if (!arg_trace_path || strcmp(arg_trace_path, "-") == 0) {
+		d->trace = stderr;
+		return 0;
 	}
-	d.trace_json = arg_json;
+	d->trace = fopen(arg_trace_path, "ae");
+	if (!d->trace)
+		return log_error_errno(negative_errno(), "--trace '%s': %m", arg_trace_path);
+	return 0;
+}
 
+/* The engine, with what this machine runs by itself and who serves the rest.  Logs why not. */
+static int setup_engine(struct daemon *d)
+{
+	struct engine_config cfg = {
+		.native_mask = native_probe(),
+		.decision_timeout_ms = (unsigned)arg_decision_timeout_ms,
+		.hooks = {
+			.child_status = on_child_status,
+			.signal = on_signal,
+			.sandbox_empty = on_sandbox_empty,
+			.exec_done = on_exec_done,
+			.ctx = d,
+		},
+	};
+	int r;
+
+	(void)hostbinfmt_load("/proc/sys/fs/binfmt_misc", &cfg.host);
 	sigemptyset(&cfg.forward);
 	sigaddset(&cfg.forward, SIGTERM);
 	sigaddset(&cfg.forward, SIGINT);
@@ -552,59 +634,99 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 
-	cfg.hooks = (struct engine_hooks){
-		.child_status = on_child_status,
-		.signal = on_signal,
-		.sandbox_empty = on_sandbox_empty,
-		.exec_done = on_exec_done,
-		.ctx = &d,
-	};
-	r = engine_new(&cfg, &d.engine);
+	r = engine_new(&cfg, &d->engine);
 	if (r < 0)
-		return log_error_errno(r, "cannot start the engine: %m"), 1;
-	d.loop = engine_loop(d.engine);
+		return log_error_errno(r, "cannot start the engine: %m");
+	d->loop = engine_loop(d->engine);
+	return 0;
+}
 
+/* The sockets, their front ends and the tick.  Logs why not. */
+static int setup_sockets(struct daemon *d)
+{
 	/* Agents may run as any uid inside their containers; runtimes and the CLI are root. */
 	if (make_parent_dir(arg_agent_socket) < 0 || make_parent_dir(arg_oci_socket) < 0 ||
 	    make_parent_dir(arg_control_socket) < 0)
-		return 1;
-	agent_fd = listen_at("agent", arg_agent_socket, SOCK_SEQPACKET, 0666);
-	oci_fd = listen_at("oci", arg_oci_socket, SOCK_STREAM, 0600);
-	control_fd = listen_at("control", arg_control_socket, SOCK_SEQPACKET, 0600);
-	if (agent_fd < 0 || oci_fd < 0 || control_fd < 0)
-		return 1;
-	d.agent_socket = (struct daemon_socket){ .daemon = &d, .fd = agent_fd, .kind = CLIENT_AGENT };
-	d.control_socket = (struct daemon_socket){ .daemon = &d, .fd = control_fd, .kind = CLIENT_CONTROL };
-	if (clients_listen(&d, &d.agent_socket) < 0 || clients_listen(&d, &d.control_socket) < 0 ||
-	    oci_front_listen(&d, oci_fd) < 0) {
+		return -EIO;
+	d->agent_fd = listen_at("agent", arg_agent_socket, SOCK_SEQPACKET, 0666);
+	d->oci_fd = listen_at("oci", arg_oci_socket, SOCK_STREAM, 0600);
+	d->control_fd = listen_at("control", arg_control_socket, SOCK_SEQPACKET, 0600);
+	if (d->agent_fd < 0 || d->oci_fd < 0 || d->control_fd < 0)
+		return -EIO;
+	d->bound = true;
+	if (clients_new(d, d->agent_fd, d->control_fd, &d->clients) < 0 ||
+	    oci_front_new(d, d->oci_fd, &d->oci) < 0 || start_tick(d) < 0) {
 		log_error("cannot watch the sockets");
-		return 1;
+		return -EIO;
 	}
+	return 0;
+}
 
-	r = caps_raise_priority(arg_nice);
+/* Scheduling priority up, capabilities down to what serving needs: neither is fatal. */
+static void setup_privileges(void)
+{
+	int r = caps_raise_priority(arg_nice);
+
 	if (r < 0)
 		log_full_errno(LOG_INFO, r, "cannot set the scheduling priority to %d, keeping it: %m", arg_nice);
 	if (caps_drop_to_supervisor() < 0)
 		log_warn("cannot drop capabilities, keeping them");
 	else
 		log_debug("capabilities now: sys_ptrace, dac_override, dac_read_search, kill");
-	log_info("listening: agents on '%s', OCI runtimes on '%s', control on '%s'", arg_agent_socket, arg_oci_socket,
-		 arg_control_socket);
-	r = engine_run(d.engine);
+}
 
-	/* Clean shutdown: sandboxes lose their listeners; agents keep theirs for the next daemon. */
-	clients_close_all(&d);
-	oci_front_close_all(&d);
-	for (struct sandbox *sb; (sb = engine_sandbox_next(d.engine, NULL));)
-		daemon_sandbox_free(&d, sb);
-	d.engine = engine_free(d.engine);
-	emu_registry_close(&d.emus);
-	d.quota = quota_free(d.quota);
-	if (systemd_fd("agent") < 0)
-		(void)unlink(arg_agent_socket);
-	if (systemd_fd("oci") < 0)
-		(void)unlink(arg_oci_socket);
-	if (systemd_fd("control") < 0)
-		(void)unlink(arg_control_socket);
+/*
+ * Shutdown, also of a daemon that never got to serve: sandboxes lose their listeners; agents
+ * keep theirs for the next daemon.  Socket files are removed only when they were ours.
+ */
+static void teardown(struct daemon *d)
+{
+	d->clients = clients_free(d->clients);
+	d->oci = oci_front_free(d->oci);
+	if (d->tick_fd >= 0)
+		close(d->tick_fd);
+	d->tick_fd = -1;
+	for (struct sandbox *sb; d->engine && (sb = engine_sandbox_next(d->engine, NULL));)
+		daemon_sandbox_free(d, sb);
+	d->engine = engine_free(d->engine);
+	emu_registry_close(&d->emus);
+	d->quota = quota_free(d->quota);
+	if (d->bound) {
+		if (systemd_fd("agent") < 0)
+			(void)unlink(arg_agent_socket);
+		if (systemd_fd("oci") < 0)
+			(void)unlink(arg_oci_socket);
+		if (systemd_fd("control") < 0)
+			(void)unlink(arg_control_socket);
+	}
+	closep(&d->agent_fd);
+	closep(&d->oci_fd);
+	closep(&d->control_fd);
+	if (d->trace && d->trace != stderr)
+		fclose(d->trace);
+	d->trace = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d = { .tick_fd = -1, .agent_fd = -1, .oci_fd = -1, .control_fd = -1 };
+	int r;
+
+	log_setup("ubinfmtd");
+	emu_registry_init(&d.emus);
+	if (parse_args(argc, argv, &d) < 0)
+		return 2;
+	r = setup_state(&d);
+	if (r >= 0)
+		r = setup_engine(&d);
+	if (r >= 0)
+		r = setup_sockets(&d);
+	if (r >= 0) {
+		setup_privileges();
+		log_info("listening: agents on '%s', OCI runtimes on '%s', control on '%s'", arg_agent_socket,
+			 arg_oci_socket, arg_control_socket);
+		r = engine_run(d.engine);
+	}
+	teardown(&d);
 	return r < 0 ? 1 : 0;
 }

@@ -21,17 +21,19 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "emu.h"
+#include "engine.h"
 #include "fdpass.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
 #include "notif.h"
 #include "oci.h"
+#include "oci_front.h"
 #include "oci_options.h"
 
 #define OCI_CONN_MAX_FDS FDPASS_MAX_FDS
@@ -48,9 +50,18 @@
 /* The ids of sandboxes whose payload named no usable container id (generated_id). */
 #define OCI_GENERATED_ID_PREFIX "oci-unnamed-"
 
+/* The front end: its socket and the runtimes connected to it. */
+struct oci_front {
+	struct daemon *daemon;
+	int watch;                /* of the listening socket; -1 once the loop dropped it */
+	struct oci_conn *conns;
+	size_t n_conns;
+};
+
 struct oci_conn {
 	struct oci_conn *next;
-	struct daemon *daemon;
+	struct oci_front *front;
+	struct daemon *daemon;    /* front->daemon */
 	int fd;
 	int watch;
 	time_t started;
@@ -63,23 +74,27 @@ struct oci_conn {
 	size_t drained; /* bytes dropped since */
 };
 
-static void conn_free(struct oci_conn *c)
+/* A runtime's connection and all it holds (its fds, its buffer).  Accepts NULL; returns NULL. */
+static struct oci_conn *conn_free(struct oci_conn *c)
 {
 	struct oci_conn **pp;
 
-	for (pp = &c->daemon->oci_conns; *pp; pp = &(*pp)->next)
+	if (!c)
+		return NULL;
+	for (pp = &c->front->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	(void)loop_unwatch(c->daemon->loop, c->watch);
+	(void)loop_unwatch(daemon_loop(c->daemon), c->watch);
 	close(c->fd);
 	for (size_t i = 0; i < c->n_fds; i++)
 		if (c->fds[i] >= 0)
 			close(c->fds[i]);
-	c->daemon->n_oci_conns--;
+	c->front->n_conns--;
 	free(c->buf);
 	free(c);
+	return NULL;
 }
 
 /*
@@ -132,7 +147,7 @@ static void generated_id(const struct oci_conn *c, char *out, size_t size)
 static const struct emu *trusted_emulator(const struct daemon *d, const char *path)
 {
 	for (int a = ARCH_UNKNOWN + 1; a < ARCH_MAX; a++) {
-		const struct emu *e = emu_registry_get(&d->emus, (enum arch)a);
+		const struct emu *e = emu_registry_get(daemon_emus(d), (enum arch)a);
 		if (e && strcmp(e->path, path) == 0)
 			return e;
 	}
@@ -148,7 +163,7 @@ static const struct emu *trusted_emulator(const struct daemon *d, const char *pa
  */
 static int sandbox_emulators(const struct daemon *d, const struct sandbox_options *o, struct emu_registry **ret)
 {
-	_cleanup_free_ struct emu_registry *emus = malloc(sizeof(*emus));
+	_cleanup_(sandbox_emus_freep) struct emu_registry *emus = malloc(sizeof(*emus));
 	int r;
 
 	if (!emus)
@@ -159,14 +174,12 @@ static int sandbox_emulators(const struct daemon *d, const struct sandbox_option
 
 		if (!(o->arch_mask & (UINT64_C(1) << a)))
 			continue;
-		src = o->emulator[a] ? trusted_emulator(d, o->emulator[a]) : emu_registry_get(&d->emus, (enum arch)a);
+		src = o->emulator[a] ? trusted_emulator(d, o->emulator[a]) : emu_registry_get(daemon_emus(d), (enum arch)a);
 		if (!src)
 			continue;
 		r = emu_registry_dup(emus, (enum arch)a, src);
-		if (r < 0) {
-			emu_registry_close(emus);
+		if (r < 0)
 			return r;
-		}
 	}
 	*ret = TAKE_PTR(emus);
 	return 0;
@@ -266,7 +279,7 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 		       struct sandbox **ret)
 {
 	struct daemon *d = c->daemon;
-	struct sandbox_data *sd = sandbox_data_new(&oci_owner);
+	_cleanup_(sandbox_data_freep) struct sandbox_data *sd = sandbox_data_new(&oci_owner);
 	_cleanup_(sandbox_options_free) struct sandbox_options o = SANDBOX_OPTIONS_INIT;
 	char reason[OCI_REASON_MAX];
 	int r = -EINVAL;
@@ -284,14 +297,10 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 			 "the kernel", why, id);
 	}
 	if (r < 0) {
-		if (sd->emus) {
-			emu_registry_close(sd->emus);
-			free(sd->emus);
-			sd->emus = NULL;
-		}
+		sd->emus = sandbox_emus_free(sd->emus);
 		o.arch_mask = 0; /* nothing emulated, no trace of its own */
 	}
-	return daemon_sandbox_new(d, id, sd, &o, ret);
+	return daemon_sandbox_new(d, id, TAKE_PTR(sd), &o, ret);
 }
 
 /*
@@ -331,7 +340,7 @@ static void serve(struct oci_conn *c, const struct oci_state *st, const char *wh
 			return;
 		}
 	}
-	r = engine_sandbox_add_listener(d->engine, sb, c->fds[index]);
+	r = engine_sandbox_add_listener(daemon_engine(d), sb, c->fds[index]);
 	if (r < 0) {
 		log_warn_errno(r, "container '%s': cannot serve its listener: %m", id);
 		return;
@@ -428,8 +437,8 @@ static int drain(struct oci_conn *c)
 		if (step >= OCI_DRAIN_STEP)
 			break;
 	}
-	(void)loop_unwatch(c->daemon->loop, c->watch);
-	c->watch = loop_watch(c->daemon->loop, c->fd, POLLIN, on_conn, c);
+	(void)loop_unwatch(daemon_loop(c->daemon), c->watch);
+	c->watch = loop_watch(daemon_loop(c->daemon), c->fd, POLLIN, on_conn, c);
 	if (c->watch < 0) {
 		conn_free(c);
 		return -1;
@@ -524,42 +533,56 @@ static int on_conn(void *ctx, int fd, int events)
 	}
 }
 
+/* A new runtime's connection on cfd, watched and in f's list; NULL (cfd closed) when it cannot be. */
+static struct oci_conn *conn_new(struct oci_front *f, int cfd)
+{
+	struct oci_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(cfd);
+		return NULL;
+	}
+	c->front = f;
+	c->daemon = f->daemon;
+	c->fd = cfd;
+	c->started = time(NULL);
+	c->watch = loop_watch(daemon_loop(f->daemon), cfd, POLLIN, on_conn, c);
+	if (c->watch < 0) {
+		close(cfd);
+		free(c);
+		return NULL;
+	}
+	c->next = f->conns;
+	f->conns = c;
+	f->n_conns++;
+	return c;
+}
+
+/* Accepts every waiting runtime; < 0 when the loop stops watching the socket (f->watch is gone). */
 static int on_accept(void *ctx, int fd, int events)
 {
-	struct daemon *d = ctx;
+	struct oci_front *f = ctx;
+	int r;
 
-	if (events < 0)
+	if (events < 0) {
+		f->watch = -1;
 		return log_error_errno(events, "OCI socket failed: %m");
+	}
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct oci_conn *c;
 
-		if (cfd < 0)
-			return daemon_accept_failed(d, fd, errno, on_accept, d);
-		if (d->n_oci_conns >= OCI_CONN_MAX) {
+		if (cfd < 0) {
+			r = daemon_accept_failed(f->daemon, fd, errno, on_accept, f);
+			if (r < 0)
+				f->watch = -1; /* parked: the daemon watches it anew, or dropped */
+			return r;
+		}
+		if (f->n_conns >= OCI_CONN_MAX) {
 			log_warn("%d OCI runtimes connected and not done yet: refusing another", OCI_CONN_MAX);
 			close(cfd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(cfd);
-			continue;
-		}
-		c->next = d->oci_conns;
-		c->daemon = d;
-		c->fd = cfd;
-		c->started = time(NULL);
-		c->len = 0;
-		c->n_fds = 0;
-		c->watch = loop_watch(d->loop, cfd, POLLIN, on_conn, c);
-		if (c->watch < 0) {
-			close(cfd);
-			free(c);
-			continue;
-		}
-		d->oci_conns = c;
-		d->n_oci_conns++;
+		(void)conn_new(f, cfd);
 	}
 }
 
@@ -567,17 +590,11 @@ static int on_accept(void *ctx, int fd, int events)
  * Once a second: a runtime that connected and never finished is cut off.  Its listener, if it
  * sent one, is served first, with no emulation.
  */
-static int on_sweep(void *ctx, int fd, int events)
+void oci_front_tick(struct oci_front *f)
 {
-	struct daemon *d = ctx;
-	uint64_t ticks;
 	time_t now = time(NULL);
 
-	(void)events;
-	while (read(fd, &ticks, sizeof(ticks)) > 0)
-		;
-	daemon_tick(d);
-	for (struct oci_conn *c = d->oci_conns, *next; c; c = next) {
+	for (struct oci_conn *c = f->conns, *next; c; c = next) {
 		char when[64];
 
 		next = c->next;
@@ -592,29 +609,33 @@ static int on_sweep(void *ctx, int fd, int events)
 		}
 		conn_free(c);
 	}
+}
+
+int oci_front_new(struct daemon *d, int listen_fd, struct oci_front **ret)
+{
+	struct oci_front *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->daemon = d;
+	r = loop_watch(daemon_loop(d), listen_fd, POLLIN, on_accept, f);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	f->watch = r;
+	*ret = f;
 	return 0;
 }
 
-int oci_front_listen(struct daemon *d, int listen_fd)
+struct oci_front *oci_front_free(struct oci_front *f)
 {
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	int r;
-
-	r = loop_watch(d->loop, listen_fd, POLLIN, on_accept, d);
-	if (r < 0)
-		return r;
-	d->oci_sweep_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->oci_sweep_fd < 0 || timerfd_settime(d->oci_sweep_fd, 0, &its, NULL) < 0)
-		return negative_errno();
-	r = loop_watch(d->loop, d->oci_sweep_fd, POLLIN, on_sweep, d);
-	return r < 0 ? r : 0;
-}
-
-void oci_front_close_all(struct daemon *d)
-{
-	while (d->oci_conns)
-		conn_free(d->oci_conns);
-	if (d->oci_sweep_fd > 0)
-		close(d->oci_sweep_fd);
-	d->oci_sweep_fd = -1;
+	if (!f)
+		return NULL;
+	while (f->conns)
+		conn_free(f->conns);
+	(void)loop_unwatch(daemon_loop(f->daemon), f->watch);
+	free(f);
+	return NULL;
 }

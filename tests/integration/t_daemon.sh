@@ -209,6 +209,19 @@ fi
 
 # ---- attach ----------------------------------------------------------------------------------
 
+# daemon_fd_kinds PID: how many seccomp listeners and in-flight journals PID holds ("L J").
+daemon_fd_kinds() {
+	local l=0 j=0 fd t
+	for fd in /proc/"$1"/fd/*; do
+		t=$(readlink "$fd" 2>/dev/null) || continue
+		case $t in
+		"anon_inode:seccomp notify") l=$((l + 1)) ;;
+		/memfd:ubinfmt-journal*) j=$((j + 1)) ;;
+		esac
+	done
+	echo "$l $j"
+}
+
 daemon_stop d
 daemon_start d1 || skip "ubinfmtd does not start"
 mkdir -p "$T/att"
@@ -284,11 +297,21 @@ for e in json.loads(sys.argv[1]):
 	run "$UBINFMT" attach --control "$(control_sock d2)" "$$"
 	expect_eq "attach: a pid without a listener fails (exit 1)" 1 "$status" "$out"
 	expect_match "attach: … and says why" "cannot attach to pid $$: No such file" "$out"
+	# A refused attach has copied the agent's listener and journal already: it must give back
+	# every fd (and, under ASan, the memory: a leak fails daemon 2's exit status below).
+	d2_pid=${DAEMON_PID[d2]}
+	fds_before=$(daemon_fd_kinds "$d2_pid")
+	for ((i = 0; i < 20; i++)); do
+		"$UBINFMT" attach --control "$(control_sock d2)" "$att_pid" >/dev/null 2>&1
+	done
+	expect_eq "attach: 20 refused attaches leave daemon 2 the listeners and journals it had" "$fds_before" \
+		"$(daemon_fd_kinds "$d2_pid")"
 	touch "$T/att/stop"
 	wait_exit "$att_pid" 60
 	expect_eq "attach: the sandbox's CMD exits 0" 0 "$status" "$(cat "$T/att/log")"
 	expect_eq "attach: no failed exec" "" "$(cat "$T/att/fails" 2>/dev/null)"
 	daemon_stop d2
+	expect_eq "attach: daemon 2 stops cleanly on SIGTERM" 0 "$daemon_status" "$(tail -n 20 "$T/d2.log")"
 fi
 
 finish
