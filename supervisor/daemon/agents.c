@@ -122,8 +122,9 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 	int r;
 
 	if (h->role != PROTO_ROLE_AGENT)
-		return client_errorf(c, -EPERM, "the agent socket is for ubinfmt-init; 'ubinfmt status', 'trace' "
-						"and 'attach' use the control socket");
+		return client_errorf(c, -EPERM,
+				     "the agent socket is for ubinfmt-init; 'ubinfmt status', 'trace' "
+				     "and 'attach' use the control socket");
 	c->reattach = h->flags & PROTO_HELLO_F_REATTACH;
 	r = hello_options(h, &c->options, reason, sizeof(reason));
 	if (r < 0)
@@ -150,8 +151,9 @@ static int on_hello(struct client *c, const struct proto_hello *h)
 		r = quota_take(daemon_quota(c->daemon), &c->tenant, QUOTA_SANDBOXES, &scope, &limit);
 		if (r == -EDQUOT) {
 			daemon_warn_quota(c->daemon, &c->tenant, QUOTA_SANDBOXES, scope, limit);
-			return client_errorf(c, r, "uid %u holds %u sandboxes%s, the most ubinfmtd allows", c->tenant.uid,
-					     limit, scope == QUOTA_SCOPE_PIDNS ? " in this container" : "");
+			return client_errorf(c, r, "uid %u holds %u sandboxes%s, the most ubinfmtd allows",
+					     c->tenant.uid, limit,
+					     scope == QUOTA_SCOPE_PIDNS ? " in this container" : "");
 		}
 		if (r < 0)
 			return client_error(c, r, "cannot create the sandbox");
@@ -178,8 +180,7 @@ static int join(struct client *c, struct sandbox *sb, int listener, int journal_
 
 	if (!sd || !sd->has_journal || !journal_identity(journal_fd, &dev, &ino) || dev != sd->journal_dev ||
 	    ino != sd->journal_ino)
-		return client_errorf(c, -EEXIST, "sandbox '%s' is served for another agent; pick another --id",
-				     c->id);
+		return client_errorf(c, -EEXIST, "sandbox '%s' is served for another agent; pick another --id", c->id);
 	/* Our own listener again (the agent lost its connection, not its sandbox): nothing to add. */
 	if (engine_serves_listener(daemon_engine(c->daemon), listener))
 		return 0;
@@ -239,8 +240,8 @@ static int on_listener(struct client *c, int *fds, size_t n_fds)
 		return r;
 	if (r > 0)
 		fds[0] = -1; /* the engine owns it now */
-	log_info("sandbox '%s': serving the listener of agent pid %d (uid %u)%s", c->id, (int)c->peer.pid,
-		 c->peer.uid, c->reattach ? ", re-attached" : "");
+	log_info("sandbox '%s': serving the listener of agent pid %d (uid %u)%s", c->id, (int)c->peer.pid, c->peer.uid,
+		 c->reattach ? ", re-attached" : "");
 	c->served = true;
 	c->join = NULL;
 	c->deadline_ns = 0;
@@ -260,8 +261,9 @@ int agent_on_message(struct client *c, const struct proto_msg *m, int *fds, size
 	case PROTO_MSG_STATUS_REQ:
 	case PROTO_MSG_STATS:
 	case PROTO_MSG_TRACE_SUB:
-		return client_errorf(c, -EPERM, "%s is not answered on the agent socket: it is for ubinfmt-init "
-						"only; 'ubinfmt status', 'trace' and 'attach' use the control socket",
+		return client_errorf(c, -EPERM,
+				     "%s is not answered on the agent socket: it is for ubinfmt-init "
+				     "only; 'ubinfmt status', 'trace' and 'attach' use the control socket",
 				     proto_type_name(m->type));
 	case PROTO_MSG_HELLO_ACK:
 	case PROTO_MSG_STATUS:

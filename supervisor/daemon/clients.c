@@ -265,8 +265,9 @@ static int admit(struct client *c)
 	}
 	if (c->kind == CLIENT_CONTROL) {
 		if (!control_peer_allowed(&c->peer))
-			return client_errorf(c, -EPERM, "the control socket answers root with CAP_SYS_ADMIN in "
-							"ubinfmtd's user namespace only (you are uid %u)",
+			return client_errorf(c, -EPERM,
+					     "the control socket answers root with CAP_SYS_ADMIN in "
+					     "ubinfmtd's user namespace only (you are uid %u)",
 					     c->peer.uid);
 		return 0;
 	}

@@ -23,7 +23,7 @@
 
 /* The socket a client came in on: that, not the client's words, says what it may ask. */
 enum client_kind {
-	CLIENT_AGENT,   /* agent.sock, reachable from containers: HELLO, LISTENER */
+	CLIENT_AGENT,	/* agent.sock, reachable from containers: HELLO, LISTENER */
 	CLIENT_CONTROL, /* control.sock, root's: HELLO, STATUS, STATS, TRACE_SUB, ATTACH */
 	CLIENT_KIND_MAX,
 };
@@ -41,7 +41,7 @@ struct clients {
 	struct daemon *daemon;
 	struct clients_socket agent, control;
 	struct client *list;
-	uint64_t n;              /* connections open */
+	uint64_t n; /* connections open */
 };
 
 DEFINE_CLEANUP(struct clients *, clients_free)
@@ -56,31 +56,31 @@ struct client_out {
 struct client {
 	struct client *next;
 	struct clients *front;
-	struct daemon *daemon;   /* front->daemon */
+	struct daemon *daemon; /* front->daemon */
 	enum client_kind kind;
 	int fd;
 	int watch;
-	bool want_out;           /* watching POLLOUT too: out holds messages */
+	bool want_out; /* watching POLLOUT too: out holds messages */
 	struct peer peer;
 	struct quota_owner tenant;
-	bool counted;            /* holds one QUOTA_CONNECTIONS of tenant */
-	uint64_t deadline_ns;    /* CLOCK_MONOTONIC; the client is dropped if still waited for then; 0: none */
-	bool greeted;            /* HELLO answered */
+	bool counted;	      /* holds one QUOTA_CONNECTIONS of tenant */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC; the client is dropped if still waited for then; 0: none */
+	bool greeted;	      /* HELLO answered */
 
 	/* Agents. */
 	char id[SANDBOX_ID_MAX];
-	bool reattach;           /* its listener ran under another daemon before */
+	bool reattach;			/* its listener ran under another daemon before */
 	struct sandbox_options options; /* what HELLO asked for its sandbox (its options, its flags) */
-	struct sandbox *join;    /* re-attaching to this sandbox of ours; checked at LISTENER */
-	bool served;             /* its listener was taken: nothing more to ask */
-	bool holds_sandbox;      /* holds one QUOTA_SANDBOXES of tenant for the sandbox to come */
+	struct sandbox *join;		/* re-attaching to this sandbox of ours; checked at LISTENER */
+	bool served;			/* its listener was taken: nothing more to ask */
+	bool holds_sandbox;		/* holds one QUOTA_SANDBOXES of tenant for the sandbox to come */
 
 	/* Control clients. */
 	bool trace_sub;
 	bool trace_json;
 	char trace_id[PROTO_MAX_ID_LEN + 1]; /* "" for every sandbox */
-	uint64_t dropped;        /* trace lines lost to a slow reader */
-	struct client_out *out;  /* queued replies (status), oldest first */
+	uint64_t dropped;		     /* trace lines lost to a slow reader */
+	struct client_out *out;		     /* queued replies (status), oldest first */
 	struct client_out **out_tail;
 	size_t out_bytes;
 };

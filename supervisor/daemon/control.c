@@ -303,8 +303,9 @@ int control_on_message(struct client *c, const struct proto_msg *m)
 		if (c->greeted)
 			return client_errorf(c, -EPROTO, "HELLO comes once");
 		if (m->hello.role != PROTO_ROLE_CLI)
-			return client_errorf(c, -EPERM, "the control socket is for the ubinfmt command; agents use "
-							"the agent socket");
+			return client_errorf(c, -EPERM,
+					     "the control socket is for the ubinfmt command; agents use "
+					     "the agent socket");
 		c->greeted = true;
 		c->deadline_ns = 0;
 		ack.hello_ack.version = UBINFMT_VERSION_STRING;

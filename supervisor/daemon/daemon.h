@@ -30,8 +30,8 @@ struct sandbox_options;
 /* Who made a sandbox; ids of one origin never name a sandbox of another. */
 enum sandbox_origin {
 	SANDBOX_ORIGIN_AGENT = 1, /* an agent on the agent socket: ids per (uid, pid namespace) */
-	SANDBOX_ORIGIN_OCI,       /* a runtime on the OCI socket: the container id */
-	SANDBOX_ORIGIN_ATTACH,    /* `ubinfmt attach` on the control socket */
+	SANDBOX_ORIGIN_OCI,	  /* a runtime on the OCI socket: the container id */
+	SANDBOX_ORIGIN_ATTACH,	  /* `ubinfmt attach` on the control socket */
 	SANDBOX_ORIGIN_MAX,
 };
 
@@ -44,8 +44,8 @@ struct sandbox_owner {
 struct sandbox_data {
 	struct sandbox_owner owner;
 	struct emu_registry *emus; /* owned when the sandbox has its own overrides, else NULL */
-	pid_t init_pid;            /* the agent or the container's init, in our pid namespace; 0 unknown */
-	struct quota *quota;       /* holds one QUOTA_SANDBOXES of owner.tenant in it; NULL: none */
+	pid_t init_pid;		   /* the agent or the container's init, in our pid namespace; 0 unknown */
+	struct quota *quota;	   /* holds one QUOTA_SANDBOXES of owner.tenant in it; NULL: none */
 	/* Agents: the in-flight journal page it came with; a re-attach must bring the same one. */
 	bool has_journal;
 	uint64_t journal_dev;
@@ -93,8 +93,8 @@ const struct emu_registry *daemon_emus(const struct daemon *d);
  * sandbox's makers settled; emulator overrides must be in sd->emus already.  A sandbox that
  * asks for a trace has it on the daemon's stderr, unless --trace names a file for all.
  */
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
-		       const struct sandbox_options *opts, struct sandbox **ret);
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, const struct sandbox_options *opts,
+		       struct sandbox **ret);
 /* The sandbox named id in owner's namespace: same origin, and for agents the same tenant. */
 struct sandbox *daemon_sandbox_find(struct daemon *d, const struct sandbox_owner *owner, const char *id);
 /* Frees sb and everything the daemon keeps for it (its listeners close). */
@@ -111,7 +111,7 @@ DEFINE_CLEANUP(struct sandbox_data *, sandbox_data_free)
 struct emu_registry *sandbox_emus_free(struct emu_registry *emus);
 DEFINE_CLEANUP(struct emu_registry *, sandbox_emus_free)
 /* A rate-limited warning that tenant hit a quota (one line per tenant and cap every 10 s at most). */
-void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
-		       enum quota_scope scope, unsigned limit);
+void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what, enum quota_scope scope,
+		       unsigned limit);
 
 #endif

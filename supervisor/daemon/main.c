@@ -51,20 +51,20 @@ struct daemon {
 	struct engine *engine;
 	struct loop *loop;
 	struct emu_registry emus; /* the default emulators */
-	FILE *trace;              /* --trace: every sandbox's execs, whatever their options say */
-	bool trace_json;          /* --json: those lines, and those of sandboxes that ask, as JSON */
-	struct quota *quota;      /* per-tenant connections and sandboxes */
-	unsigned fd_limit;        /* RLIMIT_NOFILE, raised to its hard limit at start */
+	FILE *trace;		  /* --trace: every sandbox's execs, whatever their options say */
+	bool trace_json;	  /* --json: those lines, and those of sandboxes that ask, as JSON */
+	struct quota *quota;	  /* per-tenant connections and sandboxes */
+	unsigned fd_limit;	  /* RLIMIT_NOFILE, raised to its hard limit at start */
 	struct {
 		int fd;
 		loop_handler handler;
 		void *ctx;
-	} parked[4];               /* listening sockets waiting for fds to free up */
-	int tick_fd;               /* once a second: parked sockets, clients and runtimes that stall */
+	} parked[4];			  /* listening sockets waiting for fds to free up */
+	int tick_fd;			  /* once a second: parked sockets, clients and runtimes that stall */
 	int agent_fd, oci_fd, control_fd; /* the listening sockets */
-	bool bound;                /* serving: the socket files are ours to remove at the end */
-	struct clients *clients;   /* front end: the agent and control sockets */
-	struct oci_front *oci;     /* front end: the OCI seccomp-agent socket */
+	bool bound;			  /* serving: the socket files are ours to remove at the end */
+	struct clients *clients;	  /* front end: the agent and control sockets */
+	struct oci_front *oci;		  /* front end: the OCI seccomp-agent socket */
 };
 
 struct engine *daemon_engine(struct daemon *d)
@@ -132,8 +132,8 @@ struct sandbox_data *sandbox_data_free(struct sandbox_data *sd)
 	return NULL;
 }
 
-void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what,
-		       enum quota_scope scope, unsigned limit)
+void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum quota_what what, enum quota_scope scope,
+		       unsigned limit)
 {
 	static struct {
 		uint32_t uid;
@@ -160,8 +160,8 @@ void daemon_warn_quota(struct daemon *d, const struct quota_owner *tenant, enum 
 			 tenant->uid, (unsigned long long)tenant->pidns, limit, quota_what_name(what));
 }
 
-int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd,
-		       const struct sandbox_options *opts, struct sandbox **ret)
+int daemon_sandbox_new(struct daemon *d, const char *id, struct sandbox_data *sd, const struct sandbox_options *opts,
+		       struct sandbox **ret)
 {
 	_cleanup_(sandbox_data_freep) struct sandbox_data *owned = sd;
 	/* A view of opts with the daemon's trace settings: the engine reads it at creation only. */
@@ -410,9 +410,10 @@ static int listen_at(const char *name, const char *path, int type, mode_t mode)
 		socklen_t len = sizeof(int);
 		if (getsockopt(sd, SOL_SOCKET, SO_TYPE, &so_type, &len) < 0 || so_type != type ||
 		    getsockopt(sd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
-			return log_error_errno(-ENOTSOCK, "the '%s' fd systemd passed is not a listening %s socket: "
-							  "check the socket unit", name,
-					       type == SOCK_STREAM ? "stream" : "seqpacket");
+			return log_error_errno(-ENOTSOCK,
+					       "the '%s' fd systemd passed is not a listening %s socket: "
+					       "check the socket unit",
+					       name, type == SOCK_STREAM ? "stream" : "seqpacket");
 		(void)fcntl(sd, F_SETFL, O_NONBLOCK);
 		return sd;
 	}
@@ -433,8 +434,10 @@ static int listen_at(const char *name, const char *path, int type, mode_t mode)
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return log_error_errno(-EEXIST, "'%s' exists and is not a socket: remove it or pick "
-							"another path", path);
+			return log_error_errno(-EEXIST,
+					       "'%s' exists and is not a socket: remove it or pick "
+					       "another path",
+					       path);
 		(void)unlink(path);
 	}
 	/* The mode is right from the start: no window in which anyone else may connect. */
@@ -463,9 +466,20 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
-enum { OPT_SOCKET = 0x100, OPT_OCI, OPT_CONTROL, OPT_EMULATOR, OPT_TRACE, OPT_JSON, OPT_DECISION_TIMEOUT, OPT_NICE,
-       OPT_MAX_PER_UID, OPT_MAX_PER_CONTAINER };
+enum {
+	OPT_SOCKET = 0x100,
+	OPT_OCI,
+	OPT_CONTROL,
+	OPT_EMULATOR,
+	OPT_TRACE,
+	OPT_JSON,
+	OPT_DECISION_TIMEOUT,
+	OPT_NICE,
+	OPT_MAX_PER_UID,
+	OPT_MAX_PER_CONTAINER
+};
 
+/* clang-format off */
 static const struct cliopt options[] = {
 	{ "socket", OPT_SOCKET, required_argument,
 	  "  --socket PATH          agent socket for ubinfmt-init (default " UBINFMT_AGENT_SOCKET ")\n" },
@@ -497,6 +511,7 @@ static const struct cliopt options[] = {
 	  "                         sets it too)\n" },
 	{ "help", 'h', no_argument, NULL },
 };
+/* clang-format on */
 
 static int handle_option(int key, const char *arg, void *ctx)
 {
@@ -516,8 +531,10 @@ static int handle_option(int key, const char *arg, void *ctx)
 	case OPT_EMULATOR:
 		r = emu_registry_override(&d->emus, arg);
 		if (r < 0)
-			return log_error_errno(r, "--emulator '%s': expected ARCH=PATH with a known ARCH and "
-						  "an x86-64 executable: %m", arg);
+			return log_error_errno(r,
+					       "--emulator '%s': expected ARCH=PATH with a known ARCH and "
+					       "an x86-64 executable: %m",
+					       arg);
 		return 0;
 	case OPT_TRACE:
 		arg_trace = true;
@@ -654,8 +671,8 @@ static int setup_sockets(struct daemon *d)
 	if (d->agent_fd < 0 || d->oci_fd < 0 || d->control_fd < 0)
 		return -EIO;
 	d->bound = true;
-	if (clients_new(d, d->agent_fd, d->control_fd, &d->clients) < 0 ||
-	    oci_front_new(d, d->oci_fd, &d->oci) < 0 || start_tick(d) < 0) {
+	if (clients_new(d, d->agent_fd, d->control_fd, &d->clients) < 0 || oci_front_new(d, d->oci_fd, &d->oci) < 0 ||
+	    start_tick(d) < 0) {
 		log_error("cannot watch the sockets");
 		return -EIO;
 	}

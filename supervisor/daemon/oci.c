@@ -38,8 +38,8 @@
 
 #define OCI_CONN_MAX_FDS FDPASS_MAX_FDS
 #define OCI_CONN_TIMEOUT_S 5
-#define OCI_CONN_MAX 64           /* runtimes connecting at once; more wait in the backlog */
-#define OCI_CONN_FIRST_BUF 16384  /* a typical payload is under 2 KiB; grown up to OCI_STATE_MAX */
+#define OCI_CONN_MAX 64		 /* runtimes connecting at once; more wait in the backlog */
+#define OCI_CONN_FIRST_BUF 16384 /* a typical payload is under 2 KiB; grown up to OCI_STATE_MAX */
 /*
  * The rest of a payload too large to parse is read and dropped, so that the runtime's sendmsg
  * completes (runc blocks in it, and its container with it): at most this much per readiness
@@ -53,7 +53,7 @@
 /* The front end: its socket and the runtimes connected to it. */
 struct oci_front {
 	struct daemon *daemon;
-	int watch;                /* of the listening socket; -1 once the loop dropped it */
+	int watch; /* of the listening socket; -1 once the loop dropped it */
 	struct oci_conn *conns;
 	size_t n_conns;
 };
@@ -61,7 +61,7 @@ struct oci_front {
 struct oci_conn {
 	struct oci_conn *next;
 	struct oci_front *front;
-	struct daemon *daemon;    /* front->daemon */
+	struct daemon *daemon; /* front->daemon */
 	int fd;
 	int watch;
 	time_t started;
@@ -70,7 +70,7 @@ struct oci_conn {
 	char *buf;
 	size_t n_fds;
 	int fds[OCI_CONN_MAX_FDS];
-	bool served;    /* the listener went to a sandbox: what still comes is read and dropped */
+	bool served;	/* the listener went to a sandbox: what still comes is read and dropped */
 	size_t drained; /* bytes dropped since */
 };
 
@@ -174,7 +174,8 @@ static int sandbox_emulators(const struct daemon *d, const struct sandbox_option
 
 		if (!(o->arch_mask & (UINT64_C(1) << a)))
 			continue;
-		src = o->emulator[a] ? trusted_emulator(d, o->emulator[a]) : emu_registry_get(daemon_emus(d), (enum arch)a);
+		src = o->emulator[a] ? trusted_emulator(d, o->emulator[a])
+				     : emu_registry_get(daemon_emus(d), (enum arch)a);
 		if (!src)
 			continue;
 		r = emu_registry_dup(emus, (enum arch)a, src);
@@ -204,7 +205,8 @@ static int apply_options(struct daemon *d, const struct oci_state *st, struct sa
 		if (!o.emulator[a])
 			continue;
 		if (!trusted_emulator(d, o.emulator[a])) {
-			snprintf(reason, reason_size, "untrusted emulator '%.80s' for %s (give it to ubinfmtd with --emulator)",
+			snprintf(reason, reason_size,
+				 "untrusted emulator '%.80s' for %s (give it to ubinfmtd with --emulator)",
 				 o.emulator[a], arch_name((enum arch)a));
 			return -EPERM;
 		}
@@ -294,7 +296,8 @@ static int new_sandbox(struct oci_conn *c, const char *id, const struct oci_stat
 	} else {
 		log_warn("OCI runtime sent an unusable state payload (%s): serving its listener as sandbox '%s', "
 			 "a generated id since the payload names no container we can use; its execs are left to "
-			 "the kernel", why, id);
+			 "the kernel",
+			 why, id);
 	}
 	if (r < 0) {
 		sd->emus = sandbox_emus_free(sd->emus);
@@ -319,11 +322,15 @@ static void serve(struct oci_conn *c, const struct oci_state *st, const char *wh
 	index = find_listener(c, st);
 	if (index < 0) {
 		if (st)
-			log_warn_errno(index, "container '%s': fd %zu of the %zu the runtime sent is no seccomp "
-					      "listener (%m): nothing to serve", st->id, st->seccomp_fd_index, c->n_fds);
+			log_warn_errno(index,
+				       "container '%s': fd %zu of the %zu the runtime sent is no seccomp "
+				       "listener (%m): nothing to serve",
+				       st->id, st->seccomp_fd_index, c->n_fds);
 		else
-			log_warn_errno(index, "OCI runtime sent %zu fds, not one seccomp listener among them (%m): "
-					      "nothing to serve", c->n_fds);
+			log_warn_errno(index,
+				       "OCI runtime sent %zu fds, not one seccomp listener among them (%m): "
+				       "nothing to serve",
+				       c->n_fds);
 		return;
 	}
 
@@ -429,7 +436,8 @@ static int drain(struct oci_conn *c)
 		c->drained += (size_t)n;
 		if (c->drained > OCI_DRAIN_MAX) {
 			log_warn("OCI runtime sent more than %d MiB: closing the connection (its runtime may now fail "
-				 "to start the container)", OCI_DRAIN_MAX >> 20);
+				 "to start the container)",
+				 OCI_DRAIN_MAX >> 20);
 			conn_free(c);
 			return -1;
 		}
@@ -601,8 +609,8 @@ void oci_front_tick(struct oci_front *f)
 		if (now - c->started <= OCI_CONN_TIMEOUT_S)
 			continue;
 		if (c->served) {
-			log_debug("OCI runtime still sending after %d s (%zu bytes dropped): closing", OCI_CONN_TIMEOUT_S,
-				  c->drained);
+			log_debug("OCI runtime still sending after %d s (%zu bytes dropped): closing",
+				  OCI_CONN_TIMEOUT_S, c->drained);
 		} else {
 			snprintf(when, sizeof(when), "no whole payload after %d s: ", OCI_CONN_TIMEOUT_S);
 			serve_what_came(c, when);

@@ -13,10 +13,10 @@
  * still the one that connected; the pidfd is not kept (a connection costs the daemon one fd).
  */
 struct peer {
-	pid_t pid;        /* in our pid namespace; 0 when the connecting process is gone */
-	uid_t uid;        /* in our user namespace (the kernel maps it) */
+	pid_t pid; /* in our pid namespace; 0 when the connecting process is gone */
+	uid_t uid; /* in our user namespace (the kernel maps it) */
 	gid_t gid;
-	uint64_t pidns;   /* inode of its pid namespace, 0 when unknown */
+	uint64_t pidns;	  /* inode of its pid namespace, 0 when unknown */
 	bool same_userns; /* in ubinfmtd's own user namespace */
 	bool privileged;  /* uid 0 of our user namespace with CAP_SYS_ADMIN: the node's admin */
 };

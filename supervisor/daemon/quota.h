@@ -38,7 +38,7 @@ struct quota_limits {
 struct quota_owner {
 	uint32_t uid;
 	uint64_t pidns; /* 0: not known (the connecting process is gone); counted as one tenant */
-	bool exempt;    /* the node's administrator */
+	bool exempt;	/* the node's administrator */
 };
 
 struct quota;
