@@ -87,6 +87,18 @@ native=$(grep -v '^Terminated' <<<"$out")
 run urun --rootfs "$R" -- /f/busybox sh -c "${find_by_name//DIR/f}"
 expect_eq "pidof and killall find a foreign program by its name" "$native" "$(grep -v '^Terminated' <<<"$out")"
 expect_eq "(the native twin finds its own)" $'pidof: PID\nstatus after killall: 143' "$native"
+# The same on a 32-bit and a big-endian architecture (the conformance harness's other two).
+for arch in armhf s390x; do
+	if [ ! -x "$(busybox "$arch")" ] || ! need_qemu "$arch" >/dev/null 2>&1; then
+		skip_check "pidof and killall, $arch" "no $arch busybox or qemu here"
+		continue
+	fi
+	mkdir -p "$R/$arch"
+	cp "$(busybox "$arch")" "$R/$arch/busybox"
+	for applet in sleep pidof killall; do ln -s busybox "$R/$arch/$applet"; done
+	run urun --rootfs "$R" -- "/$arch/busybox" sh -c "${find_by_name//DIR/$arch}"
+	expect_eq "pidof and killall find a foreign program by its name ($arch)" "$native" "$(grep -v '^Terminated' <<<"$out")"
+done
 
 if ! is_baseline; then
 	# The emulator's copy is read-only from the sandbox, like the emulator itself, and leads to
