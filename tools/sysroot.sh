@@ -32,7 +32,6 @@ mirror=http://deb.debian.org/debian
 sysroot_pkgs=(libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1
 	libseccomp-dev libseccomp2 liburing-dev liburing2 libcap-ng-dev libcap-ng0
 	libjson-c-dev libjson-c5 libcmocka-dev libcmocka0)
-vm_pkgs=(linux-image-arm64 qemu-user-static busybox-static)
 
 die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
