@@ -29,6 +29,17 @@
 #define NR_I386_SETNS 346
 #define NR_I386_EXECVEAT 358
 
+/* asm-generic's numbers, which arm64 uses (AUDIT_ARCH_AARCH64). */
+#define NR_AARCH64_SETNS 268
+#define NR_AARCH64_PIVOT_ROOT 41
+#define NR_AARCH64_CHROOT 51
+#define NR_AARCH64_EXECVE 221
+#define NR_AARCH64_MMAP 222
+#define NR_AARCH64_EXECVEAT 281
+
+/* x32's mmap flag for an address below 2 GiB (x86's MAP_32BIT, which other hosts' headers lack). */
+#define X86_MAP_32BIT 0x40
+
 #define ERESTARTSYS 512
 #define ERESTARTNOINTR 513 /* restart whatever the handler's flags */
 #define ERESTARTNOHAND 514
@@ -36,16 +47,5 @@
 
 /* The x86-64 ABI lets leaf code use 128 bytes below rsp: what we write goes below that. */
 #define X86_64_RED_ZONE 128
-
-/*
- * Whether nr, as /proc/TID/syscall shows it (x32 calls with their bit), is an exec of any ABI
- * we trap.  i386's execve number is x86-64's munmap: a caller that needs the ABI must have it.
- */
-static inline bool abi_is_exec_nr(long nr)
-{
-	return nr == NR_X86_64_EXECVE || nr == NR_X86_64_EXECVEAT || nr == NR_I386_EXECVE ||
-	       nr == NR_I386_EXECVEAT || nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVE) ||
-	       nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVEAT);
-}
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "host.h"
 #include "macros.h"
 
 static const char *const default_dirs[] = { "/usr/bin", "/usr/local/bin", "/usr/libexec/qemu" };
@@ -33,7 +34,7 @@ void emu_registry_close(struct emu_registry *reg)
 	}
 }
 
-/* Checks the candidate is an x86-64 ELF executable and whether it has a PT_INTERP. */
+/* Checks the candidate is a 64-bit ELF executable of the host and whether it has a PT_INTERP. */
 static int inspect_elf(int fd, bool *ret_static)
 {
 	Elf64_Ehdr eh;
@@ -42,7 +43,7 @@ static int inspect_elf(int fd, bool *ret_static)
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
 		return -ENOEXEC;
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+	    eh.e_machine != host_elf_machine() || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
 		return -ENOEXEC;
 	Elf64_Phdr ph[64];
 	ssize_t want = (ssize_t)(eh.e_phnum * sizeof(ph[0]));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "host.h"
 #include "engine_internal.h"
 #include "journal.h"
 #include "log.h"
@@ -176,7 +177,7 @@ static int start_stub(struct engine *e, struct exec_ctx *c, struct pending *p, u
 	uint64_t sp, pc;
 	int r;
 
-	if (c->call.abi != EXEC_ABI_X86_64)
+	if (c->call.abi != host_native_abi())
 		return -EPERM;
 	r = stub_probe(c->tid, &sp, &pc);
 	if (r < 0)
@@ -310,7 +311,7 @@ static bool blocked_in_exec(pid_t tid, pid_t ref)
 	if (procfs_read(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
 	nr = strtol(buf, NULL, 10);
-	return abi_is_exec_nr(nr);
+	return host_is_exec_nr(nr);
 }
 
 /* The first number of line NAME ("PPid", "Uid") of /proc/TID/status, or -errno. */

@@ -13,11 +13,11 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "guard.h"
 #include "abi.h"
+#include "host.h"
 #include "inject.h"
 #include "log.h"
 #include "macros.h"
@@ -80,9 +80,9 @@ static struct {
  * signal ends that wait, but the kernel then restarts the call whatever the handler's flags
  * (-ERESTARTNOINTR), and it waits again.  So the handler, which runs on the tracer thread
  * between the interrupted wait and its restart, cancels the restart: when the thread is about
- * to run the seize's system call (the instruction at rip is `syscall` and rax holds
- * ptrace's number, which the kernel put back for the restart; a call that returned holds its
- * result there, 0 or -errno), it steps over the instruction with -EINTR as the result.  The
+ * to run the seize's system call (at the system call instruction with ptrace's number loaded,
+ * which the kernel put back for the restart; host_cancel_ptrace_call knows the registers), it
+ * steps over the instruction with -EINTR as the result.  The
  * seize then has not happened, and nothing else changed.  A signal that comes before the
  * thread reaches the call, or after it returned, changes nothing: the caller signals again
  * until it has its reply.  Only while seize_abortable is set, on the tracer thread: the
@@ -95,16 +95,10 @@ static __thread volatile sig_atomic_t seize_abortable;
 
 static void seize_abort(int sig, siginfo_t *si, void *ctx)
 {
-	ucontext_t *uc = ctx;
-	greg_t *gregs = uc->uc_mcontext.gregs;
-	const unsigned char *ip = (const unsigned char *)gregs[REG_RIP];
-
 	(void)sig;
 	(void)si;
-	if (!seize_abortable || gregs[REG_RAX] != SYS_ptrace || ip[0] != 0x0f || ip[1] != 0x05)
-		return;
-	gregs[REG_RIP] += 2;
-	gregs[REG_RAX] = -EINTR;
+	if (seize_abortable)
+		(void)host_cancel_ptrace_call(ctx);
 }
 
 static void run_batch(struct trace_batch *b)
@@ -358,7 +352,7 @@ static bool may_hold_exec_lock(int dirfd, const char *dir)
 	*strchrnul(buf, ' ') = '\0';
 	if (parse_int(buf, INT32_MIN, INT32_MAX, &nr) < 0)
 		return true;
-	if (!abi_is_exec_nr(nr))
+	if (!host_is_exec_nr(nr))
 		return false;
 	r = read_thread_file(dirfd, dir, "wchan", buf, sizeof(buf));
 	if (r == -ENOENT || r == -ESRCH)
@@ -447,7 +441,7 @@ int inject_restart_later(int listener, struct notif_bufs *bufs, uint64_t id)
 struct handover {
 	struct injection inj;
 	struct inject_access how;
-	struct user_regs_struct regs; /* RESTART: a copy of *how.regs */
+	struct host_regs regs; /* RESTART: a copy of *how.regs */
 };
 
 /* Answers the notification of an ANSWER put-back on our own copy of the listener. */
@@ -481,8 +475,9 @@ static _Noreturn void put_back(struct guard *g, uint64_t seq, struct handover *h
 	case INJECT_PUTBACK_CONTINUE:
 		break; /* answered by the overrun */
 	case INJECT_PUTBACK_RESTART: {
+		const struct host_ptrace set = host_regs_request(&h->regs, true);
 		const struct trace_req reqs[] = {
-			{ PTRACE_SETREGS, NULL, &h->regs },
+			{ set.req, set.addr, set.data },
 			{ PTRACE_DETACH, NULL, (void *)(uintptr_t)h->inj.stop_sig },
 		};
 		r = trace(h->inj.tid, reqs, ARRAY_SIZE(reqs), &failed);
@@ -586,36 +581,31 @@ int inject_mem_write(struct injection *inj, const struct inject_access *how, uin
 
 /* ---- the ptrace stops ------------------------------------------------------------------------ */
 
-static bool is_restart_code(int64_t rax)
+/* Makes the restarting call of inj's ABI the emulator's execveat. */
+static void set_execveat_args(const struct injection *inj, struct host_regs *regs, bool restarting)
 {
-	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND ||
-	       rax == -ERESTART_RESTARTBLOCK;
+	const uint64_t args[] = {
+		(uint32_t)inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, AT_EMPTY_PATH,
+	};
+	long nr = exec_abi_execveat_nr(inj->abi);
+
+	if (restarting)
+		host_regs_set_restart_call(regs, inj->abi, nr, args, ARRAY_SIZE(args));
+	else
+		host_regs_set_call(regs, inj->abi, nr, args, ARRAY_SIZE(args));
 }
 
-/* Puts the execveat arguments into the registers of inj's ABI. */
-static void set_execveat_args(const struct injection *inj, struct user_regs_struct *regs)
+/* Reads (write: sets) the registers of inj's stopped task. */
+static int regs_io(const struct injection *inj, struct host_regs *regs, bool write)
 {
-	uint64_t nr = (uint64_t)(int64_t)exec_abi_execveat_nr(inj->abi);
+	struct host_ptrace p = host_regs_request(regs, write);
 
-	regs->orig_rax = nr;
-	if (inj->abi == EXEC_ABI_I386) {
-		regs->rbx = (uint32_t)inj->emu_fd_target;
-		regs->rcx = inj->blk.empty_addr;
-		regs->rdx = inj->blk.argv_addr;
-		regs->rsi = inj->envp;
-		regs->rdi = AT_EMPTY_PATH;
-	} else {
-		regs->rdi = (uint32_t)inj->emu_fd_target;
-		regs->rsi = inj->blk.empty_addr;
-		regs->rdx = inj->blk.argv_addr;
-		regs->r10 = inj->envp;
-		regs->r8 = AT_EMPTY_PATH;
-	}
+	return trace1(inj->tid, (enum __ptrace_request)p.req, p.addr, p.data);
 }
 
 static unsigned ptr_size(const struct injection *inj)
 {
-	return inj->abi == EXEC_ABI_X86_64 ? 8 : 4;
+	return inj->abi == EXEC_ABI_X86_64 || inj->abi == EXEC_ABI_AARCH64 ? 8 : 4;
 }
 
 /*
@@ -623,7 +613,7 @@ static unsigned ptr_size(const struct injection *inj)
  * back: the registers that start the exec over, should the write get stuck (the task sits in
  * our ptrace stop meanwhile).
  */
-static int write_block(struct injection *inj, uint64_t top, const struct user_regs_struct *back)
+static int write_block(struct injection *inj, uint64_t top, const struct host_regs *back)
 {
 	size_t need = rewrite_block_size(inj->args, inj->nargs, ptr_size(inj)) + 16;
 	uint8_t *buf = malloc(need);
@@ -656,11 +646,12 @@ static enum inject_progress detach(struct injection *inj, enum inject_progress p
 }
 
 /* Sets regs and detaches in one batch: progress, or GONE; registers refused leave the task as it was. */
-static enum inject_progress set_and_detach(struct injection *inj, struct user_regs_struct *regs,
+static enum inject_progress set_and_detach(struct injection *inj, struct host_regs *regs,
 					   enum inject_progress progress)
 {
+	const struct host_ptrace set = host_regs_request(regs, true);
 	const struct trace_req reqs[] = {
-		{ PTRACE_SETREGS, NULL, regs },
+		{ (enum __ptrace_request)set.req, set.addr, set.data },
 		{ PTRACE_DETACH, NULL, (void *)(uintptr_t)inj->stop_sig },
 	};
 	size_t failed;
@@ -675,9 +666,9 @@ static enum inject_progress set_and_detach(struct injection *inj, struct user_re
 }
 
 /* Makes the interrupted exec return -err to the caller instead of restarting. */
-static enum inject_progress fail_exec(struct injection *inj, struct user_regs_struct *regs, int err)
+static enum inject_progress fail_exec(struct injection *inj, struct host_regs *regs, int err)
 {
-	regs->rax = (uint64_t)(int64_t)-err;
+	host_regs_set_error(regs, inj->abi, err);
 	inj->fail_errno = err;
 	return set_and_detach(inj, regs, INJECT_FAILED);
 }
@@ -688,32 +679,25 @@ static enum inject_progress fail_exec(struct injection *inj, struct user_regs_st
  * itself.  The interrupted syscall restarts as mmap, stopped at entry and exit by
  * PTRACE_SYSCALL; the exec is then set up by hand at the exit stop.
  */
-static enum inject_progress start_mmap(struct injection *inj, struct user_regs_struct *regs)
+static enum inject_progress start_mmap(struct injection *inj, struct host_regs *regs)
 {
 	size_t need = rewrite_block_size(inj->args, inj->nargs, ptr_size(inj)) + 16;
-	struct user_regs_struct r = *regs;
+	struct host_regs r = *regs;
 
 	inj->saved = *regs;
 	inj->map_len = ALIGN_UP(need, (size_t)4096);
-	r.orig_rax = (uint64_t)(int64_t)exec_abi_mmap_nr(inj->abi);
-	r.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
-	if (inj->abi == EXEC_ABI_I386) {
-		r.rbx = 0;
-		r.rcx = inj->map_len;
-		r.rdx = PROT_READ | PROT_WRITE;
-		r.rsi = MAP_PRIVATE | MAP_ANONYMOUS;
-		r.rdi = (uint64_t)-1 & UINT32_MAX;
-		r.rbp = 0;
-	} else {
-		r.rdi = 0;
-		r.rsi = inj->map_len;
-		r.rdx = PROT_READ | PROT_WRITE;
-		r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | (inj->abi == EXEC_ABI_X32 ? MAP_32BIT : 0);
-		r.r8 = (uint64_t)-1;
-		r.r9 = 0;
-	}
+	const uint64_t args[] = {
+		0,
+		inj->map_len,
+		PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | (inj->abi == EXEC_ABI_X32 ? X86_MAP_32BIT : 0),
+		ptr_size(inj) == 4 && inj->abi != EXEC_ABI_X32 ? UINT32_MAX : UINT64_MAX, /* fd -1 */
+		0,
+	};
+	host_regs_set_restart_call(&r, inj->abi, exec_abi_mmap_nr(inj->abi), args, ARRAY_SIZE(args));
+	const struct host_ptrace set = host_regs_request(&r, true);
 	const struct trace_req reqs[] = {
-		{ PTRACE_SETREGS, NULL, &r },
+		{ (enum __ptrace_request)set.req, set.addr, set.data },
 		{ PTRACE_SYSCALL, NULL, NULL },
 	};
 	int err = trace(inj->tid, reqs, ARRAY_SIZE(reqs), NULL);
@@ -725,61 +709,59 @@ static enum inject_progress start_mmap(struct injection *inj, struct user_regs_s
 
 static enum inject_progress on_first_stop(struct injection *inj)
 {
-	struct user_regs_struct regs;
+	struct host_regs regs;
 	int r;
 
-	r = trace1(inj->tid, PTRACE_GETREGS, NULL, &regs);
+	r = regs_io(inj, &regs, false);
 	if (r < 0)
 		return r == -ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
-	if (!inj->rewrite || !is_restart_code((int64_t)regs.rax))
+	if (!inj->rewrite || !host_regs_restarting(&regs, inj->abi))
 		/* Answered with an error, or the exec already finished some other way. */
 		return detach(inj, INJECT_FAILED);
 
 	/* Unconditional restart, even if the stop showed -ERESTARTSYS: of the exec as it was if
 	 * the write gets stuck, of the rewritten one otherwise. */
-	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
-	r = write_block(inj, ALIGN_DOWN(regs.rsp - X86_64_RED_ZONE, (uint64_t)16), &regs);
+	host_regs_keep_restart(&regs);
+	r = write_block(inj, ALIGN_DOWN(host_regs_sp(&regs) - host_red_zone(), (uint64_t)16), &regs);
 	if (r == -EFAULT || r == -EOVERFLOW || r == -EIO)
 		return start_mmap(inj, &regs);
 	if (r < 0)
 		return r == -ESRCH ? INJECT_GONE : fail_exec(inj, &regs, r == -E2BIG ? E2BIG : ENOEXEC);
 
-	set_execveat_args(inj, &regs);
+	set_execveat_args(inj, &regs, true);
 	return set_and_detach(inj, &regs, INJECT_DETACHED);
 }
 
 static enum inject_progress on_mmap_exit(struct injection *inj)
 {
-	struct user_regs_struct regs;
+	struct host_regs regs;
 	int64_t addr;
 	int r;
 
-	r = trace1(inj->tid, PTRACE_GETREGS, NULL, &regs);
+	r = regs_io(inj, &regs, false);
 	if (r < 0)
 		return r == -ESRCH ? INJECT_GONE : detach(inj, INJECT_FAILED);
-	addr = inj->abi == EXEC_ABI_I386 ? (int64_t)(int32_t)regs.rax : (int64_t)regs.rax;
+	addr = host_regs_result(&regs, inj->abi);
 	if (addr < 0 && addr > -4096) {
 		/* Back to the registers of the interrupted exec, returning -ENOMEM. */
-		struct user_regs_struct back = inj->saved;
+		struct host_regs back = inj->saved;
 		return fail_exec(inj, &back, ENOMEM);
 	}
-	if (inj->abi == EXEC_ABI_I386)
-		addr = (int64_t)(uint32_t)regs.rax;
+	if (ptr_size(inj) == 4 && inj->abi != EXEC_ABI_X32)
+		addr = (int64_t)(uint32_t)addr;
 	/*
 	 * The mmap ran and returned: pointing the task back at its syscall instruction with an
-	 * exec's number in rax makes it run that exec on its own when it resumes.  Should the
-	 * write get stuck, the exec as it was (which traps again); else the rewritten one.
+	 * exec's number makes it run that exec on its own when it resumes.  Should the write get
+	 * stuck, the exec as it was (which traps again); else the rewritten one.
 	 */
 	regs = inj->saved;
-	regs.rax = regs.orig_rax;
-	regs.rip -= 2;
+	host_regs_rewind_restart(&regs, inj->abi);
 	r = write_block(inj, (uint64_t)addr + inj->map_len, &regs);
 	if (r < 0) {
-		struct user_regs_struct back = inj->saved;
+		struct host_regs back = inj->saved;
 		return r == -ESRCH ? INJECT_GONE : fail_exec(inj, &back, ENOEXEC);
 	}
-	set_execveat_args(inj, &regs);
-	regs.rax = regs.orig_rax;
+	set_execveat_args(inj, &regs, false);
 	return set_and_detach(inj, &regs, INJECT_DETACHED);
 }
 

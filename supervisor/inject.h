@@ -6,8 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
-
+#include "host.h"
 #include "notif.h"
 #include "rewrite.h"
 
@@ -66,8 +65,8 @@ struct injection {
 	size_t map_len;         /* scratch mapped through the task, when the stack had no room */
 	uint64_t stub_addr;     /* traced callers: where the code stub went, and what it replaced */
 	size_t stub_len;
-	uint8_t stub_orig[64];
-	struct user_regs_struct saved;
+	uint8_t stub_orig[HOST_STUB_MAX_CODE];
+	struct host_regs saved;
 	bool by_fd;             /* code stubs: memory through mem_fd, opened at the first access */
 	int mem_fd;             /* /proc/TID/mem, or -1 */
 	int notif_fd;           /* code stubs: our own copy of the listener (a stuck thread answers on it), or -1 */
@@ -162,7 +161,7 @@ struct inject_access {
 	enum inject_putback putback;
 	int listener;                         /* CONTINUE */
 	uint64_t id;                          /* CONTINUE, ANSWER */
-	const struct user_regs_struct *regs;  /* RESTART */
+	const struct host_regs *regs;         /* RESTART */
 	bool code_written;                    /* ANSWER */
 	int answer_err;                       /* ANSWER */
 	void *owned;                          /* freed by the stuck thread (the buffer being written, say) */

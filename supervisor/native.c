@@ -7,22 +7,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "macros.h"
 #include "native.h"
 
 #define PROBE_VADDR 0x08048000u
 
-/* exit(42) through each ABI's own exit call. */
-static const uint8_t code_i386[] = {
-	0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 (exit) */
-	0xbb, NATIVE_PROBE_STATUS, 0x00, 0x00, 0x00, /* mov ebx, 42 */
-	0xcd, 0x80,                   /* int 0x80 */
-};
-static const uint8_t code_x32[] = {
-	0xb8, 0x3c, 0x00, 0x00, 0x40, /* mov eax, 60 | __X32_SYSCALL_BIT (exit) */
-	0xbf, NATIVE_PROBE_STATUS, 0x00, 0x00, 0x00, /* mov edi, 42 */
-	0x0f, 0x05,                   /* syscall */
-};
+static const struct host_probe *find_probe(enum arch arch)
+{
+	size_t n;
+	const struct host_probe *probes = host_probes(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (probes[i].arch == arch)
+			return &probes[i];
+	return NULL;
+}
 
 int native_probe_image(enum arch arch, uint8_t *buf, size_t size)
 {
@@ -33,17 +33,12 @@ int native_probe_image(enum arch arch, uint8_t *buf, size_t size)
 	Elf32_Phdr ph = { 0 };
 	size_t total;
 
-	if (arch == ARCH_I386) {
-		code = code_i386;
-		code_len = sizeof(code_i386);
-		machine = EM_386;
-	} else if (arch == ARCH_X32) {
-		code = code_x32;
-		code_len = sizeof(code_x32);
-		machine = EM_X86_64;
-	} else {
+	const struct host_probe *probe = find_probe(arch);
+	if (!probe)
 		return -EINVAL;
-	}
+	code = probe->code;
+	code_len = probe->code_len;
+	machine = probe->machine;
 	total = sizeof(eh) + sizeof(ph) + code_len;
 	if (size < total)
 		return -E2BIG;
@@ -55,6 +50,7 @@ int native_probe_image(enum arch arch, uint8_t *buf, size_t size)
 	eh.e_type = ET_EXEC;
 	eh.e_machine = machine;
 	eh.e_version = EV_CURRENT;
+	eh.e_flags = probe->flags;
 	eh.e_entry = PROBE_VADDR + sizeof(eh) + sizeof(ph);
 	eh.e_phoff = sizeof(eh);
 	eh.e_ehsize = sizeof(eh);
@@ -102,11 +98,12 @@ static bool probe_one(enum arch arch)
 
 uint64_t native_probe(void)
 {
-	uint64_t mask = UINT64_C(1) << ARCH_X86_64;
+	uint64_t mask = UINT64_C(1) << host_arch();
+	size_t n;
+	const struct host_probe *probes = host_probes(&n);
 
-	if (probe_one(ARCH_I386))
-		mask |= UINT64_C(1) << ARCH_I386;
-	if (probe_one(ARCH_X32))
-		mask |= UINT64_C(1) << ARCH_X32;
+	for (size_t i = 0; i < n; i++)
+		if (probes[i].continued && probe_one(probes[i].arch))
+			mask |= UINT64_C(1) << probes[i].arch;
 	return mask;
 }

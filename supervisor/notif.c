@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "host.h"
 #include "macros.h"
 #include "notif.h"
 
@@ -42,13 +43,12 @@ static int export_filter(struct sock_fprog *ret_prog)
 
 	if (!ctx)
 		return -ENOMEM;
-	/* The native ABI is added by seccomp_init; i386 and x32 share this kernel. */
-	r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
-	if (r < 0 && r != -EEXIST)
-		goto out;
-	r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
-	if (r < 0 && r != -EEXIST)
-		goto out;
+	/* The native ABI is added by seccomp_init; the host names the others its kernel runs. */
+	for (const uint32_t *a = host_filter_arches(); *a; a++) {
+		r = seccomp_arch_add(ctx, *a);
+		if (r < 0 && r != -EEXIST)
+			goto out;
+	}
 	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
 	if (r < 0)
 		goto out;
@@ -242,6 +242,14 @@ int notif_decode_exec(const struct seccomp_data *data, struct exec_call *ret)
 		else if (nr != NR_I386_EXECVE)
 			return -EINVAL;
 		break;
+	case AUDIT_ARCH_AARCH64:
+		c.abi = EXEC_ABI_AARCH64;
+		c.ptr_size = 8;
+		if (nr == NR_AARCH64_EXECVEAT)
+			c.is_execveat = true;
+		else if (nr != NR_AARCH64_EXECVE)
+			return -EINVAL;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -269,6 +277,8 @@ bool notif_changes_root(const struct seccomp_data *data)
 		return nr == NR_X86_64_CHROOT || nr == NR_X86_64_PIVOT_ROOT || nr == NR_X86_64_SETNS;
 	case AUDIT_ARCH_I386:
 		return nr == NR_I386_CHROOT || nr == NR_I386_PIVOT_ROOT || nr == NR_I386_SETNS;
+	case AUDIT_ARCH_AARCH64:
+		return nr == NR_AARCH64_CHROOT || nr == NR_AARCH64_PIVOT_ROOT || nr == NR_AARCH64_SETNS;
 	default:
 		return false;
 	}
@@ -283,6 +293,8 @@ int exec_abi_execveat_nr(enum exec_abi abi)
 		return NR_I386_EXECVEAT;
 	case EXEC_ABI_X32:
 		return (int)(NR_X32_EXECVEAT | X32_SYSCALL_BIT);
+	case EXEC_ABI_AARCH64:
+		return NR_AARCH64_EXECVEAT;
 	case EXEC_ABI_NONE:
 	case EXEC_ABI_MAX:
 		break;
@@ -299,6 +311,8 @@ int exec_abi_mmap_nr(enum exec_abi abi)
 		return NR_I386_MMAP2;
 	case EXEC_ABI_X32:
 		return (int)(NR_X86_64_MMAP | X32_SYSCALL_BIT);
+	case EXEC_ABI_AARCH64:
+		return NR_AARCH64_MMAP;
 	case EXEC_ABI_NONE:
 	case EXEC_ABI_MAX:
 		break;

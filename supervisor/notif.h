@@ -54,6 +54,7 @@ enum exec_abi {
 	EXEC_ABI_X86_64,
 	EXEC_ABI_I386,
 	EXEC_ABI_X32,
+	EXEC_ABI_AARCH64,
 	EXEC_ABI_MAX,
 };
 

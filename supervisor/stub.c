@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "abi.h"
+#include "host.h"
 #include "inject.h"
 #include "macros.h"
 #include "notif.h"
@@ -15,40 +15,6 @@
 #include "procfs.h"
 #include "stub.h"
 
-
-static size_t put_imm(uint8_t *p, const void *imm, size_t len)
-{
-	memcpy(p, imm, len);
-	return len;
-}
-
-size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp, uint8_t *buf, size_t size)
-{
-	uint32_t fd32 = (uint32_t)fd, flags = AT_EMPTY_PATH, nr = NR_X86_64_EXECVEAT;
-	size_t n = 0;
-
-	if (size < 48)
-		return 0;
-	buf[n++] = 0xbf; /* mov edi, imm32 */
-	n += put_imm(buf + n, &fd32, 4);
-	buf[n++] = 0x48; /* movabs rsi, imm64 */
-	buf[n++] = 0xbe;
-	n += put_imm(buf + n, &empty_addr, 8);
-	buf[n++] = 0x48; /* movabs rdx, imm64 */
-	buf[n++] = 0xba;
-	n += put_imm(buf + n, &argv_addr, 8);
-	buf[n++] = 0x49; /* movabs r10, imm64 */
-	buf[n++] = 0xba;
-	n += put_imm(buf + n, &envp, 8);
-	buf[n++] = 0x41; /* mov r8d, imm32 */
-	buf[n++] = 0xb8;
-	n += put_imm(buf + n, &flags, 4);
-	buf[n++] = 0xb8; /* mov eax, imm32 */
-	n += put_imm(buf + n, &nr, 4);
-	buf[n++] = 0x0f; /* syscall */
-	buf[n++] = 0x05;
-	return n;
-}
 
 /* /proc/TID/status with NGROUPS_MAX groups of 10 digits stays below this. */
 #define STUB_STATUS_MAX (1u << 20)
@@ -85,7 +51,7 @@ int stub_probe(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc)
 int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, uint64_t id)
 {
 	size_t need = rewrite_block_size(inj->args, inj->nargs, 8) + 16;
-	uint8_t code[STUB_MAX_CODE], orig[STUB_MAX_CODE];
+	uint8_t code[HOST_STUB_MAX_CODE], orig[HOST_STUB_MAX_CODE];
 	uint8_t *block;
 	size_t len;
 	int r;
@@ -93,12 +59,13 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, 
 	block = malloc(need);
 	if (!block)
 		return -ENOMEM;
-	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - X86_64_RED_ZONE, (uint64_t)16), block, need, &inj->blk);
+	r = rewrite_layout(inj->args, inj->nargs, 8, ALIGN_DOWN(sp - host_red_zone(), (uint64_t)16), block, need,
+			   &inj->blk);
 	if (r < 0) {
 		free(block);
 		return r;
 	}
-	len = stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
+	len = host_stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
 
 	/*
 	 * Read first: nothing changes yet, so a stuck read may hand the exec to the kernel as it
@@ -139,7 +106,7 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, 
 
 int stub_restore(struct injection *inj, uint64_t id, int answer_err)
 {
-	uint8_t orig[STUB_MAX_CODE];
+	uint8_t orig[HOST_STUB_MAX_CODE];
 	size_t len = inj->stub_len;
 	int r;
 

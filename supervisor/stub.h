@@ -13,14 +13,10 @@
  * so the rewrite is a code stub written over the instructions at the syscall's return address
  * through /proc/PID/mem.  The notification is answered with success, the task returns into
  * the stub, the stub issues the emulator's execveat, and that exec traps again: the original
- * bytes go back before it is allowed to run.  Only for single-threaded x86-64 callers: another
- * thread could run the patched code meanwhile.
+ * bytes go back before it is allowed to run.  Only for single-threaded callers of the host's
+ * own ABI, whose instructions host_stub_code writes: another thread could run the patched code
+ * meanwhile.
  */
-
-#define STUB_MAX_CODE 64
-
-/* Pure: the x86-64 instructions for execveat(fd, empty, argv, envp, AT_EMPTY_PATH). */
-size_t stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t envp, uint8_t *buf, size_t size);
 
 /*
  * Reads where the blocked task will resume (pc) and its stack pointer from /proc/TID/syscall,

@@ -30,6 +30,10 @@ packages=(
 	mmdebstrap uidmap arch-test
 	# tools/lint.sh (ctest lint.shellcheck, lint.clang-format)
 	shellcheck clang-format
+	# arm64 hosts (integration.arm64, tools/arm64-vm.sh): the cross compiler for the arm64
+	# build (cmake/aarch64-linux-gnu.cmake; its -dev libraries come from tools/sysroot.sh, not
+	# from dpkg), and the emulated arm64 machine the arm64 build is tested in.
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio
 )
 
 # Docker for the engine tests (t_docker, t_buildkit): docker.io, with tini and iptables, adds

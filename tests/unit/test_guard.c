@@ -104,6 +104,9 @@ static void test_abandons_stuck_section(void **state)
 		usleep(1000);
 	assert_int_equal(guard_abandoned(w.g, 7), 0);
 	assert_true(atomic_load(&w.retired));
+	/* retired is set just before the thread retires, which closes the fd: wait for that too. */
+	for (int i = 0; i < 2000 && fcntl(late[0], F_GETFD) >= 0; i++)
+		usleep(1000);
 	assert_int_equal(fcntl(late[0], F_GETFD), -1);
 	assert_int_equal(errno, EBADF);
 

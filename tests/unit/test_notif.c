@@ -113,6 +113,41 @@ static void test_i386_and_x32(void **state)
 	}
 }
 
+/*
+ * arm64 (asm-generic numbers): decoding is the same on every host, whatever ABIs its filter
+ * covers.
+ */
+static void test_aarch64(void **state)
+{
+	struct seccomp_data d = data(AUDIT_ARCH_AARCH64, NR_AARCH64_EXECVE, 0xffff00001000, 0xffff00002000,
+				     0xffff00003000, 0xdead, 0xbeef);
+	struct exec_call c = poison;
+
+	(void)state;
+	assert_int_equal(notif_decode_exec(&d, &c), 0);
+	assert_int_equal(c.abi, EXEC_ABI_AARCH64);
+	assert_false(c.is_execveat);
+	assert_int_equal(c.dirfd, AT_FDCWD);
+	assert_int_equal(c.ptr_size, 8);
+	assert_int_equal(c.path, 0xffff00001000);
+	assert_int_equal(c.argv, 0xffff00002000);
+	assert_int_equal(c.envp, 0xffff00003000);
+
+	d = data(AUDIT_ARCH_AARCH64, NR_AARCH64_EXECVEAT, (uint32_t)-100, 0x1000, 0x2000, 0x3000, AT_EMPTY_PATH);
+	c = poison;
+	assert_int_equal(notif_decode_exec(&d, &c), 0);
+	assert_true(c.is_execveat);
+	assert_int_equal(c.dirfd, AT_FDCWD);
+	assert_int_equal(c.flags, AT_EMPTY_PATH);
+	assert_int_equal(c.path, 0x1000);
+	assert_int_equal(exec_abi_execveat_nr(EXEC_ABI_AARCH64), NR_AARCH64_EXECVEAT);
+	assert_int_equal(exec_abi_mmap_nr(EXEC_ABI_AARCH64), NR_AARCH64_MMAP);
+	d = data(AUDIT_ARCH_AARCH64, NR_AARCH64_CHROOT, 0, 0, 0, 0, 0);
+	assert_true(notif_changes_root(&d));
+	d = data(AUDIT_ARCH_AARCH64, NR_X86_64_CHROOT, 0, 0, 0, 0, 0);
+	assert_false(notif_changes_root(&d));
+}
+
 /* Anything else is no exec: -EINVAL, the call left as it was. */
 static void test_not_exec(void **state)
 {
@@ -126,7 +161,9 @@ static void test_not_exec(void **state)
 		{ AUDIT_ARCH_I386, NR_X86_64_EXECVE },
 		{ AUDIT_ARCH_I386, NR_X86_64_EXECVEAT },
 		{ AUDIT_ARCH_I386, X32_SYSCALL_BIT | NR_I386_EXECVE },
-		{ AUDIT_ARCH_AARCH64, 221 },
+		{ AUDIT_ARCH_AARCH64, NR_X86_64_EXECVE }, /* pipe2 there */
+		{ AUDIT_ARCH_AARCH64, NR_I386_EXECVE },   /* io_cancel */
+		{ AUDIT_ARCH_ARM, NR_I386_EXECVE },       /* AArch32 tasks are never trapped */
 		{ AUDIT_ARCH_X86_64 & ~__AUDIT_ARCH_64BIT, NR_X86_64_EXECVE },
 	};
 
@@ -171,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_execve_x86_64),
 		cmocka_unit_test(test_execveat_x86_64),
 		cmocka_unit_test(test_i386_and_x32),
+		cmocka_unit_test(test_aarch64),
 		cmocka_unit_test(test_not_exec),
 		cmocka_unit_test(test_changes_root),
 	};
