@@ -82,6 +82,7 @@ static const char *const arch_names[ARCH_MAX] = {
 static const struct {
 	const char *alias;
 	enum arch arch;
+	/* clang-format off */
 } arch_aliases[] = {
 	{ "amd64", ARCH_X86_64 },
 	{ "x86-64", ARCH_X86_64 },
@@ -109,6 +110,7 @@ static const struct {
 	{ "ppc64el", ARCH_PPC64LE },
 	{ "powerpc64le", ARCH_PPC64LE },
 };
+/* clang-format on */
 
 /*
  * What qemu's binfmt registrations (Debian's /usr/lib/binfmt.d/qemu-*.conf, qemu's
@@ -123,6 +125,7 @@ static const struct {
 	uint32_t flags_mask;
 	uint32_t flags_value;
 	enum arch arch;
+	/* clang-format off */
 } elf_rules[] = {
 	{ ELFCLASS64, false, EM_X86_64, 0, 0, ARCH_X86_64 },
 	{ ELFCLASS32, false, EM_386, 0, 0, ARCH_I386 },
@@ -171,6 +174,7 @@ static const struct {
 	{ ELFCLASS32, false, EM_XTENSA, 0, 0, ARCH_XTENSA },
 	{ ELFCLASS32, true, EM_XTENSA, 0, 0, ARCH_XTENSAEB },
 };
+/* clang-format on */
 
 const char *arch_name(enum arch arch)
 {
@@ -205,8 +209,7 @@ enum arch arch_from_elf(uint8_t elf_class, bool big_endian, uint16_t machine, ui
 {
 	for (size_t i = 0; i < ARRAY_SIZE(elf_rules); i++) {
 		if (elf_rules[i].elf_class == elf_class && elf_rules[i].big_endian == big_endian &&
-		    elf_rules[i].machine == machine &&
-		    (flags & elf_rules[i].flags_mask) == elf_rules[i].flags_value)
+		    elf_rules[i].machine == machine && (flags & elf_rules[i].flags_mask) == elf_rules[i].flags_value)
 			return elf_rules[i].arch;
 	}
 	return ARCH_UNKNOWN;

@@ -137,8 +137,8 @@ static int emulator_named(struct engine *e, const struct exec_ctx *c)
 		return r;
 	r = emu_names_open(e->names, c->emu, comm);
 	if (r < 0)
-		log_debug_errno(r, "pid %d: no copy of %s named '%s': it will be named after the emulator",
-				(int)c->tid, c->emu->path, comm);
+		log_debug_errno(r, "pid %d: no copy of %s named '%s': it will be named after the emulator", (int)c->tid,
+				c->emu->path, comm);
 	return r;
 }
 
@@ -275,8 +275,10 @@ abort:
 		 * took it out of its wait (the kernel fails the ADDFDs still queued so; ESRCH also
 		 * comes from the ptrace and memory accesses of a task that died).
 		 */
-		log_debug_errno(r, "pid %d: its exec was interrupted before the emulator could be handed "
-				"over (%m); it will come back", (int)c->tid);
+		log_debug_errno(r,
+				"pid %d: its exec was interrupted before the emulator could be handed "
+				"over (%m); it will come back",
+				(int)c->tid);
 		p->vanished = true;
 	} else {
 		log_debug_errno(r, "pid %d: rewrite failed: %m", (int)c->tid);

@@ -76,8 +76,7 @@ bool host_regs_restarting(const struct host_regs *regs, enum exec_abi abi);
  * At such a stop, makes the task, once resumed, make call nr with args[0..nargs) of abi
  * instead, whatever signal handler runs first (the restart made unconditional).
  */
-void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args,
-				size_t nargs);
+void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args, size_t nargs);
 
 /*
  * regs were read at such a stop and the task has since made another call (it sits at that

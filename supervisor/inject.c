@@ -24,7 +24,6 @@
 #include "parse.h"
 #include "tmem.h"
 
-
 /* ---- the tracer thread ----------------------------------------------------------------------- */
 
 /*
@@ -63,8 +62,8 @@ struct trace_batch {
 };
 
 static struct {
-	pthread_mutex_t lock;     /* one caller at a time, from its request to the reply */
-	int req[2], rep[2];       /* a byte per batch each way: 'b' a batch, 's' stop */
+	pthread_mutex_t lock; /* one caller at a time, from its request to the reply */
+	int req[2], rep[2];   /* a byte per batch each way: 'b' a batch, 's' stop */
 	struct trace_batch *batch;
 	unsigned users;
 	bool running;
@@ -551,15 +550,15 @@ static int mem_access(struct injection *inj, const struct inject_access *how, ui
 	h = (struct handover){ .inj = *inj, .how = *how };
 	if (how->regs)
 		h.regs = *how->regs;
-	seq = guard_enter_section(g, &(struct guard_section){
-					     .kind = how->putback == INJECT_PUTBACK_CONTINUE ? GUARD_INJECT_CONTINUE
-											    : GUARD_INJECT_OWNED,
-					     .owner = h.inj.owner,
-					     .ref = h.inj.ref,
-					     .listener = how->listener,
-					     .id = how->id,
-					     .tid = h.inj.tid,
-				     });
+	seq = guard_enter_section(
+		g, &(struct guard_section){
+			   .kind = how->putback == INJECT_PUTBACK_CONTINUE ? GUARD_INJECT_CONTINUE : GUARD_INJECT_OWNED,
+			   .owner = h.inj.owner,
+			   .ref = h.inj.ref,
+			   .listener = how->listener,
+			   .id = how->id,
+			   .tid = h.inj.tid,
+		   });
 	/* From here on, only h and buf: the record may be taken from us at any moment. */
 	r = access_once(g, seq, h.inj.tid, h.inj.by_fd, &h.inj.mem_fd, addr, buf, len, write);
 	if (!guard_leave_keep(g, seq))
@@ -573,8 +572,7 @@ int inject_mem_read(struct injection *inj, const struct inject_access *how, uint
 	return mem_access(inj, how, addr, buf, len, false);
 }
 
-int inject_mem_write(struct injection *inj, const struct inject_access *how, uint64_t addr, const void *buf,
-		     size_t len)
+int inject_mem_write(struct injection *inj, const struct inject_access *how, uint64_t addr, const void *buf, size_t len)
 {
 	return mem_access(inj, how, addr, (void *)buf, len, true);
 }
@@ -646,8 +644,7 @@ static enum inject_progress detach(struct injection *inj, enum inject_progress p
 }
 
 /* Sets regs and detaches in one batch: progress, or GONE; registers refused leave the task as it was. */
-static enum inject_progress set_and_detach(struct injection *inj, struct host_regs *regs,
-					   enum inject_progress progress)
+static enum inject_progress set_and_detach(struct injection *inj, struct host_regs *regs, enum inject_progress progress)
 {
 	const struct host_ptrace set = host_regs_request(regs, true);
 	const struct trace_req reqs[] = {

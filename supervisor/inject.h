@@ -35,18 +35,18 @@ struct guard;
 
 enum inject_state {
 	INJECT_FREE,
-	INJECT_WAIT_STOP,        /* interrupted and answered; waiting for the ptrace stop */
-	INJECT_WAIT_MMAP_ENTRY,  /* running mmap in the task for scratch memory */
+	INJECT_WAIT_STOP,	/* interrupted and answered; waiting for the ptrace stop */
+	INJECT_WAIT_MMAP_ENTRY, /* running mmap in the task for scratch memory */
 	INJECT_WAIT_MMAP_EXIT,
-	INJECT_WAIT_RESTART,     /* detached; waiting for the rewritten exec to trap */
+	INJECT_WAIT_RESTART, /* detached; waiting for the rewritten exec to trap */
 	INJECT_STATE_MAX,
 };
 
 enum inject_progress {
-	INJECT_PENDING,   /* more stops to come */
-	INJECT_DETACHED,  /* rewritten and detached: the restarted exec will trap next */
-	INJECT_FAILED,    /* detached without rewrite: the caller's exec fails with fail_errno */
-	INJECT_GONE,      /* the task died */
+	INJECT_PENDING,	 /* more stops to come */
+	INJECT_DETACHED, /* rewritten and detached: the restarted exec will trap next */
+	INJECT_FAILED,	 /* detached without rewrite: the caller's exec fails with fail_errno */
+	INJECT_GONE,	 /* the task died */
 };
 
 struct injection {
@@ -54,26 +54,26 @@ struct injection {
 	pid_t tid;
 	enum exec_abi abi;
 	uint64_t envp;
-	int emu_fd_target;      /* the emulator, as the target's fd number */
-	bool rewrite;           /* false: only detach (the notification got an error answer) */
-	int stop_sig;           /* a signal seen at a signal-delivery stop, re-injected at detach */
+	int emu_fd_target; /* the emulator, as the target's fd number */
+	bool rewrite;	   /* false: only detach (the notification got an error answer) */
+	int stop_sig;	   /* a signal seen at a signal-delivery stop, re-injected at detach */
 	int fail_errno;
-	struct rw_arg *args;    /* the emulator's argv plan */
+	struct rw_arg *args; /* the emulator's argv plan */
 	size_t nargs;
-	uint8_t *block;         /* the scratch block as written, to check the restart against */
+	uint8_t *block; /* the scratch block as written, to check the restart against */
 	struct rw_block blk;
-	size_t map_len;         /* scratch mapped through the task, when the stack had no room */
-	uint64_t stub_addr;     /* traced callers: where the code stub went, and what it replaced */
+	size_t map_len;	    /* scratch mapped through the task, when the stack had no room */
+	uint64_t stub_addr; /* traced callers: where the code stub went, and what it replaced */
 	size_t stub_len;
 	uint8_t stub_orig[HOST_STUB_MAX_CODE];
 	struct host_regs saved;
-	bool by_fd;             /* code stubs: memory through mem_fd, opened at the first access */
-	int mem_fd;             /* /proc/TID/mem, or -1 */
-	int notif_fd;           /* code stubs: our own copy of the listener (a stuck thread answers on it), or -1 */
+	bool by_fd;   /* code stubs: memory through mem_fd, opened at the first access */
+	int mem_fd;   /* /proc/TID/mem, or -1 */
+	int notif_fd; /* code stubs: our own copy of the listener (a stuck thread answers on it), or -1 */
 	/* Where its accesses to the caller's memory are guarded (set by the engine; NULL: unguarded). */
 	struct guard *guard;
-	uint64_t owner;         /* its sandbox's serial: the guard counts stuck sections per sandbox */
-	uint64_t ref;           /* its record in the engine's table, for the overrun callback */
+	uint64_t owner; /* its sandbox's serial: the guard counts stuck sections per sandbox */
+	uint64_t ref;	/* its record in the engine's table, for the overrun callback */
 };
 
 /*
@@ -159,12 +159,12 @@ enum inject_putback {
 
 struct inject_access {
 	enum inject_putback putback;
-	int listener;                         /* CONTINUE */
-	uint64_t id;                          /* CONTINUE, ANSWER */
-	const struct host_regs *regs;         /* RESTART */
-	bool code_written;                    /* ANSWER */
-	int answer_err;                       /* ANSWER */
-	void *owned;                          /* freed by the stuck thread (the buffer being written, say) */
+	int listener;		      /* CONTINUE */
+	uint64_t id;		      /* CONTINUE, ANSWER */
+	const struct host_regs *regs; /* RESTART */
+	bool code_written;	      /* ANSWER */
+	int answer_err;		      /* ANSWER */
+	void *owned;		      /* freed by the stuck thread (the buffer being written, say) */
 };
 
 /*

@@ -18,7 +18,6 @@
 #include "macros.h"
 #include "notif.h"
 
-
 /* Linux 6.6 and later; Debian 12's headers predate them. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
@@ -26,7 +25,6 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
-
 
 /*
  * libseccomp builds the multi-ABI program; we load it ourselves because libseccomp 2.5 cannot

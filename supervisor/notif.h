@@ -61,12 +61,12 @@ enum exec_abi {
 struct exec_call {
 	enum exec_abi abi;
 	bool is_execveat;
-	int dirfd;           /* AT_FDCWD for execve */
-	uint64_t path;       /* target addresses */
+	int dirfd;     /* AT_FDCWD for execve */
+	uint64_t path; /* target addresses */
 	uint64_t argv;
 	uint64_t envp;
-	int flags;           /* execveat flags, 0 for execve */
-	unsigned ptr_size;   /* 8, or 4 for i386 and x32 */
+	int flags;	   /* execveat flags, 0 for execve */
+	unsigned ptr_size; /* 8, or 4 for i386 and x32 */
 };
 
 /* Pure: decodes an execve/execveat notification's seccomp_data; -EINVAL for anything else. */

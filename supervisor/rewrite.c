@@ -18,8 +18,8 @@ static struct rw_arg str_arg(const char *s)
 	return (struct rw_arg){ .addr = 0, .str = s };
 }
 
-int rewrite_build_argv(const char *emu_argv0, struct rw_arg path, const uint64_t *caller_argv,
-		       size_t caller_argc, const struct rw_chain *chain, struct rw_arg *out, size_t cap)
+int rewrite_build_argv(const char *emu_argv0, struct rw_arg path, const uint64_t *caller_argv, size_t caller_argc,
+		       const struct rw_chain *chain, struct rw_arg *out, size_t cap)
 {
 	/*
 	 * Each #! level drops argv[0] and puts [interp, (arg), filename] in front, so the final
@@ -96,8 +96,8 @@ static void put_ptr(uint8_t *p, unsigned ptr_size, uint64_t v)
 	}
 }
 
-int rewrite_layout(const struct rw_arg *args, size_t n, unsigned ptr_size, uint64_t top, uint8_t *buf,
-		   size_t size, struct rw_block *ret)
+int rewrite_layout(const struct rw_arg *args, size_t n, unsigned ptr_size, uint64_t top, uint8_t *buf, size_t size,
+		   struct rw_block *ret)
 {
 	size_t need = rewrite_block_size(args, n, ptr_size);
 	uint64_t base, limit = ptr_size == 4 ? UINT32_MAX : UINT64_MAX;

@@ -37,12 +37,12 @@ struct rw_chain {
  * An empty caller argv counts as [""] (the kernel does the same since 5.18).
  * Returns the entry count, or -E2BIG when cap is too small.
  */
-int rewrite_build_argv(const char *emu_argv0, struct rw_arg path, const uint64_t *caller_argv,
-		       size_t caller_argc, const struct rw_chain *chain, struct rw_arg *out, size_t cap);
+int rewrite_build_argv(const char *emu_argv0, struct rw_arg path, const uint64_t *caller_argv, size_t caller_argc,
+		       const struct rw_chain *chain, struct rw_arg *out, size_t cap);
 
 struct rw_block {
-	uint64_t base;       /* lowest address of the block, 16-byte aligned */
-	size_t len;          /* bytes to write at base */
+	uint64_t base;	     /* lowest address of the block, 16-byte aligned */
+	size_t len;	     /* bytes to write at base */
 	uint64_t argv_addr;  /* the pointer array */
 	uint64_t empty_addr; /* a "" string, execveat's path with AT_EMPTY_PATH */
 };
@@ -53,8 +53,8 @@ struct rw_block {
  * Returns 0, -E2BIG if buf is too small, -EOVERFLOW if the block would not fit below top or
  * (ptr_size 4) an address would not fit in 32 bits.
  */
-int rewrite_layout(const struct rw_arg *args, size_t n, unsigned ptr_size, uint64_t top, uint8_t *buf,
-		   size_t size, struct rw_block *ret);
+int rewrite_layout(const struct rw_arg *args, size_t n, unsigned ptr_size, uint64_t top, uint8_t *buf, size_t size,
+		   struct rw_block *ret);
 
 /* Bytes rewrite_layout will need for args (before alignment padding, which adds < 16). */
 size_t rewrite_block_size(const struct rw_arg *args, size_t n, unsigned ptr_size);

@@ -15,7 +15,6 @@
 #include "procfs.h"
 #include "stub.h"
 
-
 /* /proc/TID/status with NGROUPS_MAX groups of 10 digits stays below this. */
 #define STUB_STATUS_MAX (1u << 20)
 
@@ -65,7 +64,8 @@ int stub_install(struct injection *inj, uint64_t sp, uint64_t pc, int listener, 
 		free(block);
 		return r;
 	}
-	len = host_stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code, sizeof(code));
+	len = host_stub_code(inj->emu_fd_target, inj->blk.empty_addr, inj->blk.argv_addr, inj->envp, code,
+			     sizeof(code));
 
 	/*
 	 * Read first: nothing changes yet, so a stuck read may hand the exec to the kernel as it

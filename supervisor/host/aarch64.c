@@ -113,8 +113,7 @@ static void set_args(struct user_regs_struct *r, const uint64_t *args, size_t na
 		r->regs[i] = args[i];
 }
 
-void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args,
-				size_t nargs)
+void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args, size_t nargs)
 {
 	(void)abi;
 	regs->r.regs[8] = (uint64_t)nr;
@@ -211,11 +210,13 @@ size_t host_stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t 
  * CPU with AArch32 at EL0.  This probe says which; the engine still serves armhf through
  * qemu-arm (native.c), see host_filter_arches.
  */
+/* clang-format off */
 static const uint8_t code_arm[] = {
 	NATIVE_PROBE_STATUS, 0x00, 0xa0, 0xe3, /* mov r0, #42 */
 	0x01, 0x70, 0xa0, 0xe3,                /* mov r7, #1 (exit) */
 	0x00, 0x00, 0x00, 0xef,                /* svc #0 */
 };
+/* clang-format on */
 
 const struct host_probe *host_probes(size_t *ret_n)
 {

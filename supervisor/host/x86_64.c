@@ -45,9 +45,8 @@ const uint32_t *host_filter_arches(void)
 
 bool host_is_exec_nr(long nr)
 {
-	return nr == NR_X86_64_EXECVE || nr == NR_X86_64_EXECVEAT || nr == NR_I386_EXECVE ||
-	       nr == NR_I386_EXECVEAT || nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVE) ||
-	       nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVEAT);
+	return nr == NR_X86_64_EXECVE || nr == NR_X86_64_EXECVEAT || nr == NR_I386_EXECVE || nr == NR_I386_EXECVEAT ||
+	       nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVE) || nr == (long)(X32_SYSCALL_BIT | NR_X32_EXECVEAT);
 }
 
 /*
@@ -74,8 +73,7 @@ bool host_regs_restarting(const struct host_regs *regs, enum exec_abi abi)
 	int64_t rax = (int64_t)regs->r.rax;
 
 	(void)abi;
-	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND ||
-	       rax == -ERESTART_RESTARTBLOCK;
+	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND || rax == -ERESTART_RESTARTBLOCK;
 }
 
 /* The argument registers of each ABI, in order. */
@@ -89,8 +87,7 @@ static void set_args(struct user_regs_struct *r, enum exec_abi abi, const uint64
 		*regs[i] = args[i];
 }
 
-void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args,
-				size_t nargs)
+void host_regs_set_restart_call(struct host_regs *regs, enum exec_abi abi, long nr, const uint64_t *args, size_t nargs)
 {
 	regs->r.orig_rax = (uint64_t)(int64_t)nr;
 	regs->r.rax = (uint64_t)(int64_t)-ERESTARTNOINTR;
@@ -180,16 +177,20 @@ size_t host_stub_code(int fd, uint64_t empty_addr, uint64_t argv_addr, uint64_t 
 }
 
 /* exit(42) through each ABI's own exit call. */
+/* clang-format off */
 static const uint8_t code_i386[] = {
 	0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 (exit) */
 	0xbb, NATIVE_PROBE_STATUS, 0x00, 0x00, 0x00, /* mov ebx, 42 */
 	0xcd, 0x80,                   /* int 0x80 */
 };
+/* clang-format on */
+/* clang-format off */
 static const uint8_t code_x32[] = {
 	0xb8, 0x3c, 0x00, 0x00, 0x40, /* mov eax, 60 | __X32_SYSCALL_BIT (exit) */
 	0xbf, NATIVE_PROBE_STATUS, 0x00, 0x00, 0x00, /* mov edi, 42 */
 	0x0f, 0x05,                   /* syscall */
 };
+/* clang-format on */
 
 const struct host_probe *host_probes(size_t *ret_n)
 {

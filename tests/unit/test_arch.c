@@ -14,10 +14,11 @@
 
 /* Debian 12's qemu-user-static: ls /usr/bin/qemu-*-static, minus the prefix and suffix. */
 static const char *const qemu_targets[] = {
-	"aarch64", "aarch64_be", "alpha", "arm", "armeb", "cris", "hexagon", "hppa", "i386",
-	"loongarch64", "m68k", "microblaze", "microblazeel", "mips", "mips64", "mips64el", "mipsel",
-	"mipsn32", "mipsn32el", "nios2", "or1k", "ppc", "ppc64", "ppc64le", "riscv32", "riscv64",
-	"s390x", "sh4", "sh4eb", "sparc", "sparc32plus", "sparc64", "x86_64", "xtensa", "xtensaeb",
+	"aarch64", "aarch64_be", "alpha",	"arm",	   "armeb",	 "cris",	 "hexagon",
+	"hppa",	   "i386",	 "loongarch64", "m68k",	   "microblaze", "microblazeel", "mips",
+	"mips64",  "mips64el",	 "mipsel",	"mipsn32", "mipsn32el",	 "nios2",	 "or1k",
+	"ppc",	   "ppc64",	 "ppc64le",	"riscv32", "riscv64",	 "s390x",	 "sh4",
+	"sh4eb",   "sparc",	 "sparc32plus", "sparc64", "x86_64",	 "xtensa",	 "xtensaeb",
 };
 
 static void test_name_round_trip(void **state)
@@ -61,6 +62,7 @@ static void test_aliases(void **state)
 	static const struct {
 		const char *name;
 		enum arch arch;
+		/* clang-format off */
 	} cases[] = {
 		{ "amd64", ARCH_X86_64 },     { "x86-64", ARCH_X86_64 },   { "x86_64", ARCH_X86_64 },
 		{ "i386", ARCH_I386 },        { "i486", ARCH_I386 },       { "i586", ARCH_I386 },
@@ -72,22 +74,22 @@ static void test_aliases(void **state)
 		{ "powerpc64", ARCH_PPC64 },  { "mips64el", ARCH_MIPS64EL }, { "mipsel", ARCH_MIPSEL },
 		{ "loong64", ARCH_LOONGARCH64 }, { "parisc", ARCH_HPPA },  { "openrisc", ARCH_OR1K },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum arch a = ARCH_UNKNOWN;
 
 		if (arch_from_name(cases[i].name, &a) != 0 || a != cases[i].arch)
-			fail_msg("'%s' gave %s, want %s", cases[i].name, arch_name(a),
-				 arch_name(cases[i].arch));
+			fail_msg("'%s' gave %s, want %s", cases[i].name, arch_name(a), arch_name(cases[i].arch));
 	}
 }
 
 static void test_unknown_names(void **state)
 {
 	static const char *const bad[] = {
-		"", "unknown", "X86_64", "AMD64", "x86_64 ", " x86_64", "x86_64\n", "arm64el",
-		"mips64le", "aarch64-be", "riscv", "qemu-arm", "arm-static", "armv9", "i786", "s390",
+		"",	    "unknown",	  "X86_64", "AMD64",	"x86_64 ",    " x86_64", "x86_64\n", "arm64el",
+		"mips64le", "aarch64-be", "riscv",  "qemu-arm", "arm-static", "armv9",	 "i786",     "s390",
 	};
 
 	(void)state;
@@ -117,6 +119,7 @@ static void test_from_elf(void **state)
 		uint16_t machine;
 		uint32_t flags;
 		enum arch arch;
+		/* clang-format off */
 	} cases[] = {
 		{ ELFCLASS64, false, EM_X86_64, 0, ARCH_X86_64 },
 		{ ELFCLASS32, false, EM_X86_64, 0, ARCH_X32 },
@@ -140,27 +143,23 @@ static void test_from_elf(void **state)
 		{ 0, false, EM_X86_64, 0, ARCH_UNKNOWN },
 		{ 3, false, EM_X86_64, 0, ARCH_UNKNOWN },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum arch a = arch_from_elf(cases[i].elf_class, cases[i].big_endian,
-					    cases[i].machine, cases[i].flags);
+		enum arch a = arch_from_elf(cases[i].elf_class, cases[i].big_endian, cases[i].machine, cases[i].flags);
 
 		if (a != cases[i].arch)
-			fail_msg("case %zu: got %s, want %s", i, arch_name(a),
-				 arch_name(cases[i].arch));
+			fail_msg("case %zu: got %s, want %s", i, arch_name(a), arch_name(cases[i].arch));
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_round_trip),
-		cmocka_unit_test(test_qemu_targets),
-		cmocka_unit_test(test_aliases),
-		cmocka_unit_test(test_unknown_names),
-		cmocka_unit_test(test_name_out_of_range),
-		cmocka_unit_test(test_from_elf),
+		cmocka_unit_test(test_name_round_trip),	  cmocka_unit_test(test_qemu_targets),
+		cmocka_unit_test(test_aliases),		  cmocka_unit_test(test_unknown_names),
+		cmocka_unit_test(test_name_out_of_range), cmocka_unit_test(test_from_elf),
 	};
 
 	return cmocka_run_group_tests_name("arch", tests, NULL, NULL);

@@ -95,15 +95,17 @@ static void test_i386_and_x32(void **state)
 	static const struct {
 		uint32_t nr;
 		bool at;
+		/* clang-format off */
 	} x32[] = {
 		{ X32_SYSCALL_BIT | NR_X32_EXECVE, false },
 		{ X32_SYSCALL_BIT | NR_X86_64_EXECVE, false },
 		{ X32_SYSCALL_BIT | NR_X32_EXECVEAT, true },
 		{ X32_SYSCALL_BIT | NR_X86_64_EXECVEAT, true },
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(x32) / sizeof(x32[0]); i++) {
-		d = data(AUDIT_ARCH_X86_64, x32[i].nr, 0xaaaa00000010u, 0xaaaa00000020u, 0xaaaa00000030u, 0xaaaa00000040u,
-			 0);
+		d = data(AUDIT_ARCH_X86_64, x32[i].nr, 0xaaaa00000010u, 0xaaaa00000020u, 0xaaaa00000030u,
+			 0xaaaa00000040u, 0);
 		assert_int_equal(notif_decode_exec(&d, &c), 0);
 		assert_int_equal(c.abi, EXEC_ABI_X32);
 		assert_int_equal(c.ptr_size, 4);
@@ -153,6 +155,7 @@ static void test_not_exec(void **state)
 {
 	static const struct {
 		uint32_t arch, nr;
+		/* clang-format off */
 	} rows[] = {
 		{ AUDIT_ARCH_X86_64, 0 },
 		{ AUDIT_ARCH_X86_64, NR_X86_64_CHROOT },
@@ -166,6 +169,7 @@ static void test_not_exec(void **state)
 		{ AUDIT_ARCH_ARM, NR_I386_EXECVE },       /* AArch32 tasks are never trapped */
 		{ AUDIT_ARCH_X86_64 & ~__AUDIT_ARCH_64BIT, NR_X86_64_EXECVE },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -181,6 +185,7 @@ static void test_changes_root(void **state)
 	static const struct {
 		uint32_t arch, nr;
 		bool root;
+		/* clang-format off */
 	} rows[] = {
 		{ AUDIT_ARCH_X86_64, NR_X86_64_CHROOT, true },
 		{ AUDIT_ARCH_X86_64, NR_X86_64_PIVOT_ROOT, true },
@@ -194,6 +199,7 @@ static void test_changes_root(void **state)
 		{ AUDIT_ARCH_I386, NR_X86_64_CHROOT, false },
 		{ AUDIT_ARCH_AARCH64, NR_X86_64_CHROOT, false },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -205,12 +211,9 @@ static void test_changes_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_execve_x86_64),
-		cmocka_unit_test(test_execveat_x86_64),
-		cmocka_unit_test(test_i386_and_x32),
-		cmocka_unit_test(test_aarch64),
-		cmocka_unit_test(test_not_exec),
-		cmocka_unit_test(test_changes_root),
+		cmocka_unit_test(test_execve_x86_64), cmocka_unit_test(test_execveat_x86_64),
+		cmocka_unit_test(test_i386_and_x32),  cmocka_unit_test(test_aarch64),
+		cmocka_unit_test(test_not_exec),      cmocka_unit_test(test_changes_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,8 +84,8 @@ static void test_script_chain(void **state)
 
 	(void)state;
 	n = rewrite_build_argv("qemu", A(0), argv, 3, &chain, out, 16);
-	struct rw_arg want[] = { S("qemu"),   S("-0"), S("/bin/bb"), S("/bin/bb"), S("sh"),
-				 S("/usr/bin/s2"), S("a1"), A(0),       A(2),       A(3) };
+	struct rw_arg want[] = { S("qemu"),	   S("-0"), S("/bin/bb"), S("/bin/bb"), S("sh"),
+				 S("/usr/bin/s2"), S("a1"), A(0),	  A(2),		A(3) };
 	assert_args(out, n, want, 10);
 }
 
