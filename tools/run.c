@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "cliopt.h"
 #include "engine.h"
+#include "host.h"
 #include "hostbinfmt.h"
 #include "idmap.h"
 #include "parse.h"
@@ -184,11 +185,12 @@ static int handle_run_option(int key, const char *arg, void *ctx)
 					       ENGINE_DECISION_TIMEOUT_MIN_MS, ENGINE_DECISION_TIMEOUT_MAX_MS);
 		return 0;
 	case OPT_NO_NATIVE:
-		if (arch_from_name(arg, &arch) < 0 || arch == ARCH_X86_64)
+		/* The host's own architecture is native by definition: nothing could emulate it. */
+		if (arch_from_name(arg, &arch) < 0 || arch == host_arch())
 			return log_error_errno(-EINVAL,
-					       "--no-native '%s': expected a foreign-capable "
-					       "architecture such as i386",
-					       arg);
+					       "--no-native '%s': expected an architecture this host may run "
+					       "natively besides its own, such as %s",
+					       arg, host_arch() == ARCH_AARCH64 ? "arm" : "i386");
 		a->not_native |= UINT64_C(1) << arch;
 		return 0;
 	case 'v':
