@@ -35,6 +35,8 @@ all_archs=("${bookworm_archs[@]}" "${trixie_archs[@]}")
 dyn_roots=(libc6 bash coreutils)
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
+# shellcheck source=SCRIPTDIR/apt_private.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_private.sh"
 
 die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
@@ -142,37 +144,9 @@ fi
 apt_setup() {
 	local name=$1 suite=$2 native=$3
 	shift 3
-	local d=$cache/apt/$name a archs=
-	mkdir -p "$d"/etc/{apt.conf.d,sources.list.d,preferences.d,trusted.gpg.d} \
-		"$d"/lists/partial "$d"/cache/archives/partial "$cache/debs/$name"
-	: >"$d/status"
-	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" >"$d/etc/sources.list"
-	for a in "$@"; do
-		archs+="\"$a\"; "
-	done
-	cat >"$d/apt.conf" <<-EOF
-		Dir::Etc::main "$d/etc/apt.conf";
-		Dir::Etc::parts "$d/etc/apt.conf.d";
-		Dir::Etc::sourcelist "$d/etc/sources.list";
-		Dir::Etc::sourceparts "$d/etc/sources.list.d";
-		Dir::Etc::preferences "$d/etc/preferences";
-		Dir::Etc::preferencesparts "$d/etc/preferences.d";
-		Dir::Etc::trusted "$d/etc/trusted.gpg";
-		Dir::Etc::trustedparts "$d/etc/trusted.gpg.d";
-		Dir::State "$d";
-		Dir::State::lists "$d/lists";
-		Dir::State::status "$d/status";
-		Dir::State::extended_states "$d/extended_states";
-		Dir::Cache "$d/cache";
-		Dir::Log "$d/log";
-		APT::Architecture "$native";
-		APT::Architectures { $archs};
-		Acquire::Languages "none";
-		Acquire::GzipIndexes "true";
-		Acquire::PDiffs "false";
-		Acquire::Retries "3";
-		Acquire::http::Timeout "30";
-	EOF
+	local d=$cache/apt/$name
+	mkdir -p "$cache/debs/$name"
+	apt_private_config "$d" "deb [signed-by=$keyring] $mirror $suite main" "$native" "$@"
 	if [ -n "$sandbox_user" ]; then
 		echo "APT::Sandbox::User \"$sandbox_user\";" >>"$d/apt.conf"
 		[ "$sandbox_user" = root ] || chown _apt "$cache/debs/$name"

@@ -28,6 +28,8 @@ repo=$(dirname "$(dirname "$script")")
 cache=${UBINFMT_ARM64_CACHE:-$repo/.cache/arm64}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
+# shellcheck source=SCRIPTDIR/apt_private.sh
+source "$repo/tools/apt_private.sh"
 
 sysroot_pkgs=(libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1
 	libseccomp-dev libseccomp2 liburing-dev liburing2 libcap-ng-dev libcap-ng0
@@ -76,34 +78,9 @@ trap 'rm -rf "$log" "$x"' EXIT
 # The private apt: APT_CONFIG is read before anything else and points every Dir:: away from
 # /etc/apt and /var/lib/apt; only arm64 is known to it.
 d=$cache/apt
-mkdir -p "$d"/etc/{apt.conf.d,sources.list.d,preferences.d,trusted.gpg.d} "$d"/lists/partial \
-	"$d"/cache/archives/partial "$cache/debs"
-: >"$d/status"
-printf 'deb [signed-by=%s] %s bookworm main\n' "$keyring" "$mirror" >"$d/etc/sources.list"
-cat >"$d/apt.conf" <<EOF
-Dir::Etc::main "$d/etc/apt.conf";
-Dir::Etc::parts "$d/etc/apt.conf.d";
-Dir::Etc::sourcelist "$d/etc/sources.list";
-Dir::Etc::sourceparts "$d/etc/sources.list.d";
-Dir::Etc::preferences "$d/etc/preferences";
-Dir::Etc::preferencesparts "$d/etc/preferences.d";
-Dir::Etc::trusted "$d/etc/trusted.gpg";
-Dir::Etc::trustedparts "$d/etc/trusted.gpg.d";
-Dir::State "$d";
-Dir::State::lists "$d/lists";
-Dir::State::status "$d/status";
-Dir::State::extended_states "$d/extended_states";
-Dir::Cache "$d/cache";
-Dir::Log "$d/log";
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-Acquire::Languages "none";
-Acquire::GzipIndexes "true";
-Acquire::PDiffs "false";
-Acquire::Retries "3";
-Acquire::http::Timeout "30";
-APT::Sandbox::User "root";
-EOF
+mkdir -p "$cache/debs"
+apt_private_config "$d" "deb [signed-by=$keyring] $mirror bookworm main" arm64 arm64
+echo 'APT::Sandbox::User "root";' >>"$d/apt.conf"
 apt_in() {
 	APT_CONFIG=$d/apt.conf "$@" </dev/null
 }

@@ -18,6 +18,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${UBINFMT_CONFORMANCE_CACHE:-$repo/.cache/conformance}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
+# shellcheck source=SCRIPTDIR/../../tools/apt_private.sh
+source "$repo/tools/apt_private.sh"
 
 die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
@@ -43,28 +45,7 @@ for tool in apt-get dpkg-source; do
 	command -v "$tool" >/dev/null || die "needs $tool; run tools/deps.sh"
 done
 d=$cache/apt-src
-mkdir -p "$d"/etc/{apt.conf.d,sources.list.d,preferences.d,trusted.gpg.d} "$d"/lists/partial \
-	"$d"/cache/archives/partial
-: >"$d/status"
-printf 'deb-src [signed-by=%s] %s bookworm main\n' "$keyring" "$mirror" >"$d/etc/sources.list"
-cat >"$d/apt.conf" <<-CONF
-	Dir::Etc::main "$d/etc/apt.conf";
-	Dir::Etc::parts "$d/etc/apt.conf.d";
-	Dir::Etc::sourcelist "$d/etc/sources.list";
-	Dir::Etc::sourceparts "$d/etc/sources.list.d";
-	Dir::Etc::preferences "$d/etc/preferences";
-	Dir::Etc::preferencesparts "$d/etc/preferences.d";
-	Dir::Etc::trusted "$d/etc/trusted.gpg";
-	Dir::Etc::trustedparts "$d/etc/trusted.gpg.d";
-	Dir::State "$d";
-	Dir::State::lists "$d/lists";
-	Dir::State::status "$d/status";
-	Dir::Cache "$d/cache";
-	Dir::Log "$d/log";
-	Acquire::Languages "none";
-	Acquire::Retries "3";
-	Acquire::http::Timeout "30";
-CONF
+apt_private_config "$d" "deb-src [signed-by=$keyring] $mirror bookworm main"
 # apt drops to _apt for downloads only when _apt can write where it downloads.
 if ! runuser -u _apt -- test -w "$src" 2>/dev/null; then
 	echo 'APT::Sandbox::User "root";' >>"$d/apt.conf"
