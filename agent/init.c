@@ -419,9 +419,6 @@ static int handle_option(int key, const char *arg, void *ctx)
 	case 'g':
 		arg_group = true;
 		return 0;
-	case 'v':
-		log_more_verbose();
-		return 0;
 	case OPT_SOCKET:
 		arg_socket = arg;
 		return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cliopt.h"
+#include "log.h"
 
 void cliopt_usage(const struct cliopt_spec *spec, FILE *f)
 {
@@ -57,6 +58,10 @@ int cliopt_parse(const struct cliopt_spec *spec, int argc, char **argv, void *ct
 		if (c == '?' || c == ':') {
 			cliopt_usage(spec, stderr);
 			return -EINVAL;
+		}
+		if (c == 'v') {
+			log_more_verbose();
+			continue;
 		}
 		r = spec->handle(c, optarg, ctx);
 		if (r < 0)

@@ -36,7 +36,8 @@ void cliopt_usage(const struct cliopt_spec *spec, FILE *f);
 
 /*
  * Parses argv from argv[1] with getopt_long, calling spec->handle(key, optarg, ctx) for each
- * option.  Returns the index of the first operand (≥ 1); 0 after printing --help ('h') on
+ * option but 'h' (--help, below) and 'v' (--verbose: one more log level each time, the same in
+ * every program).  Returns the index of the first operand (≥ 1); 0 after printing --help ('h') on
  * stdout, for the caller to exit with 0; the handler's error, or -EINVAL after getopt's message
  * and the usage on stderr for an unknown option or a missing argument.
  */

@@ -150,9 +150,6 @@ static int handle_detect_option(int key, const char *arg, void *ctx)
 		if (r < 0)
 			return log_error_errno(r, "--emulator '%s': %m", arg);
 		return 0;
-	case 'v':
-		log_more_verbose();
-		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -193,9 +193,6 @@ static int handle_run_option(int key, const char *arg, void *ctx)
 					       arg, host_arch() == ARCH_AARCH64 ? "arm" : "i386");
 		a->not_native |= UINT64_C(1) << arch;
 		return 0;
-	case 'v':
-		log_more_verbose();
-		return 0;
 	default:
 		return -EINVAL;
 	}

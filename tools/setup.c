@@ -558,9 +558,6 @@ static int handle_setup_option(int key, const char *arg, void *ctx)
 	case OPT_RUNTIME_PATH:
 		*a->runtime = arg;
 		return 0;
-	case 'v':
-		log_more_verbose();
-		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -561,9 +561,6 @@ static int handle_option(int key, const char *arg, void *ctx)
 		if (parse_int(arg, 1, 1000000, &arg_max_per_container) < 0)
 			return log_error_errno(-EINVAL, "--max-per-container '%s': expected 1 to 1000000", arg);
 		return 0;
-	case 'v':
-		log_more_verbose();
-		return 0;
 	default:
 		return -EINVAL;
 	}
