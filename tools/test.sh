@@ -17,6 +17,10 @@ build=${UBINFMT_BUILD:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUBINFMT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"
+# integration.arm64 passes quietly under --output-on-failure: show what the arm64 machine ran
+# (its kernel, and the amd64 busybox pipeline through ubinfmt run on it).
+grep -h -e '^UBT: INFO kernel' -e '^UBT: INFO amd64 pipeline' -e '^UBT: DONE' \
+	"$build/Testing/Temporary/LastTest.log" 2>/dev/null | sed 's/^UBT: \(INFO \)\{0,1\}/arm64 machine: /' || true
 
 # Optional passes (CI turns them on in .ci/run):
 #   UBINFMT_SANITIZE=1       the whole suite again, ubinfmt built with ASan and UBSan (leaks
