@@ -140,6 +140,36 @@ for m in posix_spawn vfork fork thread; do
 		$UB run -- $ET spawn $m --status 7 $FX/amd64/busybox sh -c 'echo $$; exit 7'
 done
 
+# ---- traced callers (as under strace -f): the code stub ------------------------------------------
+# ubinfmt cannot PTRACE_SEIZE a task another tracer holds: a single-threaded caller's exec is
+# rewritten with a code stub (host_stub_code: movz/movk into x0-x4 and x8, svc #0) written over
+# its code after the `svc`; a multithreaded one gets ENOEXEC and a reason on stderr.  The machine
+# has no strace: exectest ptrace traces as strace -f does (PTRACE_TRACEME, follows forks, clones
+# and execs); t_traced.sh runs the same checks under both on x86-64.
+expect_lines "traced caller: fork + execve of amd64 busybox (pid, memory, status)" 0 "ok pid" "ok memory unchanged" \
+	"status 7" "ok fork" -- $UB run -- $ET ptrace $ET spawn fork --status 7 $FX/amd64/busybox sh -c 'echo $$; exit 7'
+got=$(timeout 120 $UB run -vv -- $ET ptrace $ET errno $FX/amd64/busybox echo traced-direct-ok 2>$T/err)
+st=$?
+if [ "$got" = traced-direct-ok ] && grep -q 'rewrote its exec with a code stub' $T/err; then
+	pass "traced caller: execve in place, through the code stub"
+else
+	fail "traced caller: execve in place, through the code stub" "exit status $st; got: $got
+$(grep -iE 'stub|trac|error|warn' $T/err)"
+fi
+echo "UBT: INFO traced caller, execve from a non-main thread: $(timeout 120 $UB run -- $ET ptrace $ET spawn thread \
+	--status 7 $FX/amd64/busybox sh -c 'echo $$; exit 7' 2>/dev/null | grep -E '^(ok thread|status|errno)' | tr '\n' ' ')"
+got=$(timeout 120 $UB run -- $ET ptrace $ET errno --thread $FX/amd64/busybox echo mt-ran 2>$T/err | head -n 1)
+reason=$(grep -v '^exectest:' $T/err | grep -iE 'trac|ptrace' | head -n 1)
+if [ "$got" = "errno ENOEXEC" ] && [ -n "$reason" ]; then
+	pass "traced multithreaded caller gets ENOEXEC, and ubinfmt says why"
+	echo "UBT: INFO traced multithreaded caller: $reason"
+else
+	fail "traced multithreaded caller gets ENOEXEC, and ubinfmt says why" "got: $got
+stderr:
+$(cat $T/err)"
+fi
+expect "untraced multithreaded caller works" "mt-untraced-ok" $UB run -- $ET errno --thread $FX/amd64/busybox echo mt-untraced-ok
+
 # ---- errno conformance: the kernel's own answers, with and without ubinfmt ---------------------
 printf 'not a program\n' >$T/noexec
 chmod 644 $T/noexec

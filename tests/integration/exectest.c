@@ -21,6 +21,8 @@
  *       (hostile modes, see exectest_hostile.c)
  *   exectest sigurg [--status N] [--jobs J] [--main-stack] M INTERVAL_US PATH [ARGV0 ARG…]
  *       (a Go runtime's SIGURG preemption during raw execs, see exectest_sigurg.c)
+ *   exectest ptrace CMD [ARG…]
+ *       (runs CMD traced, following its children like strace -f, see exectest_ptrace.c)
  *
  * The program's whole argv is given (ARGV0 first); without it argv is just {PATH}.  A mode that
  * execs once only returns when the exec failed: it prints "errno NAME".  spawn (in
@@ -509,6 +511,7 @@ static const struct {
 	{ "fusestack", et_fusestack },
 	{ "threadexec", et_threadexec },
 	{ "sigurg", et_sigurg },
+	{ "ptrace", et_ptrace },
 };
 /* clang-format on */
 

@@ -75,5 +75,6 @@ int et_memfd_copy(const char *path);	     /* exectest.c */
 int et_fdexec(int argc, char **argv);	     /* exectest_fd.c */
 int et_arm64_fexecve(int argc, char **argv); /* exectest_fd.c */
 int et_sigurg(int argc, char **argv);	     /* exectest_sigurg.c */
+int et_ptrace(int argc, char **argv);	     /* exectest_ptrace.c */
 
 #endif
