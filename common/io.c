@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -20,4 +21,18 @@ ssize_t read_full(int fd, void *buf, size_t size)
 		len += (size_t)n;
 	}
 	return (ssize_t)len;
+}
+
+ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n;
+
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	return n;
 }

@@ -12,4 +12,11 @@
  */
 ssize_t read_full(int fd, void *buf, size_t size);
 
+/*
+ * Reads the small file path (relative to dirfd) with one read, as /proc and /sys files want, into
+ * buf as a NUL-terminated string (at most size - 1 bytes): the byte count, or -errno.  Opened
+ * O_NONBLOCK, so a FIFO put where a file was expected does not hang the caller.
+ */
+ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size);
+
 #endif

@@ -7,21 +7,8 @@
 #include <unistd.h>
 
 #include "hostbinfmt.h"
+#include "io.h"
 #include "macros.h"
-
-static int read_small(int dirfd, const char *name, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	ssize_t n;
-
-	if (fd < 0)
-		return negative_errno();
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return negative_errno();
-	buf[n] = '\0';
-	return (int)n;
-}
 
 int hostbinfmt_load(const char *dir, struct hostbinfmt *ret)
 {
@@ -36,7 +23,7 @@ int hostbinfmt_load(const char *dir, struct hostbinfmt *ret)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return 0;
-	n = read_small(dfd, "status", buf, sizeof(buf));
+	n = read_small_at(dfd, "status", buf, sizeof(buf));
 	if (n < 0 || strncmp(buf, "enabled", 7) != 0)
 		return 0; /* not mounted (no status file) or switched off */
 
@@ -52,7 +39,7 @@ int hostbinfmt_load(const char *dir, struct hostbinfmt *ret)
 		struct hostbinfmt_entry e;
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "status") == 0 || strcmp(de->d_name, "register") == 0)
 			continue;
-		n = read_small(dfd, de->d_name, buf, sizeof(buf));
+		n = read_small_at(dfd, de->d_name, buf, sizeof(buf));
 		if (n < 0 || hostbinfmt_parse_entry(buf, (size_t)n, &e) < 0)
 			continue;
 		if (e.enabled && e.is_magic)

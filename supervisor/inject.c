@@ -19,6 +19,7 @@
 #include "abi.h"
 #include "host.h"
 #include "inject.h"
+#include "io.h"
 #include "log.h"
 #include "macros.h"
 #include "parse.h"
@@ -293,18 +294,12 @@ static int trace1(pid_t tid, enum __ptrace_request req, void *addr, void *data)
 static int read_thread_file(int dirfd, const char *dir, const char *name, char *buf, size_t size)
 {
 	char path[64];
-	_cleanup_close_ int fd = -1;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return negative_errno();
-	buf[n] = '\0';
-	return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	n = read_small_at(dirfd, path, buf, size);
+	return n < 0 ? (int)n : 0;
 }
 
 static bool wchan_is(const char *wchan, const char *fn)
