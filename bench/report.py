@@ -203,19 +203,30 @@ def scenario1(rep, recs):
     for mode, label, goal in pairs:
         bare = by_round(recs, "1", f"{mode}-bare", "per_exec_us")
         ub = by_round(recs, "1", f"{mode}-ubinfmt", "per_exec_us")
+        null = by_round(recs, "1", f"{mode}-null", "per_exec_us")
         traced = by_round(recs, "1", f"{mode}-ubinfmt-traced", "per_exec_us")
         if not bare:
             continue
         rep.add("1", t, f"{label}: bare", "value", "µs", bare.values())
+        rep.add("1", t, f"{label}: null supervisor", "value", "µs", null.values())
         rep.add("1", t, f"{label}: ubinfmt run", "value", "µs", ub.values())
         rep.add("1", t, f"{label}: ubinfmt run --trace", "value", "µs", traced.values())
         rep.add("1", t, f"{label}: ubinfmt/bare", "ratio", "x", per_round_op(ub, bare, "ratio"), goal)
+        # The floor: the kernel's round trip through any supervisor (bench/null.c) ...
+        rep.add("1", t, f"{label}: null/bare", "ratio", "x", per_round_op(null, bare, "ratio"), key=True)
+        # ... and what ubinfmt adds on top of it.
+        rep.add("1", t, f"{label}: ubinfmt/null", "ratio", "x", per_round_op(ub, null, "ratio"),
+                ("<=", 1.1) if mode == "vfork" else None, key=True)
         rep.add("1", t, f"{label}: added per exec", "delta", "µs", per_round_op(ub, bare, "diff"))
+        rep.add("1", t, f"{label}: added per exec over null", "delta", "µs", per_round_op(ub, null, "diff"))
         cb, cu = cpu_per_exec(recs, "1", f"{mode}-bare"), cpu_per_exec(recs, "1", f"{mode}-ubinfmt")
+        cn = cpu_per_exec(recs, "1", f"{mode}-null")
         rep.add("1", t, f"{label}: CPU per exec, bare", "value", "µs", cb.values())
+        rep.add("1", t, f"{label}: CPU per exec, null supervisor", "value", "µs", cn.values())
         rep.add("1", t, f"{label}: CPU per exec, ubinfmt", "value", "µs", cu.values())
         rep.add("1", t, f"{label}: CPU ubinfmt/bare", "ratio", "x", per_round_op(cu, cb, "ratio"), key=True)
-        for v in ("bare", "ubinfmt", "ubinfmt-traced"):
+        rep.add("1", t, f"{label}: CPU ubinfmt/null", "ratio", "x", per_round_op(cu, cn, "ratio"), key=True)
+        for v in ("bare", "null", "ubinfmt", "ubinfmt-traced"):
             n = failures(recs, "1", f"{mode}-{v}")
             rep.check("1", f"{mode}-{v}: every run exited 0 with no failed exec", n == 0, f"{n} bad runs")
     # The supervisor's own time per native exec, from the trace's usec (integer µs).
@@ -233,6 +244,9 @@ def scenario1(rep, recs):
         sup = supervisor_cpu_per_exec(recs, "1", f"{mode}-ubinfmt")
         if sup:
             rep.add("1s", t, f"{mode}: ubinfmt process CPU per exec", "value", "µs", sup.values(), ("<=", 15))
+        sup = supervisor_cpu_per_exec(recs, "1", f"{mode}-null")
+        if sup:
+            rep.add("1s", t, f"{mode}: null supervisor process CPU per exec", "value", "µs", sup.values(), key=True)
 
 
 def scenario2(rep, recs):

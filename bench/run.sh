@@ -18,8 +18,9 @@
 #
 # Scenarios:
 #   1 native exec tax: N× fork+execve+wait of /bin/true, and N× vfork+execve+wait of a tiny
-#     static program, bare and under `ubinfmt run`; plus a traced run whose `usec` fields give
-#     the supervisor's own time per native exec
+#     static program, bare, under the null supervisor (ubinfmt-null: the same filter and
+#     io_uring readiness path, every exec answered CONTINUE: the floor) and under `ubinfmt
+#     run`; plus a traced run whose `usec` fields give the supervisor's own time per native exec
 #   2 one foreign exec (arm64 busybox `true`), N× inside one session: qemu-aarch64-static
 #     invoked directly, `ubinfmt run`, binfmt_misc (in a user namespace), `proot -q`; and
 #     (2s) the same as whole commands, start-up included (hyperfine)
@@ -152,7 +153,8 @@ build_all() {
 	ubinfmt=$build_dir/bin/ubinfmt
 	ubinfmtd=$build_dir/bin/ubinfmtd
 	ubinfmt_init=$build_dir/bin/ubinfmt-init
-	for b in "$ubinfmt" "$ubinfmtd" "$ubinfmt_init"; do
+	ubinfmt_null=$build_dir/bin/ubinfmt-null
+	for b in "$ubinfmt" "$ubinfmtd" "$ubinfmt_init" "$ubinfmt_null"; do
 		[ -x "$b" ] || die "no $b"
 	done
 	mkdir -p "$results/bin"
@@ -240,10 +242,13 @@ scenario1() {
 	note "1: native exec tax: $R1 rounds of $N1 execs"
 	quiet "$ubinfmt" run -- "$execbench" -n 50 -- /bin/true
 	quiet "$ubinfmt" run -- "$execbench" --vfork -n 50 -- "$tiny"
+	quiet "$ubinfmt_null" "$execbench" --vfork -n 50 -- "$tiny"
 	for ((r = 1; r <= R1; r++)); do
 		execbench_run 1 fork-bare "$r" "$execbench" -n "$N1" -- /bin/true
+		execbench_run 1 fork-null "$r" "$ubinfmt_null" "$execbench" -n "$N1" -- /bin/true
 		execbench_run 1 fork-ubinfmt "$r" "$ubinfmt" run -- "$execbench" -n "$N1" -- /bin/true
 		execbench_run 1 vfork-bare "$r" "$execbench" --vfork -n "$N1" -- "$tiny"
+		execbench_run 1 vfork-null "$r" "$ubinfmt_null" "$execbench" --vfork -n "$N1" -- "$tiny"
 		execbench_run 1 vfork-ubinfmt "$r" "$ubinfmt" run -- "$execbench" --vfork -n "$N1" -- "$tiny"
 		# The supervisor's own time per exec, from its trace (the trace costs a write per exec).
 		t=$raw/s1-trace-fork-$r.jsonl
