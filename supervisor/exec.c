@@ -163,6 +163,7 @@ static int open_and_classify(const struct exec_env *env, struct exec_ctx *c, str
 	cache_key_from_statx(&sx, &key);
 	const struct exec_file_facts *cached = exec_cache_find(&c->cache, &key);
 	if (cached) {
+		log_trace("pid %d: '%.200s' classified from the cache", (int)c->tid, path ? path : "(its fd)");
 		classify_cached(c, f, cached);
 		*ret_fd = TAKE_FD(pfd);
 		return 0;
