@@ -329,7 +329,11 @@ static void answer(struct engine *e, struct sandbox *sb, struct exec_ctx *c, con
 {
 	int r;
 
-	decide_record(f->reach, d->decision, d->err, &c->rec);
+	/*
+	 * What a record may show; an exec no record is made of is only counted, as what it is (a
+	 * native exec, whose reach was never checked, would count as the kernel's otherwise).
+	 */
+	decide_record(f->recorded ? f->reach : EXEC_REACH_ALL, d->decision, d->err, &c->rec);
 	if (c->emu)
 		c->rec.emulator = c->emu->path;
 	switch (d->decision) {
