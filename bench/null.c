@@ -3,7 +3,8 @@
  * ubinfmt-null: the floor under ubinfmt's native exec tax.  Runs CMD under the engine's own
  * filter (notif_install_filter, the one `ubinfmt run` and ubinfmt-init install) and answers
  * every notification CONTINUE, woken through the engine's own io_uring readiness path
- * (loop.c: a multishot poll on the listener, RECV and SEND as ioctls after it).  What is left
+ * (loop.c: a multishot poll on the listener, RECV and SEND as ioctls after it, and the
+ * listener's synchronous wake-up set as the engine sets it).  What is left
  * is the kernel's round trip through a supervisor: ubinfmt/null against ubinfmt/bare in
  * bench/run.sh is the part of the tax no supervisor can avoid, ubinfmt against ubinfmt/null
  * the part that is ours.
@@ -122,6 +123,10 @@ int main(int argc, char **argv)
 	close(sv[0]);
 	if (listener < 0)
 		return log_error_errno(listener, "no listener from the child: %m"), 125;
+	/* As the engine does for every listener (engine_sandbox_add_listener): part of the path. */
+	r = notif_set_sync_wakeup(listener);
+	if (r < 0 && r != -EINVAL && r != -ENOTTY)
+		log_debug_errno(r, "no synchronous wake-up: %m");
 	r = notif_bufs_alloc(&s.bufs);
 	if (r >= 0)
 		r = loop_new(16, &s.loop);
