@@ -66,6 +66,10 @@ static bool target_fd_cloexec(pid_t tid, int fd)
 	return strtoul(flags + 6, NULL, 8) & O_CLOEXEC;
 }
 
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8 (resolve.c asks for it) */
+#endif
+
 /* What perm.c checks (mode, owner, group), and the rest fstat would give, from a statx. */
 static void stat_from_statx(const struct statx *sx, struct stat *ret)
 {
@@ -87,7 +91,7 @@ static void cache_key_from_statx(const struct statx *sx, struct exec_cache_key *
 	*ret = (struct exec_cache_key){
 		.dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
 		.ino = sx->stx_ino,
-		.mnt_id = sx->stx_mask & STATX_MNT_ID ? sx->stx_mnt_id : 0,
+		.mnt_id = sx->stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE) ? sx->stx_mnt_id : 0,
 		.size = (int64_t)sx->stx_size,
 		.mtime_sec = sx->stx_mtime.tv_sec,
 		.mtime_nsec = sx->stx_mtime.tv_nsec,

@@ -46,7 +46,7 @@
 struct exec_cache_key {
 	uint64_t dev; /* makedev(major, minor) */
 	uint64_t ino;
-	uint64_t mnt_id; /* 0 where the kernel has none (before Linux 5.8) */
+	uint64_t mnt_id; /* the unique one from Linux 6.8; 0 where the kernel has none (before 5.8) */
 	int64_t size;
 	int64_t mtime_sec;
 	int64_t ctime_sec;

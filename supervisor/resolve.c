@@ -762,6 +762,11 @@ int resolve_check_search(struct target_view *v, int start_fd, const char *path,
 	return fd == -EACCES || fd == -ESRCH ? fd : 0;
 }
 
+/* Linux 6.8; Debian 12's headers predate it. */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
 /* Our /proc/self/fd, opened once (resolve_init) before any thread could race for it. */
 static int self_fd_dir = -1;
 
@@ -782,8 +787,12 @@ int resolve_stat_regular(int path_fd, struct statx *ret_sx)
 {
 	struct statx sx;
 
-	/* One call for what fstat gives and the mount id (the classification cache's key). */
-	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0)
+	/*
+	 * One call for what fstat gives and the mount id (the classification cache's key): the
+	 * unique one where the kernel has it (Linux >= 6.8: never reused), else the other.
+	 */
+	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0)
 		return negative_errno();
 	if (!S_ISREG(sx.stx_mode))
 		return -EACCES;
