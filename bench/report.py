@@ -203,19 +203,30 @@ def scenario1(rep, recs):
     for mode, label, goal in pairs:
         bare = by_round(recs, "1", f"{mode}-bare", "per_exec_us")
         ub = by_round(recs, "1", f"{mode}-ubinfmt", "per_exec_us")
+        null = by_round(recs, "1", f"{mode}-null", "per_exec_us")
         traced = by_round(recs, "1", f"{mode}-ubinfmt-traced", "per_exec_us")
         if not bare:
             continue
         rep.add("1", t, f"{label}: bare", "value", "µs", bare.values())
+        rep.add("1", t, f"{label}: null supervisor", "value", "µs", null.values())
         rep.add("1", t, f"{label}: ubinfmt run", "value", "µs", ub.values())
         rep.add("1", t, f"{label}: ubinfmt run --trace", "value", "µs", traced.values())
         rep.add("1", t, f"{label}: ubinfmt/bare", "ratio", "x", per_round_op(ub, bare, "ratio"), goal)
+        # The floor: the kernel's round trip through any supervisor (bench/null.c) ...
+        rep.add("1", t, f"{label}: null/bare", "ratio", "x", per_round_op(null, bare, "ratio"), key=True)
+        # ... and what ubinfmt adds on top of it.
+        rep.add("1", t, f"{label}: ubinfmt/null", "ratio", "x", per_round_op(ub, null, "ratio"),
+                ("<=", 1.1) if mode == "vfork" else None, key=True)
         rep.add("1", t, f"{label}: added per exec", "delta", "µs", per_round_op(ub, bare, "diff"))
+        rep.add("1", t, f"{label}: added per exec over null", "delta", "µs", per_round_op(ub, null, "diff"))
         cb, cu = cpu_per_exec(recs, "1", f"{mode}-bare"), cpu_per_exec(recs, "1", f"{mode}-ubinfmt")
+        cn = cpu_per_exec(recs, "1", f"{mode}-null")
         rep.add("1", t, f"{label}: CPU per exec, bare", "value", "µs", cb.values())
+        rep.add("1", t, f"{label}: CPU per exec, null supervisor", "value", "µs", cn.values())
         rep.add("1", t, f"{label}: CPU per exec, ubinfmt", "value", "µs", cu.values())
         rep.add("1", t, f"{label}: CPU ubinfmt/bare", "ratio", "x", per_round_op(cu, cb, "ratio"), key=True)
-        for v in ("bare", "ubinfmt", "ubinfmt-traced"):
+        rep.add("1", t, f"{label}: CPU ubinfmt/null", "ratio", "x", per_round_op(cu, cn, "ratio"), key=True)
+        for v in ("bare", "null", "ubinfmt", "ubinfmt-traced"):
             n = failures(recs, "1", f"{mode}-{v}")
             rep.check("1", f"{mode}-{v}: every run exited 0 with no failed exec", n == 0, f"{n} bad runs")
     # The supervisor's own time per native exec, from the trace's usec (integer µs).
@@ -233,6 +244,9 @@ def scenario1(rep, recs):
         sup = supervisor_cpu_per_exec(recs, "1", f"{mode}-ubinfmt")
         if sup:
             rep.add("1s", t, f"{mode}: ubinfmt process CPU per exec", "value", "µs", sup.values(), ("<=", 15))
+        sup = supervisor_cpu_per_exec(recs, "1", f"{mode}-null")
+        if sup:
+            rep.add("1s", t, f"{mode}: null supervisor process CPU per exec", "value", "µs", sup.values(), key=True)
 
 
 def scenario2(rep, recs):
@@ -380,10 +394,11 @@ def storm_round(fields):
 def scenario4(rep, recs):
     if not recs.get(("4", "bare")):
         return
-    t = "4 storm: 32 sandboxes × N vfork+exec at once (µs per exec, pooled)"
+    n_sb = max((int(f.get("sandboxes", "0")) for f in recs.get(("4", "bare"), {}).values()), default=0)
+    t = f"4 storm: {n_sb} sandboxes × N vfork+exec at once (µs per exec, pooled)"
     rounds = {v: {r: storm_round(f) for r, f in recs.get(("4", v), {}).items() if r >= 1}
               for v in ("bare", "daemon", "runs", "solo")}
-    labels = {"bare": "bare", "daemon": "ubinfmtd", "runs": "ubinfmt run ×32"}
+    labels = {"bare": "bare", "daemon": "ubinfmtd", "runs": f"ubinfmt run ×{n_sb}"}
     for v, rr in rounds.items():
         if not rr or v == "solo":
             continue
@@ -401,10 +416,14 @@ def scenario4(rep, recs):
         rep.add("4", t, "ubinfmtd: added p50 (vs bare storm)", "delta", "µs", per_round_op(p50["daemon"], p50["bare"], "diff"))
         rep.add("4", t, "ubinfmtd/bare p50", "ratio", "x", per_round_op(p50["daemon"], p50["bare"], "ratio"))
         dr = rounds["daemon"].values()
-        rep.add("4", t, "ubinfmtd status p50 (median of 32 sandboxes)", "value", "µs", [x.get("status_p50_median") for x in dr])
-        rep.add("4", t, "ubinfmtd status p99 (median of 32 sandboxes)", "value", "µs", [x.get("status_p99_median") for x in dr])
+        rep.add("4", t, f"ubinfmtd status p50 (median of {n_sb} sandboxes)", "value", "µs", [x.get("status_p50_median") for x in dr])
+        rep.add("4", t, f"ubinfmtd status p99 (median of {n_sb} sandboxes)", "value", "µs", [x.get("status_p99_median") for x in dr])
         rep.add("4", t, "ubinfmtd status p99 (worst sandbox)", "value", "µs", [x.get("status_p99_max") for x in dr], ("<=", 2000))
         rep.add("4", t, "ubinfmtd CPU per exec (schedstat)", "value", "µs", [x.get("daemon_cpu_us_per_exec") for x in dr], key=True)
+        # One loop thread's ceiling: the execs per second it could answer if it did nothing else
+        # (bench/README.md: what a 64-core node's containers produce against it).
+        rep.add("4", t, "ubinfmtd one loop thread's ceiling (1e6 / CPU per exec)", "value", "execs/s",
+                [1e6 / x["daemon_cpu_us_per_exec"] for x in dr if x.get("daemon_cpu_us_per_exec")], key=True)
         for r, x in rounds["daemon"].items():
             n = int(recs[("4", "daemon")][r].get("n", "0"))
             want = int(recs[("4", "daemon")][r].get("sandboxes", "0"))
@@ -413,8 +432,8 @@ def scenario4(rep, recs):
                       f"{x.get('status_sandboxes')} sandboxes, {x.get('status_native')} native execs "
                       f"(want {want}, {want * (n + 2)}: execbench, 1 warm-up, {n})")
     if rounds["runs"]:
-        rep.add("4", t, "ubinfmt run ×32: added p99 (vs bare storm)", "delta", "µs", per_round_op(p99["runs"], p99["bare"], "diff"), key=True)
-        rep.add("4", t, "ubinfmt run ×32 / bare p50", "ratio", "x", per_round_op(p50["runs"], p50["bare"], "ratio"))
+        rep.add("4", t, f"ubinfmt run ×{n_sb}: added p99 (vs bare storm)", "delta", "µs", per_round_op(p99["runs"], p99["bare"], "diff"), key=True)
+        rep.add("4", t, f"ubinfmt run ×{n_sb} / bare p50", "ratio", "x", per_round_op(p50["runs"], p50["bare"], "ratio"))
     if rounds["solo"]:
         # The histogram's quantiles are bucket upper bounds (four buckets per power of two).
         sr = rounds["solo"].values()
@@ -442,6 +461,9 @@ def daemon_memory(rep, raw):
         if when in rows:
             rep.add("4m", t, f"RSS at {when}", "value", "KiB", [num(rows[when], "rss_kib")], ("<=", 8192) if when == "end" else None)
             rep.add("4m", t, f"fds at {when}", "value", "", [num(rows[when], "fds")])
+    held = [num(v, "rss_kib") for k, v in rows.items() if k.startswith("held-")]
+    if held:
+        rep.add("4m", t, "RSS with every storm sandbox held (max over rounds)", "value", "KiB", [max(held)], key=True)
     if "warm" in rows and "end" in rows:
         w, e = num(rows["warm"], "fds"), num(rows["end"], "fds")
         rep.check("4", "ubinfmtd fds flat from warm-up to end", w is not None and e is not None and e <= w, f"{w:g} → {e:g}")

@@ -18,15 +18,17 @@
 #
 # Scenarios:
 #   1 native exec tax: N× fork+execve+wait of /bin/true, and N× vfork+execve+wait of a tiny
-#     static program, bare and under `ubinfmt run`; plus a traced run whose `usec` fields give
-#     the supervisor's own time per native exec
+#     static program, bare, under the null supervisor (ubinfmt-null: the same filter and
+#     io_uring readiness path, every exec answered CONTINUE: the floor) and under `ubinfmt
+#     run`; plus a traced run whose `usec` fields give the supervisor's own time per native exec
 #   2 one foreign exec (arm64 busybox `true`), N× inside one session: qemu-aarch64-static
 #     invoked directly, `ubinfmt run`, binfmt_misc (in a user namespace), `proot -q`; and
 #     (2s) the same as whole commands, start-up included (hyperfine)
 #   3 a configure-like arm64 busybox shell script (bench/workload.sh, ~400 execs) in an arm64
 #     rootfs: `ubinfmt run --rootfs`, binfmt_misc + chroot in namespaces, `proot -q -r`
-#   4 storm: 32 sandboxes of one ubinfmtd (ubinfmt-init), each N× vfork+exec, against the same
-#     load bare and as 32 concurrent `ubinfmt run`; the daemon's p50/p99, failures, RSS, fds;
+#   4 storm: 256 sandboxes of one ubinfmtd (ubinfmt-init), each N× vfork+exec, against the same
+#     load bare and as 256 concurrent `ubinfmt run`; the daemon's p50/p99, failures, RSS (also
+#     while every sandbox is held), fds;
 #     and one sandbox alone (the daemon's latency without contention)
 #   5 (optional) debootstrap --second-stage of an arm64 minbase, ubinfmt against binfmt_misc
 #   6 Docker: the same 100-exec arm64 loop in `docker run --runtime ubinfmt` (a private dockerd
@@ -93,7 +95,7 @@ if $quick; then
 	R1=${rounds:-3} N1=300           # native: rounds, execs per run
 	R2=${rounds:-3} N2=8 K2=3        # foreign: rounds, execs per run, hyperfine runs per round
 	R3=${rounds:-2} ITER3=10         # workload: rounds, loop iterations (10 execs each)
-	R4=${rounds:-2} N4=200 S4=32     # storm: rounds, execs per sandbox, sandboxes
+	R4=${rounds:-2} N4=50 S4=256     # storm: rounds, execs per sandbox, sandboxes
 	R5=${rounds:-1}
 	R6=${rounds:-2} N6=100           # docker: rounds, execs per loop
 	mode=quick
@@ -101,7 +103,7 @@ else
 	R1=${rounds:-9} N1=2000
 	R2=${rounds:-7} N2=30 K2=10
 	R3=${rounds:-5} ITER3=40
-	R4=${rounds:-5} N4=1000 S4=32
+	R4=${rounds:-5} N4=200 S4=256
 	R5=${rounds:-1}
 	R6=${rounds:-5} N6=100
 	mode=default
@@ -152,7 +154,8 @@ build_all() {
 	ubinfmt=$build_dir/bin/ubinfmt
 	ubinfmtd=$build_dir/bin/ubinfmtd
 	ubinfmt_init=$build_dir/bin/ubinfmt-init
-	for b in "$ubinfmt" "$ubinfmtd" "$ubinfmt_init"; do
+	ubinfmt_null=$build_dir/bin/ubinfmt-null
+	for b in "$ubinfmt" "$ubinfmtd" "$ubinfmt_init" "$ubinfmt_null"; do
 		[ -x "$b" ] || die "no $b"
 	done
 	mkdir -p "$results/bin"
@@ -240,10 +243,13 @@ scenario1() {
 	note "1: native exec tax: $R1 rounds of $N1 execs"
 	quiet "$ubinfmt" run -- "$execbench" -n 50 -- /bin/true
 	quiet "$ubinfmt" run -- "$execbench" --vfork -n 50 -- "$tiny"
+	quiet "$ubinfmt_null" "$execbench" --vfork -n 50 -- "$tiny"
 	for ((r = 1; r <= R1; r++)); do
 		execbench_run 1 fork-bare "$r" "$execbench" -n "$N1" -- /bin/true
+		execbench_run 1 fork-null "$r" "$ubinfmt_null" "$execbench" -n "$N1" -- /bin/true
 		execbench_run 1 fork-ubinfmt "$r" "$ubinfmt" run -- "$execbench" -n "$N1" -- /bin/true
 		execbench_run 1 vfork-bare "$r" "$execbench" --vfork -n "$N1" -- "$tiny"
+		execbench_run 1 vfork-null "$r" "$ubinfmt_null" "$execbench" --vfork -n "$N1" -- "$tiny"
 		execbench_run 1 vfork-ubinfmt "$r" "$ubinfmt" run -- "$execbench" --vfork -n "$N1" -- "$tiny"
 		# The supervisor's own time per exec, from its trace (the trace costs a write per exec).
 		t=$raw/s1-trace-fork-$r.jsonl
@@ -364,7 +370,7 @@ trap 'exit 143' TERM
 
 daemon_mem() {
 	local fds=() rss
-	sleep 0.2 # the daemon frees a sandbox after its last task is gone
+	[[ $1 == held-* ]] || sleep 0.2 # the daemon frees a sandbox after its last task is gone
 	fds=(/proc/"$daemon_pid"/fd/*)
 	rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$daemon_pid/status")
 	record 4 daemon-mem "$1" "rss_kib=$rss fds=${#fds[@]}"
@@ -436,6 +442,8 @@ storm() {
 		t1=$EPOCHREALTIME
 		"$ubinfmt" status --json --control "$sock/control.sock" >"$d/status.json" 2>>"$raw/stderr.log" ||
 			note "4: ubinfmt status failed in round $r"
+		# the daemon's memory with every sandbox still there
+		[ "$v" = daemon ] && daemon_mem "held-$r"
 		: >"$d/go"
 	fi
 	for p in "${storm_pids[@]}"; do

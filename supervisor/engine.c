@@ -78,9 +78,24 @@ void engine_cpu_mark(struct engine *e)
 	e->cpu_mark = engine_now_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
+/*
+ * Reading a thread's CPU clock is a system call (no vDSO clock serves it): two per exec, a
+ * sixth of a native exec's.  Only for a sandbox whose execs are traced, or when someone may
+ * read the stats (engine_config.stats_unread).
+ */
+#define CPU_UNMARKED UINT64_MAX
+
 uint64_t engine_cpu_since_mark(const struct engine *e)
 {
+	if (e->cpu_mark == CPU_UNMARKED)
+		return 0;
 	return engine_now_ns(CLOCK_THREAD_CPUTIME_ID) - e->cpu_mark;
+}
+
+/* Whether a record is made of sb's execs: its own trace, or the front end's live readers. */
+static bool records_execs(const struct engine *e, const struct sandbox *sb)
+{
+	return sb && (sb->cfg.trace || (e->cfg.hooks.exec_done && e->trace_readers > 0));
 }
 
 /* Accounts a finished exec and hands its trace line to whoever wants it. */
@@ -143,8 +158,9 @@ static void warn_out_of_resources(int r, pid_t tid, const char *path)
 	if (last_ns && now - last_ns < 1000000000ull)
 		return;
 	last_ns = now;
-	log_warn_errno(r, "pid %d: exec of '%.200s' left to the kernel undecided, the supervisor is out of "
-			  "resources: %m (a foreign program fails with ENOEXEC)",
+	log_warn_errno(r,
+		       "pid %d: exec of '%.200s' left to the kernel undecided, the supervisor is out of "
+		       "resources: %m (a foreign program fails with ENOEXEC)",
 		       (int)tid, path[0] ? path : "(its path not read yet)");
 }
 
@@ -187,6 +203,28 @@ static bool too_many_stuck(struct engine *e, struct sandbox *sb, pid_t tid)
 	return true;
 }
 
+/* The entries in use of the sandbox's cache, for a decision to look files up in. */
+static void cache_snapshot(const struct exec_cache *from, struct exec_cache *to)
+{
+	to->n = from->n;
+	to->next = from->next;
+	memcpy(to->e, from->e, from->n * sizeof(from->e[0]));
+}
+
+/* Keeps what a decision learned in its sandbox's cache (allocated at its first entry). */
+static void cache_learn(struct sandbox *sb, const struct exec_ctx *c)
+{
+	if (c->n_learned == 0)
+		return;
+	if (!sb->cache) {
+		sb->cache = calloc(1, sizeof(*sb->cache));
+		if (!sb->cache)
+			return; /* no memory: the next exec reads the file again */
+	}
+	for (size_t i = 0; i < c->n_learned; i++)
+		exec_cache_put(sb->cache, &c->learned[i].key, &c->learned[i].facts);
+}
+
 /*
  * Gathers what decide() asks for until it decides.  The view comes first, outside the guard;
  * the rest reads the sandbox's memory and files, and so takes as long as the sandbox likes:
@@ -201,7 +239,7 @@ static void gather_and_decide(struct engine *e, struct sandbox *sb, struct liste
 	*f = (struct exec_facts){
 		.stuck = too_many_stuck(e, sb, c->tid),
 		/* Only then is the permission walk worth its cost on a native exec (decide.c). */
-		.recorded = sb->cfg.trace || (e->cfg.hooks.exec_done && e->trace_readers > 0),
+		.recorded = records_execs(e, sb),
 		.native_mask = env.native_mask,
 		.emulate_mask = env.emulate_mask,
 		.empty_path_allowed = c->call.flags & AT_EMPTY_PATH,
@@ -221,6 +259,8 @@ static void gather_and_decide(struct engine *e, struct sandbox *sb, struct liste
 	 * exiting): the guard, which then stays, is all it may touch.
 	 */
 	struct guard *guard = e->guard;
+	if (sb->cache)
+		cache_snapshot(sb->cache, &c->cache);
 	seq = guard_enter(guard, sb->serial, c->listener, c->id, c->tid);
 	for (; d->need != EXEC_FACT_NONE; decide(f, d))
 		exec_gather(&env, c, f, d->need);
@@ -230,6 +270,7 @@ static void gather_and_decide(struct engine *e, struct sandbox *sb, struct liste
 		exec_ctx_close(c);
 		guard_retire();
 	}
+	cache_learn(sb, c);
 }
 
 static void warn_rewrite_failed(const struct engine *e, const struct exec_ctx *c, int r)
@@ -288,7 +329,11 @@ static void answer(struct engine *e, struct sandbox *sb, struct exec_ctx *c, con
 {
 	int r;
 
-	decide_record(f->reach, d->decision, d->err, &c->rec);
+	/*
+	 * What a record may show; an exec no record is made of is only counted, as what it is (a
+	 * native exec, whose reach was never checked, would count as the kernel's otherwise).
+	 */
+	decide_record(f->recorded ? f->reach : EXEC_REACH_ALL, d->decision, d->err, &c->rec);
 	if (c->emu)
 		c->rec.emulator = c->emu->path;
 	switch (d->decision) {
@@ -330,7 +375,8 @@ static void handle_exec(struct engine *e, struct sandbox *sb, struct listener *l
 	struct exec_decision d;
 
 	c.rec = (struct trace_record){
-		.time_ns = engine_now_ns(CLOCK_REALTIME),
+		/* A foreign exec's record may yet be read: a trace reader may come before its restart. */
+		.time_ns = records_execs(e, sb) || !e->cfg.stats_unread ? engine_now_ns(CLOCK_REALTIME) : 0,
 		.pid = c.tid,
 		.syscall = call->is_execveat ? "execveat" : "execve",
 		.arch = ARCH_UNKNOWN,
@@ -373,7 +419,10 @@ void engine_handle_notification(struct engine *e, struct listener *l)
 {
 	int r, slot = -1;
 
-	engine_cpu_mark(e);
+	if (!e->cfg.stats_unread || records_execs(e, l->sb))
+		engine_cpu_mark(e);
+	else
+		e->cpu_mark = CPU_UNMARKED;
 	r = notif_recv(l->fd, &e->bufs);
 	if (r < 0) {
 		if (r != -ENOENT && r != -EINTR)
@@ -440,6 +489,7 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb)
 			*pp = sb->next;
 			break;
 		}
+	free(sb->cache);
 	free(sb);
 }
 
@@ -573,7 +623,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 	r = emu_names_new(&e->names);
 	if (r < 0)
 		log_debug_errno(r, "no private tmpfs for the emulators' copies: emulated processes will "
-				"be named after the emulator, not their program (/proc/PID/comm)");
+				   "be named after the emulator, not their program (/proc/PID/comm)");
 	*ret = e;
 	return 0;
 fail:

@@ -47,10 +47,15 @@ struct engine_hooks {
 #define ENGINE_DECISION_TIMEOUT_MAX_MS 3600000
 
 struct engine_config {
-	uint64_t native_mask;       /* 1 << arch for every natively runnable architecture */
-	struct hostbinfmt host;     /* the host's enabled binfmt_misc magic entries */
-	sigset_t forward;           /* signals handed to hooks.signal (must be blocked by the caller) */
+	uint64_t native_mask;	      /* 1 << arch for every natively runnable architecture */
+	struct hostbinfmt host;	      /* the host's enabled binfmt_misc magic entries */
+	sigset_t forward;	      /* signals handed to hooks.signal (must be blocked by the caller) */
 	unsigned decision_timeout_ms; /* how long a decision may wait on a sandbox's files; 0: 1 s */
+	/*
+	 * No one reads engine_get_stats or sandbox_get_stats (ubinfmt run): the supervisor's CPU
+	 * time per exec, two system calls, is then measured only for execs a trace records.
+	 */
+	bool stats_unread;
 	struct engine_hooks hooks;
 };
 
@@ -64,22 +69,22 @@ struct sandbox_config {
 	 * sandbox asked against its own settings before (sandbox_options_narrow).
 	 */
 	const struct sandbox_options *options;
-	FILE *trace;                     /* where its trace lines go when options->trace asks for them */
+	FILE *trace; /* where its trace lines go when options->trace asks for them */
 	void *userdata;
 };
 
 struct engine_stats {
-	uint64_t native;     /* native and host-binfmt execs */
+	uint64_t native; /* native and host-binfmt execs */
 	uint64_t emulated;
-	uint64_t failed;     /* denied, no emulator, rewrite failed */
-	uint64_t kernel;     /* left to the kernel's own error */
-	uint64_t native_ns;  /* supervisor time spent on native decisions */
-	uint64_t foreign_ns; /* supervisor time spent on emulated execs (both trips) */
-	uint64_t native_cpu_ns;  /* supervisor CPU time (CLOCK_THREAD_CPUTIME_ID) on native decisions */
+	uint64_t failed;	 /* denied, no emulator, rewrite failed */
+	uint64_t kernel;	 /* left to the kernel's own error */
+	uint64_t native_ns;	 /* supervisor time spent on native decisions */
+	uint64_t foreign_ns;	 /* supervisor time spent on emulated execs (both trips) */
+	uint64_t native_cpu_ns;	 /* supervisor CPU time (CLOCK_THREAD_CPUTIME_ID) on native decisions */
 	uint64_t foreign_cpu_ns; /* and on emulated or failed ones */
-	uint64_t abandoned;  /* decisions and rewrite steps given up after the deadline (stuck on the sandbox's
+	uint64_t abandoned;	 /* decisions and rewrite steps given up after the deadline (stuck on the sandbox's
 	                      * files or memory), also in kernel */
-	uint64_t p50_ns;     /* handling time quantiles over all execs */
+	uint64_t p50_ns;	 /* handling time quantiles over all execs */
 	uint64_t p99_ns;
 };
 

@@ -26,30 +26,35 @@ struct loop;
 struct sandbox {
 	struct sandbox_config cfg;
 	struct sandbox *next;
-	uint64_t serial;       /* never reused: names it in the guard's books (guard.h) */
+	uint64_t serial;	/* never reused: names it in the guard's books (guard.h) */
 	uint64_t emulator_mask; /* 1 << arch for each architecture its registry has an emulator for */
 	/* cfg.options as they were at creation, without the emulator paths (the front end's: emus) */
 	struct sandbox_options options;
 	size_t n_listeners;
-	bool freeing;          /* engine_sandbox_free is closing its listeners */
+	bool freeing; /* engine_sandbox_free is closing its listeners */
 	struct engine_stats stats;
 	struct histo histo;
 	bool warned_no_emulator[ARCH_MAX];
 	bool warned_stuck;
+	/*
+	 * What its files' heads said, by file identity (exec_cache.h): its own, shared with no
+	 * other sandbox; allocated at its first entry.
+	 */
+	struct exec_cache *cache;
 };
 
 /* One foreign exec between its first notification and the trap of its rewritten restart. */
 struct pending {
 	bool used;
-	bool recovery; /* restarting an exec a previous daemon left half-answered: no trace */
-	bool vanished; /* its notification went before the emulator was handed over: no trace */
+	bool recovery;	/* restarting an exec a previous daemon left half-answered: no trace */
+	bool vanished;	/* its notification went before the emulator was handed over: no trace */
 	bool continued; /* its restart was let through: kept a moment in case the kernel takes it back */
 	struct sandbox *sb;
 	struct injection inj;
 	struct trace_record rec;
-	uint64_t busy_ns;  /* supervisor time spent on it so far */
+	uint64_t busy_ns;     /* supervisor time spent on it so far */
 	uint64_t busy_cpu_ns; /* supervisor CPU time spent on it so far */
-	uint64_t since_ns; /* CLOCK_MONOTONIC when the record started */
+	uint64_t since_ns;    /* CLOCK_MONOTONIC when the record started */
 };
 
 /*
@@ -107,16 +112,16 @@ struct engine {
 	size_t n_pending;
 	struct engine_stats stats;
 	struct histo histo;
-	struct guard *guard;        /* the deadline on decisions (guard.h) */
-	bool tracing;               /* holds a reference on the tracer thread (inject.h) */
+	struct guard *guard;		/* the deadline on decisions (guard.h) */
+	bool tracing;			/* holds a reference on the tracer thread (inject.h) */
 	struct notif_bufs overrun_bufs; /* the watching thread's, to answer an abandoned decision */
 	uint64_t next_serial;
 	/* The journal slot of the notification being handled (the loop's thread writes it before
 	 * guard_enter, the watching thread reads it in on_overrun while that thread is stuck). */
 	struct journal *cur_journal;
 	int cur_journal_slot;
-	uint64_t cpu_mark;  /* thread CPU time when the current event's handling began */
-	unsigned trace_readers; /* live readers of hooks.exec_done (engine_add_trace_readers) */
+	uint64_t cpu_mark;	 /* thread CPU time when the current event's handling began */
+	unsigned trace_readers;	 /* live readers of hooks.exec_done (engine_add_trace_readers) */
 	struct emu_names *names; /* emulators named after their programs, or NULL (emu_names.h) */
 };
 

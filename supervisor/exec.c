@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "exec.h"
+#include "exec_cache.h"
 #include "log.h"
 #include "macros.h"
 #include "perm.h"
@@ -64,15 +66,86 @@ static bool target_fd_cloexec(pid_t tid, int fd)
 	return strtoul(flags + 6, NULL, 8) & O_CLOEXEC;
 }
 
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8 (resolve.c asks for it) */
+#endif
+
+/* What perm.c checks (mode, owner, group), and the rest fstat would give, from a statx. */
+static void stat_from_statx(const struct statx *sx, struct stat *ret)
+{
+	*ret = (struct stat){
+		.st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
+		.st_ino = sx->stx_ino,
+		.st_mode = sx->stx_mode,
+		.st_nlink = sx->stx_nlink,
+		.st_uid = sx->stx_uid,
+		.st_gid = sx->stx_gid,
+		.st_size = (off_t)sx->stx_size,
+		.st_mtim = { .tv_sec = sx->stx_mtime.tv_sec, .tv_nsec = sx->stx_mtime.tv_nsec },
+		.st_ctim = { .tv_sec = sx->stx_ctime.tv_sec, .tv_nsec = sx->stx_ctime.tv_nsec },
+	};
+}
+
+static void cache_key_from_statx(const struct statx *sx, struct exec_cache_key *ret)
+{
+	*ret = (struct exec_cache_key){
+		.dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
+		.ino = sx->stx_ino,
+		.mnt_id = sx->stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE) ? sx->stx_mnt_id : 0,
+		.size = (int64_t)sx->stx_size,
+		.mtime_sec = sx->stx_mtime.tv_sec,
+		.mtime_nsec = sx->stx_mtime.tv_nsec,
+		.ctime_sec = sx->stx_ctime.tv_sec,
+		.ctime_nsec = sx->stx_ctime.tv_nsec,
+	};
+}
+
+/*
+ * Classifies a file of the chain from its head (every byte of it the sandbox's: classify and
+ * hostbinfmt_matches read at most CLASSIFY_HEAD_SIZE of them), as the last one so far.
+ */
+static void classify_file(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, const uint8_t *head,
+			  size_t len)
+{
+	int r = classify(head, len, &c->cls);
+
+	if (r == 0 && c->cls.kind == FILE_KIND_ELF)
+		c->rec.arch = c->cls.elf.arch;
+	f->last = (struct exec_file_facts){
+		.classify_err = r < 0 ? r : 0,
+		.host_binfmt = hostbinfmt_matches(env->host, head, len),
+		.kind = c->cls.kind,
+		.arch = c->cls.elf.arch,
+		.elf_type = c->cls.elf.type,
+	};
+	f->n_files++;
+}
+
+/* The same from the classification cache: only what exec_cache_keeps keeps (never a #! line). */
+static void classify_cached(struct exec_ctx *c, struct exec_facts *f, const struct exec_file_facts *facts)
+{
+	c->cls = (struct classification){ .kind = facts->kind,
+					  .elf = { .arch = facts->arch, .type = facts->elf_type } };
+	if (facts->classify_err == 0 && facts->kind == FILE_KIND_ELF)
+		c->rec.arch = facts->arch;
+	f->last = *facts;
+	f->n_files++;
+}
+
 /*
  * Opens path (NULL: start_fd itself) in the target's view, only if it is a regular file, and
- * reads its first CLASSIFY_HEAD_SIZE bytes.  0, or the errno the kernel's exec would give.
+ * classifies it: from the classification cache when its identity is there (the fd is then the
+ * O_PATH one, never read), else from its first CLASSIFY_HEAD_SIZE bytes.  0, or the errno the
+ * kernel's exec would give.
  */
-static int open_and_read(struct exec_ctx *c, int start_fd, const char *path, bool follow, uint8_t *head,
-			 size_t *ret_len, struct stat *ret_st, int *ret_fd)
+static int open_and_classify(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, int start_fd,
+			     const char *path, bool follow, struct stat *ret_st, int *ret_fd)
 {
 	_cleanup_close_ int pfd = -1;
-	int fd;
+	uint8_t head[CLASSIFY_HEAD_SIZE];
+	struct exec_cache_key key;
+	struct statx sx;
+	int fd, r;
 	ssize_t n;
 
 	if (path) {
@@ -87,17 +160,31 @@ static int open_and_read(struct exec_ctx *c, int start_fd, const char *path, boo
 		if (pfd < 0)
 			return negative_errno();
 	}
-	fd = resolve_open_regular(pfd, ret_st);
+	r = resolve_stat_regular(pfd, &sx);
+	if (r < 0)
+		return r;
+	stat_from_statx(&sx, ret_st);
+	cache_key_from_statx(&sx, &key);
+	const struct exec_file_facts *cached = exec_cache_find(&c->cache, &key);
+	if (cached) {
+		log_trace("pid %d: '%.200s' classified from the cache", (int)c->tid, path ? path : "(its fd)");
+		classify_cached(c, f, cached);
+		*ret_fd = TAKE_FD(pfd);
+		return 0;
+	}
+	fd = resolve_reopen(pfd);
 	if (fd < 0)
 		return fd;
 	/* A regular file, opened O_NONBLOCK: this read does not wait on a FIFO or device. */
 	n = pread(fd, head, CLASSIFY_HEAD_SIZE, 0);
 	if (n < 0) {
-		int r = negative_errno();
+		r = negative_errno();
 		close(fd);
 		return r;
 	}
-	*ret_len = (size_t)n;
+	classify_file(env, c, f, head, (size_t)n);
+	if (exec_cache_keeps(&f->last, env->native_mask) && c->n_learned < ARRAY_SIZE(c->learned))
+		c->learned[c->n_learned++] = (struct exec_cache_entry){ .key = key, .facts = f->last };
 	*ret_fd = fd;
 	return 0;
 }
@@ -294,36 +381,13 @@ static void gather_path(struct exec_ctx *c, struct exec_facts *f)
 	}
 }
 
-/*
- * Classifies a file of the chain from its head (every byte of it the sandbox's: classify and
- * hostbinfmt_matches read at most CLASSIFY_HEAD_SIZE of them), as the last one so far.
- */
-static void classify_file(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f, const uint8_t *head,
-			  size_t len)
-{
-	int r = classify(head, len, &c->cls);
-
-	if (r == 0 && c->cls.kind == FILE_KIND_ELF)
-		c->rec.arch = c->cls.elf.arch;
-	f->last = (struct exec_file_facts){
-		.classify_err = r < 0 ? r : 0,
-		.host_binfmt = hostbinfmt_matches(env->host, head, len),
-		.kind = c->cls.kind,
-		.arch = c->cls.elf.arch,
-		.elf_type = c->cls.elf.type,
-	};
-	f->n_files++;
-}
-
 /* EXEC_FACT_TARGET: the file the exec names, resolved and opened in the caller's view. */
 static void gather_target(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f)
 {
-	uint8_t head[CLASSIFY_HEAD_SIZE];
-	size_t len;
 	int r;
 
-	r = open_and_read(c, c->start_fd, f->empty_path ? NULL : c->path, !(c->call.flags & AT_SYMLINK_NOFOLLOW), head,
-			  &len, &c->st, &c->file_fd);
+	r = open_and_classify(env, c, f, c->start_fd, f->empty_path ? NULL : c->path,
+			      !(c->call.flags & AT_SYMLINK_NOFOLLOW), &c->st, &c->file_fd);
 	if (r < 0) {
 		log_debug_errno(r, "pid %d: '%.200s' does not resolve to a regular file: %m", (int)c->tid, c->path);
 		f->open_err = r;
@@ -332,7 +396,6 @@ static void gather_target(const struct exec_env *env, struct exec_ctx *c, struct
 	c->files.st[0] = c->st;
 	c->files.fd[0] = c->file_fd;
 	c->files.n = c->files.n_paths = 1;
-	classify_file(env, c, f, head, len);
 }
 
 /*
@@ -343,8 +406,6 @@ static void gather_target(const struct exec_env *env, struct exec_ctx *c, struct
 static void gather_interp(const struct exec_env *env, struct exec_ctx *c, struct exec_facts *f)
 {
 	size_t depth = f->n_files - 1; /* of the script; its interpreter is file depth + 1 */
-	uint8_t head[CLASSIFY_HEAD_SIZE];
-	size_t len;
 	int r;
 
 	trace_copy(c->interp[depth], sizeof(c->interp[depth]), c->cls.script.interp);
@@ -353,13 +414,12 @@ static void gather_interp(const struct exec_env *env, struct exec_ctx *c, struct
 	c->chain.arg[depth] = c->cls.script.has_arg ? c->interp_arg[depth] : NULL;
 	c->chain.depth = depth + 1;
 	c->files.n_paths = depth + 2;
-	r = open_and_read(c, -1, c->interp[depth], true, head, &len, &c->files.st[depth + 1], &c->files.fd[depth + 1]);
+	r = open_and_classify(env, c, f, -1, c->interp[depth], true, &c->files.st[depth + 1], &c->files.fd[depth + 1]);
 	if (r < 0) {
 		f->interp_err = r;
 		return;
 	}
 	c->files.n++;
-	classify_file(env, c, f, head, len);
 }
 
 /*

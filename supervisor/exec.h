@@ -11,6 +11,7 @@
 #include "classify.h"
 #include "decide.h"
 #include "emu.h"
+#include "exec_cache.h"
 #include "hostbinfmt.h"
 #include "inject.h"
 #include "notif.h"
@@ -65,6 +66,14 @@ struct exec_ctx {
 	size_t argc;
 	bool name_closed; /* the exec's own path leads through something its exec closes
 				       * (resolve.h's exec_closes_name): the emulator could not open it */
+	/*
+	 * The sandbox's classification cache as the decision began (a copy: a decision abandoned
+	 * to a stuck file may outlive the sandbox), and what the decision learned for it, which
+	 * the engine keeps once the decision is back (exec_cache.h).
+	 */
+	struct exec_cache cache;
+	struct exec_cache_entry learned[SHEBANG_MAX_DEPTH + 1];
+	size_t n_learned;
 	struct trace_record rec;
 };
 

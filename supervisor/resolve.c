@@ -704,7 +704,7 @@ int resolve_path(struct target_view *v, int start_fd, const char *path, bool fol
 	 * thread-self (which name the reader) crossing any mount.  Those fall back to the walk.
 	 * Other mount crossings are the target's own mounts, seen through its root: nothing in
 	 * procfs that the fast path can reach without a magic link or "self" is executable, and
-	 * resolve_open_regular refuses files without an x bit unread.  The fast path always
+	 * resolve_stat_regular refuses files without an x bit unread.  The fast path always
 	 * follows the last symlink.
 	 */
 	if (follow_last) {
@@ -762,6 +762,11 @@ int resolve_check_search(struct target_view *v, int start_fd, const char *path,
 	return fd == -EACCES || fd == -ESRCH ? fd : 0;
 }
 
+/* Linux 6.8; Debian 12's headers predate it. */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
 /* Our /proc/self/fd, opened once (resolve_init) before any thread could race for it. */
 static int self_fd_dir = -1;
 
@@ -778,22 +783,34 @@ void resolve_init(void)
 		self_proc_dev = st.st_dev;
 }
 
-int resolve_open_regular(int path_fd, struct stat *ret_st)
+int resolve_stat_regular(int path_fd, struct statx *ret_sx)
 {
-	char path[64];
-	struct stat st;
-	int fd;
+	struct statx sx;
 
-	if (fstat(path_fd, &st) < 0)
+	/*
+	 * One call for what fstat gives and the mount id (the classification cache's key): the
+	 * unique one where the kernel has it (Linux >= 6.8: never reused), else the other.
+	 */
+	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0)
 		return negative_errno();
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(sx.stx_mode))
 		return -EACCES;
 	/*
 	 * Without any x bit no one may exec it, root included: the kernel's EACCES, and no read
 	 * (reading /proc/kmsg, say, would consume the kernel's log).
 	 */
-	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+	if (!(sx.stx_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
 		return -EACCES;
+	*ret_sx = sx;
+	return 0;
+}
+
+int resolve_reopen(int path_fd)
+{
+	char path[64];
+	int fd;
+
 	/*
 	 * Reopening through our own fd table cannot be redirected by the sandbox, and opens the
 	 * very inode just checked (a path could have been swapped for a device meanwhile).  The
@@ -808,6 +825,5 @@ int resolve_open_regular(int path_fd, struct stat *ret_st)
 	}
 	if (fd < 0)
 		return negative_errno();
-	*ret_st = st;
 	return fd;
 }

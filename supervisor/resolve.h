@@ -72,13 +72,20 @@ int resolve_check_search(struct target_view *v, int start_fd, const char *path,
  */
 int resolve_splice(char *buf, size_t size, size_t next, const char *target, size_t n);
 
-/* Opens what resolve_open_regular keeps open; called once before the loop starts. */
+/* Opens what resolve_reopen keeps open; called once before the loop starts. */
 void resolve_init(void);
 
+/* From <sys/stat.h> with _GNU_SOURCE. */
+struct statx;
+
 /*
- * Opens an O_PATH fd for reading, non-blocking, only if it is a regular file; fills st.
- * -EACCES for anything else (the kernel's answer for exec of a non-regular file).
+ * Stats an O_PATH fd (statx: the mount id too) for an exec: 0 if it is a regular file with an
+ * x bit, -EACCES for anything else (the kernel's answer for exec of a non-regular file, or of
+ * one no one may execute: such a file is never read).
  */
-int resolve_open_regular(int path_fd, struct stat *ret_st);
+int resolve_stat_regular(int path_fd, struct statx *ret_sx);
+
+/* Opens an O_PATH fd that resolve_stat_regular accepted for reading, non-blocking. */
+int resolve_reopen(int path_fd);
 
 #endif

@@ -555,6 +555,7 @@ static int serve(struct run_state *state, struct engine_config *cfg, const struc
 		.sandbox_empty = on_sandbox_empty,
 		.ctx = state,
 	};
+	cfg->stats_unread = true; /* no status is ever asked of an embedded supervisor */
 	r = engine_new(cfg, &state->engine);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the supervisor: %m");
