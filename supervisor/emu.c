@@ -124,6 +124,9 @@ static int open_emulator(const char *path, struct emu *ret)
 	ret->fd = fd;
 	ret->is_static = is_static;
 	ret->read_only = read_only;
+	ret->dev = st.st_dev;
+	ret->ino = st.st_ino;
+	ret->size = st.st_size;
 	snprintf(ret->path, sizeof(ret->path), "%s", path);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #define UBINFMT_EMU_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "arch.h"
 
@@ -23,6 +24,9 @@ struct emu {
 	bool is_static;
 	bool overridden; /* chosen (--emulator, emu_registry_dup), not left to discovery */
 	bool read_only;	 /* fd is on a read-only mount: no path to the file opens it for writing */
+	dev_t dev;	 /* fd's file, from the fstat at its open: what identifies it (emu_names.c) */
+	ino_t ino;
+	off_t size;
 };
 
 struct emu_registry {

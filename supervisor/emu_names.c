@@ -143,12 +143,12 @@ static void copy_dir_name(const struct emu_names *n, unsigned i, const char *pat
 }
 
 /*
- * Copy i of st's file, made from e, owned by us and never open for writing after.  Mode 0755
+ * Copy i of e's file, owned by us and never open for writing after.  Mode 0755
  * like the emulator's own file: a sandbox's root that tries to reopen it for writing must meet
  * the read-only mount (EROFS), the defence that holds whatever its capabilities, and not a
  * missing write bit, which CAP_DAC_OVERRIDE would pass (t_hostile_oci, t_hostile_paths).
  */
-static int make_copy(struct emu_names *n, unsigned i, const struct emu *e, const struct stat *st)
+static int make_copy(struct emu_names *n, unsigned i, const struct emu *e)
 {
 	char dir[NAME_MAX + 1], path[NAME_MAX + sizeof("/" COPY_NAME)];
 	_cleanup_close_ int fd = -1;
@@ -163,12 +163,12 @@ static int make_copy(struct emu_names *n, unsigned i, const struct emu *e, const
 	fd = openat(n->writable, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return negative_errno();
-	r = copy_file(e->fd, fd, st->st_size);
+	r = copy_file(e->fd, fd, e->size);
 	if (r < 0) {
 		(void)unlinkat(n->writable, path, 0);
 		return r;
 	}
-	n->copies[i] = (struct emu_copy){ .used = true, .dev = st->st_dev, .ino = st->st_ino };
+	n->copies[i] = (struct emu_copy){ .used = true, .dev = e->dev, .ino = e->ino };
 	memcpy(n->copies[i].dir, dir, sizeof(dir));
 	return 0;
 }
@@ -176,17 +176,15 @@ static int make_copy(struct emu_names *n, unsigned i, const struct emu *e, const
 /* The index of e's copy, made on first use; -ENOSPC once EMU_NAMES_MAX_COPIES are taken. */
 static int copy_of(struct emu_names *n, const struct emu *e)
 {
-	struct stat st;
 	unsigned i;
 
-	if (fstat(e->fd, &st) < 0)
-		return negative_errno();
+	/* The file's identity is e's, taken when it was opened: no fstat per exec. */
 	for (i = 0; i < EMU_NAMES_MAX_COPIES && n->copies[i].used; i++)
-		if (n->copies[i].dev == st.st_dev && n->copies[i].ino == st.st_ino)
+		if (n->copies[i].dev == e->dev && n->copies[i].ino == e->ino)
 			return (int)i;
 	if (i == EMU_NAMES_MAX_COPIES)
 		return -ENOSPC;
-	int r = make_copy(n, i, e, &st);
+	int r = make_copy(n, i, e);
 	return r < 0 ? r : (int)i;
 }
 
