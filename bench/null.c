@@ -19,16 +19,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdpass.h"
 #include "log.h"
 #include "loop.h"
 #include "macros.h"
 #include "notif.h"
+#include "sandbox.h"
 
 struct null_sup {
 	struct loop *loop;
@@ -60,47 +59,10 @@ static int on_listener(void *ctx, int fd, int events)
 	return 0;
 }
 
-/* The child: the filter, the listener to the parent, then CMD. */
-_noreturn_ static void run_child(int sock, char **argv)
-{
-	const uint8_t byte = 'L';
-	int listener;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(125);
-	listener = notif_install_filter();
-	if (listener < 0) {
-		log_error_errno(listener, "cannot install the exec filter: %m");
-		_exit(125);
-	}
-	if (proto_send(sock, &byte, 1, &listener, 1) < 0)
-		_exit(125);
-	close(listener);
-	close(sock);
-	execvp(argv[0], argv);
-	log_error_errno(negative_errno(), "cannot run '%s': %m", argv[0]);
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
-static int recv_listener(int sock)
-{
-	uint8_t byte;
-	size_t n_fds = 0;
-	int fd = -1, n;
-
-	n = proto_recv(sock, &byte, 1, &fd, 1, &n_fds);
-	if (n < 0)
-		return n;
-	if (n != 1 || byte != 'L' || n_fds != 1) {
-		proto_close_fds(&fd, n_fds);
-		return -EPROTO;
-	}
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	struct null_sup s = { 0 };
+	struct sandbox_spec spec = { 0 };
 	int sv[2], listener, status, r;
 	pid_t pid;
 
@@ -111,15 +73,15 @@ int main(int argc, char **argv)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_error_errno(negative_errno(), "socketpair: %m"), 125;
-	pid = fork();
+	/* Started as `ubinfmt run` starts CMD (tools/sandbox.c): the host's filesystem, no namespaces. */
+	spec.argv = argv + 1;
+	spec.sock = sv[1];
+	sigprocmask(SIG_SETMASK, NULL, &spec.orig_mask);
+	pid = sandbox_start(&spec);
 	if (pid < 0)
-		return log_error_errno(negative_errno(), "fork: %m"), 125;
-	if (pid == 0) {
-		close(sv[0]);
-		run_child(sv[1], argv + 1);
-	}
+		return log_error_errno(pid, "cannot start '%s': %m", argv[1]), 125;
 	close(sv[1]);
-	listener = recv_listener(sv[0]);
+	listener = sandbox_recv_listener(sv[0]);
 	close(sv[0]);
 	if (listener < 0)
 		return log_error_errno(listener, "no listener from the child: %m"), 125;
