@@ -305,6 +305,13 @@ need_qemu() {
 need_hostile_sandbox() {
 	need_root
 	need_real_ubinfmt
+	need_twin_sandbox
+}
+
+# What a test of the arm64 busybox rootfs with native twins needs (make_twin_rootfs): ubinfmt
+# (or the baseline), exectest, the rootfs, busybox for both architectures and qemu for arm64.
+need_twin_sandbox() {
+	need_ubinfmt
 	need_exectest
 	need_fixtures
 	need_rootfs busybox-arm64

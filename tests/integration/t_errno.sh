@@ -15,12 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 
 need_root
-need_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_twin_sandbox
 
 # populate DIR: the targets, native (n-*) and foreign (f-*), under DIR/e.
 populate() {

@@ -19,12 +19,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-need_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox amd64 arm64
-need_qemu arm64
+need_twin_sandbox
 
 # want LABEL EXPECTED CMD…: runs `ubinfmt run CMD…` and compares the output.
 # A label containing "(cloexec)" is one binfmt_misc cannot do.

@@ -9,12 +9,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-need_ubinfmt
-need_exectest
-need_fixtures
-need_rootfs busybox-arm64
-need_busybox arm64 amd64
-need_qemu arm64
+need_twin_sandbox
 
 N=${UBINFMT_STORM_N:-32}
 eintr_seen=0
