@@ -149,4 +149,22 @@ $1 == "arch" {
 }' <(echo "$k_out") <(echo "$u_out"))
 expect_eq "arm64 states emulated, native ones native, failed ones failed" "" "$bad_arch"
 
+# One cache per sandbox, never shared (exec_cache.h): in one ubinfmtd, a file sandbox a has
+# exec'd is not answered from the cache for sandbox b's first exec of it.  A shared cache would
+# tell b that a ran the file, and would let a's entries stand in b's decisions.
+F=$T/shared/busybox
+mkdir -p "$T/shared"
+cp "$(busybox amd64)" "$F"
+daemon_start c -vvv || skip "ubinfmtd does not start"
+A=$(agent_sock c)
+hits() { grep -c "'$F' classified from the cache" "$T/c.log"; }
+run timeout 60 "$UBINFMT_INIT" --socket "$A" --id a -- "$F" sh -c "$F true; $F true; $F true"
+expect_eq "sandbox a runs the file" 0 "$status" "$out"
+hits_a=$(hits)
+expect_eq "sandbox a's repeat execs are answered from its cache" 1 "$((hits_a >= 2))" "$hits_a hits"
+run timeout 60 "$UBINFMT_INIT" --socket "$A" --id b -- "$F" true
+expect_eq "sandbox b runs the file" 0 "$status" "$out"
+expect_eq "sandbox b's first exec of it is not answered from a's cache" "$hits_a" "$(hits)"
+daemon_stop c
+
 finish
