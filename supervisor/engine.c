@@ -493,14 +493,6 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb)
 	free(sb);
 }
 
-struct sandbox *engine_sandbox_find(struct engine *e, const char *id)
-{
-	for (struct sandbox *sb = e->sandboxes; sb; sb = sb->next)
-		if (strcmp(sb->cfg.id, id) == 0)
-			return sb;
-	return NULL;
-}
-
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev)
 {
 	return prev ? prev->next : e->sandboxes;

@@ -133,7 +133,6 @@ int engine_sandbox_add_listener_journal(struct engine *e, struct sandbox *sb, in
 					const struct journal_scope *scope, bool late);
 /* Whether fd is the same open listener (dup, received copy) as one the engine serves. */
 bool engine_serves_listener(const struct engine *e, int fd);
-struct sandbox *engine_sandbox_find(struct engine *e, const char *id);
 /* Iterates: NULL starts, NULL ends. */
 struct sandbox *engine_sandbox_next(struct engine *e, struct sandbox *prev);
 

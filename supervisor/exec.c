@@ -355,6 +355,12 @@ static enum exec_reach check_unresolved(struct exec_ctx *c)
 	return ok < 0 ? EXEC_REACH_UNKNOWN : ok ? EXEC_REACH_ALL : EXEC_REACH_NONE;
 }
 
+/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
+static bool exec_fd_based(const struct exec_call *call, const char *path)
+{
+	return call->dirfd != AT_FDCWD && path[0] != '/';
+}
+
 /*
  * EXEC_FACT_PATH: the path, read once from the caller's memory (bounded by PATH_MAX and
  * NUL-checked by tmem), and our own copy of the fd it is relative to, if any.
@@ -482,10 +488,6 @@ void exec_gather(const struct exec_env *env, struct exec_ctx *c, struct exec_fac
 }
 
 /* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
-bool exec_fd_based(const struct exec_call *call, const char *path)
-{
-	return call->dirfd != AT_FDCWD && path[0] != '/';
-}
 
 bool exec_hands_file_fd(const struct exec_ctx *c)
 {

@@ -79,8 +79,6 @@ struct exec_ctx {
 
 void exec_ctx_close(struct exec_ctx *c);
 
-/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
-bool exec_fd_based(const struct exec_call *call, const char *path);
 /*
  * Whether the emulator gets the ELF it loads as an fd added to the task (named to it as
  * /proc/self/fd/N) rather than by the caller's own name: for a name the emulator could not open

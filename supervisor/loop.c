@@ -214,8 +214,3 @@ void loop_exit(struct loop *loop, int value)
 	loop->exiting = true;
 	loop->exit_value = value;
 }
-
-bool loop_exiting(const struct loop *loop)
-{
-	return loop->exiting;
-}

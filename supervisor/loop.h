@@ -36,6 +36,5 @@ void loop_rearm_all(struct loop *loop);
 /* Runs until loop_exit is called; returns the value passed to it, or -errno on ring failure. */
 int loop_run(struct loop *loop);
 void loop_exit(struct loop *loop, int value);
-bool loop_exiting(const struct loop *loop);
 
 #endif
