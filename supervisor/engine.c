@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,34 +44,47 @@ uint64_t engine_now_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void count(struct engine_stats *s, enum decision d, uint64_t ns, uint64_t cpu_ns)
+/* Counts an exec; its CPU time only if it was measured (cpu_sample.h). */
+static void count(struct engine_stats *s, enum decision d, uint64_t ns, bool measured, uint64_t cpu_ns)
 {
+	bool native = false;
+
 	switch (d) {
 	case DECISION_NATIVE:
 	case DECISION_HOST_BINFMT:
 		s->native++;
-		s->native_ns += ns;
-		s->native_cpu_ns += cpu_ns;
-		break;
-	case DECISION_EMULATE:
-		s->emulated++;
-		s->foreign_ns += ns;
-		s->foreign_cpu_ns += cpu_ns;
+		native = true;
 		break;
 	case DECISION_KERNEL:
 		s->kernel++;
-		s->native_ns += ns;
-		s->native_cpu_ns += cpu_ns;
+		native = true;
+		break;
+	case DECISION_EMULATE:
+		s->emulated++;
 		break;
 	case DECISION_NO_EMULATOR:
 	case DECISION_DENIED:
 	case DECISION_FAILED:
 	case DECISION_MAX:
 		s->failed++;
-		s->foreign_ns += ns;
-		s->foreign_cpu_ns += cpu_ns;
 		break;
 	}
+	if (native) {
+		s->native_ns += ns;
+		s->native_cpu_ns += measured ? cpu_ns : 0;
+		s->native_cpu_n += measured;
+	} else {
+		s->foreign_ns += ns;
+		s->foreign_cpu_ns += measured ? cpu_ns : 0;
+		s->foreign_cpu_n += measured;
+	}
+}
+
+/* What the getters give: the CPU totals scaled from the measured execs to all of them. */
+static void scale_cpu(struct engine_stats *s)
+{
+	s->native_cpu_ns = cpu_estimate_total(s->native_cpu_ns, s->native_cpu_n, s->native + s->kernel);
+	s->foreign_cpu_ns = cpu_estimate_total(s->foreign_cpu_ns, s->foreign_cpu_n, s->emulated + s->failed);
 }
 
 void engine_cpu_mark(struct engine *e)
@@ -80,10 +94,23 @@ void engine_cpu_mark(struct engine *e)
 
 /*
  * Reading a thread's CPU clock is a system call (no vDSO clock serves it): two per exec, a
- * sixth of a native exec's.  Only for a sandbox whose execs are traced, or when someone may
- * read the stats (engine_config.stats_unread).
+ * tenth of a native exec's.  Only for a sandbox whose execs are traced, or, when someone may
+ * read the stats (engine_config.stats_unread), for a sample of the execs (cpu_sample.h).
  */
 #define CPU_UNMARKED UINT64_MAX
+
+void engine_cpu_mark_if(struct engine *e, bool measure)
+{
+	if (measure)
+		engine_cpu_mark(e);
+	else
+		e->cpu_mark = CPU_UNMARKED;
+}
+
+bool engine_cpu_marked(const struct engine *e)
+{
+	return e->cpu_mark != CPU_UNMARKED;
+}
 
 uint64_t engine_cpu_since_mark(const struct engine *e)
 {
@@ -103,15 +130,16 @@ void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *re
 		   uint64_t extra_cpu_ns)
 {
 	uint64_t ns = engine_now_ns(CLOCK_MONOTONIC) - t0 + extra_ns;
+	bool measured = engine_cpu_marked(e);
 	uint64_t cpu_ns = engine_cpu_since_mark(e) + extra_cpu_ns;
 
 	rec->cpu_usec = cpu_ns / 1000u;
 	rec->usec = ns / 1000u;
-	count(&e->stats, rec->decision, ns, cpu_ns);
+	count(&e->stats, rec->decision, ns, measured, cpu_ns);
 	histo_add(&e->histo, ns);
 	if (!sb)
 		return;
-	count(&sb->stats, rec->decision, ns, cpu_ns);
+	count(&sb->stats, rec->decision, ns, measured, cpu_ns);
 	histo_add(&sb->histo, ns);
 	if (sb->cfg.trace) {
 		char line[4096]; /* room for a path and a target of sandbox bytes, escaped */
@@ -410,19 +438,25 @@ static void dispatch_notification(struct engine *e, struct listener *l, uint64_t
 	}
 
 	p = pending_find(e, (pid_t)req->pid);
+	/* Its first notification was measured: so is this one, from here (RECV's own cost aside). */
+	if (p && p->cpu_measured && !engine_cpu_marked(e))
+		engine_cpu_mark(e);
 	if (p && engine_on_exec_of_rewritten(e, l, p, &call, t0))
 		return;
 	handle_exec(e, l->sb, l, req, &call, t0);
+}
+
+/* Whether the next exec's CPU time is measured for the stats (cpu_sample.h). */
+static bool sample_cpu(struct engine *e, const struct sandbox *sb)
+{
+	return cpu_sample_due(&e->cpu_sampler, sb ? sb->stats.native_cpu_n + sb->stats.foreign_cpu_n : UINT64_MAX);
 }
 
 void engine_handle_notification(struct engine *e, struct listener *l)
 {
 	int r, slot = -1;
 
-	if (!e->cfg.stats_unread || records_execs(e, l->sb))
-		engine_cpu_mark(e);
-	else
-		e->cpu_mark = CPU_UNMARKED;
+	engine_cpu_mark_if(e, records_execs(e, l->sb) || (!e->cfg.stats_unread && sample_cpu(e, l->sb)));
 	r = notif_recv(l->fd, &e->bufs);
 	if (r < 0) {
 		if (r != -ENOENT && r != -EINTR)
@@ -524,6 +558,7 @@ size_t sandbox_listener_count(const struct sandbox *sb)
 void sandbox_get_stats(const struct sandbox *sb, struct engine_stats *ret)
 {
 	*ret = sb->stats;
+	scale_cpu(ret);
 	ret->p50_ns = histo_quantile(&sb->histo, 0.5);
 	ret->p99_ns = histo_quantile(&sb->histo, 0.99);
 }
@@ -531,6 +566,7 @@ void sandbox_get_stats(const struct sandbox *sb, struct engine_stats *ret)
 void engine_get_stats(const struct engine *e, struct engine_stats *ret)
 {
 	*ret = e->stats;
+	scale_cpu(ret);
 	ret->p50_ns = histo_quantile(&e->histo, 0.5);
 	ret->p99_ns = histo_quantile(&e->histo, 0.99);
 }
@@ -573,6 +609,16 @@ static int on_signal(void *ctx, int fd, int events)
 
 /* ---- lifetime ------------------------------------------------------------------------------ */
 
+/* Not the sandbox's to guess (cpu_sample.h); a fixed seed if the kernel has no random bytes yet. */
+static uint64_t sampler_seed(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = engine_now_ns(CLOCK_MONOTONIC);
+	return seed;
+}
+
 int engine_new(const struct engine_config *cfg, struct engine **ret)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -583,6 +629,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 		return -ENOMEM;
 	e->cfg = *cfg;
 	e->sigfd = -1;
+	cpu_sampler_init(&e->cpu_sampler, sampler_seed());
 	resolve_init();
 	r = notif_bufs_alloc(&e->bufs);
 	if (r < 0)

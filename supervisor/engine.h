@@ -76,15 +76,22 @@ struct sandbox_config {
 struct engine_stats {
 	uint64_t native; /* native and host-binfmt execs */
 	uint64_t emulated;
-	uint64_t failed;	 /* denied, no emulator, rewrite failed */
-	uint64_t kernel;	 /* left to the kernel's own error */
-	uint64_t native_ns;	 /* supervisor time spent on native decisions */
-	uint64_t foreign_ns;	 /* supervisor time spent on emulated execs (both trips) */
-	uint64_t native_cpu_ns;	 /* supervisor CPU time (CLOCK_THREAD_CPUTIME_ID) on native decisions */
-	uint64_t foreign_cpu_ns; /* and on emulated or failed ones */
-	uint64_t abandoned;	 /* decisions and rewrite steps given up after the deadline (stuck on the sandbox's
-	                      * files or memory), also in kernel */
-	uint64_t p50_ns;	 /* handling time quantiles over all execs */
+	uint64_t failed;     /* denied, no emulator, rewrite failed */
+	uint64_t kernel;     /* left to the kernel's own error */
+	uint64_t native_ns;  /* supervisor time spent on native decisions */
+	uint64_t foreign_ns; /* supervisor time spent on emulated execs (both trips) */
+	/*
+	 * Supervisor CPU time (CLOCK_THREAD_CPUTIME_ID) on native decisions, and on emulated or
+	 * failed ones: measured on a sample of the execs (cpu_sample.h) and scaled to all of them
+	 * by the getters below; native_cpu_n and foreign_cpu_n are the execs measured.
+	 */
+	uint64_t native_cpu_ns;
+	uint64_t foreign_cpu_ns;
+	uint64_t native_cpu_n;
+	uint64_t foreign_cpu_n;
+	/* decisions and rewrite steps given up after the deadline (stuck on the sandbox's files or memory), also in kernel */
+	uint64_t abandoned;
+	uint64_t p50_ns; /* handling time quantiles over all execs */
 	uint64_t p99_ns;
 };
 

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cpu_sample.h"
 #include "emu_names.h"
 #include "engine.h"
 #include "exec.h"
@@ -46,9 +47,10 @@ struct sandbox {
 /* One foreign exec between its first notification and the trap of its rewritten restart. */
 struct pending {
 	bool used;
-	bool recovery;	/* restarting an exec a previous daemon left half-answered: no trace */
-	bool vanished;	/* its notification went before the emulator was handed over: no trace */
-	bool continued; /* its restart was let through: kept a moment in case the kernel takes it back */
+	bool recovery;	   /* restarting an exec a previous daemon left half-answered: no trace */
+	bool vanished;	   /* its notification went before the emulator was handed over: no trace */
+	bool continued;	   /* its restart was let through: kept a moment in case the kernel takes it back */
+	bool cpu_measured; /* its first notification was: so are its later events (cpu_sample.h) */
 	struct sandbox *sb;
 	struct injection inj;
 	struct trace_record rec;
@@ -120,9 +122,10 @@ struct engine {
 	 * guard_enter, the watching thread reads it in on_overrun while that thread is stuck). */
 	struct journal *cur_journal;
 	int cur_journal_slot;
-	uint64_t cpu_mark;	 /* thread CPU time when the current event's handling began */
-	unsigned trace_readers;	 /* live readers of hooks.exec_done (engine_add_trace_readers) */
-	struct emu_names *names; /* emulators named after their programs, or NULL (emu_names.h) */
+	uint64_t cpu_mark;		/* thread CPU time when the current event's handling began */
+	struct cpu_sampler cpu_sampler; /* which execs' CPU time the stats are measured on */
+	unsigned trace_readers;		/* live readers of hooks.exec_done (engine_add_trace_readers) */
+	struct emu_names *names;	/* emulators named after their programs, or NULL (emu_names.h) */
 };
 
 uint64_t engine_now_ns(clockid_t clock);
@@ -135,6 +138,9 @@ void engine_finish(struct engine *e, struct sandbox *sb, struct trace_record *re
  * machine inflates with preemption.
  */
 void engine_cpu_mark(struct engine *e);
+/* engine_cpu_mark if measure, otherwise no mark: the current event's CPU time is not measured. */
+void engine_cpu_mark_if(struct engine *e, bool measure);
+bool engine_cpu_marked(const struct engine *e);
 uint64_t engine_cpu_since_mark(const struct engine *e);
 struct exec_env engine_make_env(struct engine *e, const struct sandbox *sb);
 

@@ -75,7 +75,7 @@ struct pending *pending_new(struct engine *e, struct sandbox *sb)
 	if (i < 0)
 		return NULL;
 	struct pending *p = &e->pending[i];
-	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now };
+	*p = (struct pending){ .used = true, .sb = sb, .since_ns = now, .cpu_measured = engine_cpu_marked(e) };
 	p->inj.emu_fd_target = -1;
 	p->inj.mem_fd = -1;
 	p->inj.notif_fd = -1;
@@ -443,9 +443,9 @@ void engine_recover(struct engine *e, struct listener *l, const struct journal_s
 
 void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 {
-	engine_cpu_mark(e);
 	struct pending *p = pending_find(e, pid);
 
+	engine_cpu_mark_if(e, p && p->cpu_measured);
 	if (!p || p->inj.state == INJECT_WAIT_RESTART || p->inj.state == INJECT_FREE) {
 		if (e->cfg.hooks.child_status)
 			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
