@@ -447,6 +447,11 @@ void engine_on_wait_status(struct engine *e, pid_t pid, int status)
 
 	engine_cpu_mark_if(e, p && p->cpu_measured);
 	if (!p || p->inj.state == INJECT_WAIT_RESTART || p->inj.state == INJECT_FREE) {
+		if (WIFSTOPPED(status) && inject_detach_stray(pid, status) == 0) {
+			log_warn("pid %d was in a ptrace stop (status %#x) with no rewrite in flight: let go", (int)pid,
+				 (unsigned)status);
+			return;
+		}
 		if (e->cfg.hooks.child_status)
 			e->cfg.hooks.child_status(e->cfg.hooks.ctx, pid, status);
 		return;
@@ -550,7 +555,7 @@ bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pe
 		 * seized twice, and must not be told ENOEXEC for it: restarted, it takes that stop
 		 * first, is let go, and comes back with this exec.
 		 */
-		r = inject_restart_later(l->fd, &e->bufs, req->id);
+		r = inject_restart_later(&p->inj, l->fd, &e->bufs, req->id);
 		if (r < 0 && r != -ENOENT)
 			log_warn_errno(r, "pid %u: cannot restart its exec: %m", req->pid);
 		return true;

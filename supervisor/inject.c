@@ -420,8 +420,21 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
 	return 0;
 }
 
-int inject_restart_later(int listener, struct notif_bufs *bufs, uint64_t id)
+int inject_detach_stray(pid_t tid, int status)
 {
+	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+	/* Only a signal-delivery stop carries a signal to deliver; syscall and event stops do not. */
+	bool signal_stop = event == 0 && sig != (SIGTRAP | 0x80);
+
+	if (!WIFSTOPPED(status))
+		return -EINVAL;
+	return trace1(tid, PTRACE_DETACH, NULL, (void *)(uintptr_t)(signal_stop ? sig : 0));
+}
+
+int inject_restart_later(const struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id)
+{
+	/* Idempotent while the trap is pending; a detach clears it (JOBCTL_TRAP_MASK). */
+	(void)trace1(inj->tid, PTRACE_INTERRUPT, NULL, NULL);
 	return notif_send_result(listener, bufs, id, ERESTARTNOINTR, 0);
 }
 

@@ -113,9 +113,19 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
 /*
  * Answers another notification of a task released above whose stop is still to come:
  * -ERESTARTNOINTR, so that the task takes that stop first and then makes the same exec again.
+ * The task is interrupted again first: should the stop of the first interrupt have been taken
+ * some other way, this one still comes, rather than the task going round this answer for good.
  * -ENOENT when the notification is gone already (the task restarts anyway, or died).
  */
-int inject_restart_later(int listener, struct notif_bufs *bufs, uint64_t id);
+int inject_restart_later(const struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id);
+
+/*
+ * A ptrace stop of tid with no rewrite in flight to take it (status from wait4): had we lost
+ * track of a task we seized, it would stay stopped for good, so let it go, with the signal of a
+ * signal-delivery stop.  0 when it was ours and is detached now; -ESRCH when it was not our
+ * tracee (a child of ours in a job-control stop) or is gone.
+ */
+int inject_detach_stray(pid_t tid, int status);
 
 /* Feeds one wait status of inj->tid (from waitid/wait4 with __WALL|WUNTRACED). */
 enum inject_progress inject_on_status(struct injection *inj, int status);

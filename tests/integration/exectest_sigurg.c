@@ -20,6 +20,7 @@
  * and "ok M/M" or "fail GOOD/M".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -164,6 +165,51 @@ static int read_child(int fd, char *buf, size_t size)
 	return 0;
 }
 
+/* The first line of /proc/PID/task/TID/NAME, without its newline ("?" if unreadable). */
+static void task_line(pid_t pid, const char *tid, const char *name, char *buf, size_t size)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int)pid, tid, name);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)size, f))
+		snprintf(buf, size, "?");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * Where each thread of a child that did not end sits, before it is killed: its state ("t" is
+ * a ptrace stop), the kernel function it waits in, and its syscall line (the number first).
+ * What a rare hang needs to be told apart: a stop nobody ends, a notification nobody answers,
+ * or an exec that keeps being taken back.
+ */
+static void show_stuck(pid_t pid)
+{
+	char path[64], state[128], wchan[64], sys[128];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		task_line(pid, d->d_name, "stat", state, sizeof(state));
+		task_line(pid, d->d_name, "wchan", wchan, sizeof(wchan));
+		task_line(pid, d->d_name, "syscall", sys, sizeof(sys));
+		/* stat's third field is the state, after "pid (comm)" */
+		const char *s = strrchr(state, ')');
+		printf("[tid %s: state %.1s, wchan %s, syscall %.40s] ", d->d_name, s && s[1] ? s + 2 : "?", wchan,
+		       sys);
+	}
+	closedir(dir);
+}
+
 /* What the children did, in memory shared by the workers and the parent. */
 struct tally {
 	unsigned long sent; /* SIGURGs delivered */
@@ -194,8 +240,15 @@ static void run_one(size_t i, const char *path, char **args, int nargs, long int
 	close(pipefd[1]);
 	r = read_child(pipefd[0], out, sizeof(out));
 	close(pipefd[0]);
-	if (r < 0)
+	if (r < 0) {
+		if (__atomic_load_n(&t->enoexec, __ATOMIC_RELAXED) + __atomic_load_n(&t->other, __ATOMIC_RELAXED) <
+		    SIGURG_SHOW_BAD) {
+			printf("stuck sigurg-%zu pid %d: ", i, (int)pid);
+			show_stuck(pid);
+			printf("\n");
+		}
 		kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			et_die(EXIT_FAIL, "waitpid %d: %m", (int)pid);
