@@ -8,7 +8,8 @@
 
 /*
  * A table of slots that grows and never moves an entry to another index: callers hand indexes
- * out (io_uring user data, guard sections, journal references), so a slot is found by its
+ * out (the loop's watches in io_uring user data, the engine's listeners, its rewrites in flight,
+ * which the guard names by index), so a slot is found by its
  * number for as long as it is used.  An entry is any struct whose first member is `bool used`.
  *
  * slot_take: the index of the first unused slot of *table (*n slots of elem_size bytes),

@@ -60,7 +60,7 @@ enum proto_type {
 	PROTO_MSG_STATUS,     /* daemon → cli: sandboxes, PROTO_MAX_STATUS per message */
 	PROTO_MSG_TRACE_SUB,  /* cli → daemon: stream TRACE_LINE messages until BYE */
 	PROTO_MSG_TRACE_LINE, /* daemon → cli */
-	PROTO_MSG_STATS,      /* daemon → cli: daemon-wide counters */
+	PROTO_MSG_STATS,      /* cli → daemon: ask (empty); daemon → cli: daemon-wide counters */
 	PROTO_MSG_ERROR,      /* either way: a request failed */
 	PROTO_MSG_BYE,	      /* either way: orderly end, empty */
 	PROTO_MSG_MAX,
@@ -69,7 +69,7 @@ enum proto_type {
 enum proto_role {
 	PROTO_ROLE_AGENT = 1, /* ubinfmt-init */
 	PROTO_ROLE_CLI,	      /* the ubinfmt command */
-	PROTO_ROLE_OCI,	      /* a front end relaying OCI seccomp-agent listeners */
+	PROTO_ROLE_OCI,	      /* reserved (wire value 3): no front end sends it, the daemon refuses it */
 	PROTO_ROLE_MAX,
 };
 

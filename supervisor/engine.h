@@ -118,9 +118,11 @@ void engine_sandbox_free(struct engine *e, struct sandbox *sb);
 int engine_sandbox_add_listener(struct engine *e, struct sandbox *sb, int listener);
 /*
  * Which tasks an agent's journal may name.  The page is the agent's to write, so an entry is
- * acted on only for a task of the agent's own: in its pid namespace, a descendant of it, with
- * its uid unless that is 0, blocked in an exec, and whose notification is pending on this very
- * listener.  A task outside that is never ptraced, whatever the page says.
+ * acted on only if its notification id is pending on this very listener and its task is one of
+ * the agent's own: in its pid namespace, a descendant of it, with its uid unless that is 0,
+ * blocked in an exec.  The two are checked apart (the kernel tells whether an id is pending,
+ * not whose it is): an agent can pair one of its pending ids with another of its own tasks,
+ * never with anyone else's.  A task outside that is never ptraced, whatever the page says.
  */
 struct journal_scope {
 	pid_t agent;  /* the agent (or the process attached to), in our pid namespace */

@@ -3,8 +3,8 @@
 #define UBINFMT_ENGINE_INTERNAL_H
 
 /*
- * What engine.c (sandboxes, listeners, notifications, the loop) and engine_rewrite.c (foreign
- * execs in flight: ptrace rewrites, code stubs, restarts after a daemon restart) share.  Not for
+ * What engine.c (sandboxes, notifications, the loop), engine_listener.c (the listeners) and
+ * engine_rewrite.c (foreign execs in flight: ptrace rewrites, code stubs, restarts after a daemon restart) share.  Not for
  * front ends: they see engine.h only.
  */
 

@@ -487,8 +487,6 @@ void exec_gather(const struct exec_env *env, struct exec_ctx *c, struct exec_fac
 	f->have |= 1u << fact;
 }
 
-/* Whether the caller named its file through an fd (fexecve, execveat with a dirfd). */
-
 bool exec_hands_file_fd(const struct exec_ctx *c)
 {
 	return c->chain.depth == 0 && (exec_fd_based(&c->call, c->path) || c->name_closed);

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 /*
- * A latency histogram with four buckets per power of two (≤ 19% error), from 1 µs to about a
- * minute, for p50/p99 of the supervisor's handling time.  Pure, fixed size, no allocation.
+ * A latency histogram with four buckets per power of two (≤ 19% error), from 1 µs to about four
+ * minutes, for p50/p99 of the supervisor's handling time.  Pure, fixed size, no allocation.
  */
 
 #define HISTO_BUCKETS 112

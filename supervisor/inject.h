@@ -13,7 +13,7 @@
 struct guard;
 
 /*
- * The exec rewrite, done with a brief ptrace of the trapped task (DESIGN.md, "Inject"):
+ * The exec rewrite, done with a brief ptrace of the trapped task (README, "How it works"):
  * seize, add the emulator fd while the notification is pending, interrupt, answer
  * -ERESTARTNOINTR, and at the resulting stop turn the restarting call into
  * execveat(emu_fd, "", argv', envp, AT_EMPTY_PATH) with argv' written below the stack pointer.

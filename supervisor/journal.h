@@ -12,7 +12,7 @@
  * yet answered, the daemon notes (id, tid).  If the daemon is killed, those tasks would wait
  * forever: a received notification cannot be received again.  The next daemon gets the page
  * back with the listener, and re-answers each noted notification that is still pending so
- * that its exec starts over (see engine_sandbox_recover).
+ * that its exec starts over (see engine_recover).
  *
  * The page lives in the sandbox's agent, so its contents are untrusted input to the daemon.
  */

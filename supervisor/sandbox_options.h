@@ -106,7 +106,7 @@ int sandbox_options_add_entry(struct sandbox_options *o, const struct sandbox_op
 			      char *reason, size_t reason_size);
 
 /*
- * The same for "KEY=VALUE; KEY=VALUE…" (listenerMetadata): blanks (space, tab) around keys and
+ * The same for "KEY=VALUE; KEY=VALUE…" (listenerMetadata): blanks (space, tab, CR) around keys and
  * values are ignored, empty entries too.
  */
 int sandbox_options_add_list(struct sandbox_options *o, const struct sandbox_options_source *src, const char *list,

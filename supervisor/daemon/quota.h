@@ -31,7 +31,11 @@ struct quota_limits {
 	unsigned per_pidns[QUOTA_WHAT_MAX]; /* for each (uid, pid namespace); 0: no limit */
 };
 
-/* Defaults: a container holds one agent connection and one sandbox; an unprivileged user a few dozen. */
+/*
+ * Defaults: a container (a uid in a pid namespace) up to 16 sandboxes and 32 connections, an
+ * unprivileged uid up to 64 and 128 over all its containers (main.c doubles the sandbox
+ * limits for connections).
+ */
 #define QUOTA_DEFAULT_SANDBOXES_PER_UID 64
 #define QUOTA_DEFAULT_SANDBOXES_PER_PIDNS 16
 

@@ -14,7 +14,7 @@
  * whoever chose the seccomp profile: the operator (podman --security-opt seccomp=FILE, a
  * node-local Kubernetes profile).  It is ours alone, since listenerPath names our socket, so
  * every key in it must be one of ours.  Entries are KEY=VALUE separated by ';'; blanks (space,
- * tab) around keys and values are ignored, empty entries too; a key may appear once:
+ * tab, CR) around keys and values are ignored, empty entries too; a key may appear once:
  *
  *     io.ubinfmt.emulators=aarch64,arm; io.ubinfmt.emulator.aarch64=/opt/qemu/qemu-aarch64; io.ubinfmt.trace=json
  *
