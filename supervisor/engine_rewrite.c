@@ -556,6 +556,14 @@ bool engine_on_exec_of_rewritten(struct engine *e, struct listener *l, struct pe
 		 * first, is let go, and comes back with this exec.
 		 */
 		r = inject_restart_later(&p->inj, l->fd, &e->bufs, req->id);
+		if (r == -ESRCH) {
+			/* Not our tracee after all: no stop will come, the record is stale. */
+			log_warn("pid %u: awaited a ptrace stop of a task we no longer trace: its exec is decided "
+				 "afresh",
+				 req->pid);
+			pending_free(p);
+			return false;
+		}
 		if (r < 0 && r != -ENOENT)
 			log_warn_errno(r, "pid %u: cannot restart its exec: %m", req->pid);
 		return true;

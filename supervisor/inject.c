@@ -434,7 +434,10 @@ int inject_detach_stray(pid_t tid, int status)
 int inject_restart_later(const struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id)
 {
 	/* Idempotent while the trap is pending; a detach clears it (JOBCTL_TRAP_MASK). */
-	(void)trace1(inj->tid, PTRACE_INTERRUPT, NULL, NULL);
+	int r = trace1(inj->tid, PTRACE_INTERRUPT, NULL, NULL);
+
+	if (r == -ESRCH)
+		return r;
 	return notif_send_result(listener, bufs, id, ERESTARTNOINTR, 0);
 }
 

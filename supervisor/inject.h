@@ -115,7 +115,9 @@ int inject_release(struct injection *inj, int listener, struct notif_bufs *bufs,
  * -ERESTARTNOINTR, so that the task takes that stop first and then makes the same exec again.
  * The task is interrupted again first: should the stop of the first interrupt have been taken
  * some other way, this one still comes, rather than the task going round this answer for good.
- * -ENOENT when the notification is gone already (the task restarts anyway, or died).
+ * -ESRCH, the notification left pending, when the task is not our tracee (the record is stale:
+ * no stop will come); -ENOENT when the notification is gone already (the task restarts anyway,
+ * or died).
  */
 int inject_restart_later(const struct injection *inj, int listener, struct notif_bufs *bufs, uint64_t id);
 
