@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -168,7 +169,7 @@ static int read_child(int fd, char *buf, size_t size)
 /* The first line of /proc/PID/task/TID/NAME, without its newline ("?" if unreadable). */
 static void task_line(pid_t pid, const char *tid, const char *name, char *buf, size_t size)
 {
-	char path[96];
+	char path[sizeof("/proc//task//") + 16 + NAME_MAX + 16];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int)pid, tid, name);
