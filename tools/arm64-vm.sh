@@ -88,7 +88,11 @@ cat >"$root/init2" <<'INIT'
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# A tmpfs on /tmp, with what the image has there (the source tree's test data, when the tree
+# itself is under /tmp: a CI clone) carried over rather than hidden.
+mkdir -p /tmp.image && cp -a /tmp/. /tmp.image/
 mount -t tmpfs tmp /tmp
+cp -a /tmp.image/. /tmp/ && rm -rf /tmp.image
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root
 echo "UBT: BOOTED $(cut -d' ' -f1 /proc/uptime)"
 sh /suite.sh 2>&1
