@@ -13,6 +13,21 @@ fi
 # The engine tests (Docker, BuildKit) need docker.io: installed unless UBINFMT_ENGINES=0.
 UBINFMT_ENGINES=${UBINFMT_ENGINES:-1} bash tools/deps.sh
 bash tools/fixtures.sh
+# The state directories runtimes make under /run whatever --root says.  Each test removes the
+# ones it found missing (lib.sh), but tests run two at a time: a runc of one test can make one
+# again after the other test removed it.  Those missing now are removed at the end if empty.
+run_dirs=()
+for d in /run/runc /run/crun /run/containerd /run/docker; do
+	[ -e "$d" ] || run_dirs+=("$d")
+done
+remove_run_dirs() {
+	local d
+	for d in "${run_dirs[@]}"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	return 0
+}
+trap remove_run_dirs EXIT
 build=${UBINFMT_BUILD:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUBINFMT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
